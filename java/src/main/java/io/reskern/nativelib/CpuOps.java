@@ -1,0 +1,74 @@
+package io.reskern.nativelib;
+
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.annotation.Cast;
+import org.bytedeco.javacpp.annotation.Name;
+import org.bytedeco.javacpp.annotation.Platform;
+
+/**
+ * JNI binding of {@code native/include/reskern_cpu.h} (one binding class per native library; JavaCPP generates
+ * the JNI glue from this class at build time). Tensor arguments are native addresses ({@code long}), so one
+ * call costs no Java allocation. Every function returns an {@code rk_status}; see {@link NativeStatus}.
+ *
+ * <p>Not for application code: use {@code io.reskern.Model}. Callers must pass valid addresses and shapes;
+ * {@code io.reskern.backend.CpuBackend} checks them before calling.
+ */
+@Platform(include = "reskern_cpu.h", link = "reskern_cpu")
+public final class CpuOps {
+    static {
+        Loader.load();
+    }
+
+    private CpuOps() {
+    }
+
+    @Name("rk_cpu_last_error") public static native String lastError();
+    @Name("rk_cpu_version") public static native String version();
+    @Name("rk_cpu_features") public static native int features();
+    @Name("rk_cpu_kernel_isa") public static native String kernelIsa();
+    @Name("rk_cpu_set_threads") public static native void setThreads(int n);
+    @Name("rk_cpu_get_threads") public static native int getThreads();
+
+    @Name("rk_cpu_conv_packed_size") public static native @Cast("size_t") long convPackedSize(int K, int C, int R, int S, int groups);
+
+    @Name("rk_cpu_conv_pack")
+    public static native int convPack(@Cast("const float*") long wKrsc, int K, int C, int R, int S, int groups,
+                                      @Cast("float*") long packed);
+
+    @Name("rk_cpu_conv2d")
+    public static native int conv2d(@Cast("const float*") long x, int N, int H, int W, int C,
+                                    @Cast("const float*") long wPacked, int K, int R, int S, int stride, int padH, int padW,
+                                    int groups, @Cast("const float*") long scale, @Cast("const float*") long shift,
+                                    @Cast("const float*") long res, int resMode, int resH, int resW, int resC,
+                                    int relu, @Cast("float*") long y, int P, int Q);
+
+    @Name("rk_cpu_bn_relu")
+    public static native int bnRelu(@Cast("const float*") long x, long M, int C, @Cast("const float*") long scale,
+                                    @Cast("const float*") long shift, int relu, @Cast("float*") long y);
+
+    @Name("rk_cpu_add_relu")
+    public static native int addRelu(@Cast("const float*") long a, @Cast("const float*") long b, long count, int relu,
+                                     @Cast("float*") long y);
+
+    @Name("rk_cpu_maxpool2d")
+    public static native int maxPool2d(@Cast("const float*") long x, int N, int H, int W, int C, int kh, int kw, int stride,
+                                       int padH, int padW, @Cast("float*") long y, int P, int Q);
+
+    @Name("rk_cpu_avgpool2d")
+    public static native int avgPool2d(@Cast("const float*") long x, int N, int H, int W, int C, int kh, int kw, int stride,
+                                       int padH, int padW, int countIncludePad, @Cast("float*") long y, int P, int Q);
+
+    @Name("rk_cpu_global_avgpool")
+    public static native int globalAvgPool(@Cast("const float*") long x, int N, int HW, int C, @Cast("float*") long y);
+
+    @Name("rk_cpu_fc")
+    public static native int fc(@Cast("const float*") long x, int N, int C, @Cast("const float*") long w,
+                                @Cast("const float*") long bias, int K, @Cast("float*") long y);
+
+    @Name("rk_cpu_nchw_to_nhwc")
+    public static native int nchwToNhwc(@Cast("const float*") long x, int N, int C, int H, int W, @Cast("float*") long y);
+
+    @Name("rk_cpu_preprocess_u8")
+    public static native int preprocessU8(@Cast("const uint8_t*") long x, int N, int H, int W, @Cast("const float*") long mean,
+                                          @Cast("const float*") long std, @Cast("float*") long y);
+}

@@ -1,0 +1,95 @@
+/*
+ * reskern CPU ops: the C ABI that JavaCPP binds (io.reskern.nativelib.CpuOps).
+ *
+ * Conventions (shared with reskern_cuda.h):
+ *  - Activations are NHWC, fp32, densely packed. Tensor pointers are plain addresses.
+ *  - Convolution weights are given as KRSC = [K][R][S][C/groups] (torch's KCRS permuted) and
+ *    pre-packed once with rk_cpu_conv_pack() into an opaque layout the kernel likes.
+ *  - Every function returns an rk_status (0 = OK). On error, rk_cpu_last_error() describes it
+ *    (thread-local). No function aborts, exits or prints.
+ *  - Threads: OpenMP; rk_cpu_set_threads(n) sets the team size (0 = all cores).
+ */
+#ifndef RESKERN_CPU_H
+#define RESKERN_CPU_H
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef int rk_status;
+#define RK_OK 0
+#define RK_ERR_INVALID_ARG 1   /* bad shape, null pointer, unsupported parameter combination */
+#define RK_ERR_UNSUPPORTED 2   /* valid request this build/kernel cannot do (can_implement == false) */
+#define RK_ERR_CUDA 3          /* a CUDA runtime call or launch failed */
+#define RK_ERR_NO_DEVICE 4     /* no usable GPU / driver */
+#define RK_ERR_OUT_OF_MEMORY 5
+
+/* Residual modes of the fused epilogue. */
+#define RK_RES_NONE 0
+#define RK_RES_IDENTITY 1      /* residual has y's shape [N,P,Q,K] */
+#define RK_RES_OPTION_A 2      /* residual [N,RH,RW,RC] viewed as pad(x[:, ::2, ::2, :]) with
+                                  (K-RC)/2 zero channels before and K-RC-(K-RC)/2 after; RH>=2P-1, RW>=2Q-1 */
+
+const char* rk_cpu_last_error(void);
+const char* rk_cpu_version(void);
+/* Bitmask of CPU features the dispatcher found: 1 = AVX2+FMA, 2 = AVX-512F. */
+int rk_cpu_features(void);
+/* Name of the conv micro-kernel the dispatcher uses ("avx512", "avx2", "scalar"). */
+const char* rk_cpu_kernel_isa(void);
+void rk_cpu_set_threads(int n);
+int rk_cpu_get_threads(void);
+
+/* Size in floats of the packed weights of a conv with K outputs, C inputs (total), RxS window, groups. */
+size_t rk_cpu_conv_packed_size(int K, int C, int R, int S, int groups);
+/* Pack KRSC weights [K][R][S][C/groups] into `packed` (rk_cpu_conv_packed_size floats). */
+rk_status rk_cpu_conv_pack(const float* w_krsc, int K, int C, int R, int S, int groups, float* packed);
+
+/*
+ * Fused convolution:
+ *   y[n,p,q,k] = relu?( scale[k] * sum_{r,s,c in group(k)} x[n, p*stride-pad_h+r, q*stride-pad_w+s, c] * W[k,r,s,c]
+ *                       + shift[k] + residual[n,p,q,k] )
+ * x: [N,H,W,C]; y: [N,P,Q,K] with P, Q given by the caller (pad_h/pad_w are the top/left pads; the
+ * bottom/right pads are implied by P, Q; out-of-range taps read zero). scale may be NULL (= 1),
+ * shift may be NULL (= 0). res_mode: RK_RES_*; res/res_h/res_w/res_c describe the residual tensor
+ * (ignored for RK_RES_NONE). y must not alias x; y may alias res only for RK_RES_IDENTITY.
+ */
+rk_status rk_cpu_conv2d(const float* x, int N, int H, int W, int C,
+                        const float* w_packed, int K, int R, int S, int stride, int pad_h, int pad_w, int groups,
+                        const float* scale, const float* shift,
+                        const float* res, int res_mode, int res_h, int res_w, int res_c,
+                        int relu, float* y, int P, int Q);
+
+/* y[i,c] = relu?(scale[c] * x[i,c] + shift[c]) over rows i < M (M = N*H*W). In place allowed. */
+rk_status rk_cpu_bn_relu(const float* x, long long M, int C, const float* scale, const float* shift, int relu, float* y);
+
+/* y = relu?(a + b), count elements. In place allowed. */
+rk_status rk_cpu_add_relu(const float* a, const float* b, long long count, int relu, float* y);
+
+/* Max pool, window kh x kw, stride, top/left pad; padding taps are -inf (never win). y: [N,P,Q,C]. */
+rk_status rk_cpu_maxpool2d(const float* x, int N, int H, int W, int C, int kh, int kw, int stride, int pad_h, int pad_w,
+                           float* y, int P, int Q);
+
+/* Average pool; window clipped to the input; count_include_pad=0 divides by the in-bounds count
+ * (torch's ceil_mode=True, count_include_pad=False is P = ceil((H+2pad-k)/stride)+1 with this clipping);
+ * count_include_pad=1 divides by kh*kw but taps beyond H+pad are still excluded (torch semantics). */
+rk_status rk_cpu_avgpool2d(const float* x, int N, int H, int W, int C, int kh, int kw, int stride, int pad_h, int pad_w,
+                           int count_include_pad, float* y, int P, int Q);
+
+/* y[n,c] = mean over H*W of x[n,:,:,c]. */
+rk_status rk_cpu_global_avgpool(const float* x, int N, int HW, int C, float* y);
+
+/* y[n,k] = sum_c x[n,c] * w[k,c] + bias[k]; bias may be NULL. */
+rk_status rk_cpu_fc(const float* x, int N, int C, const float* w, const float* bias, int K, float* y);
+
+/* Layout: x NCHW float -> y NHWC float. */
+rk_status rk_cpu_nchw_to_nhwc(const float* x, int N, int C, int H, int W, float* y);
+
+/* Preprocess: uint8 HWC (RGB) image batch [N,H,W,3] -> NHWC float: y = (x/255 - mean[c]) / std[c]. */
+rk_status rk_cpu_preprocess_u8(const uint8_t* x, int N, int H, int W, const float* mean, const float* std, float* y);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,114 @@
+/*
+ * reskern CUDA ops: the C ABI that JavaCPP binds (io.reskern.nativelib.CudaOps).
+ *
+ * Same conventions as reskern_cpu.h (NHWC, KRSC weights, rk_status return, thread-local last error),
+ * plus:
+ *  - Device pointers and handles (streams, graphs, events) are passed as void* (Java: long).
+ *  - dtype of activations and weights: RK_F32 / RK_F16 / RK_BF16. scale/shift are always fp32 on device.
+ *    Accumulation is fp32 in every path.
+ *  - math: RK_MATH_EXACT (fp32 FMA), RK_MATH_TF32 (tensor cores, fp32 in/out, opt-in); fp16/bf16 always use
+ *    tensor cores where the kernel can implement the shape.
+ *  - Every CUDA call and launch is checked; failures return RK_ERR_CUDA with file:line in rk_cuda_last_error().
+ *    Nothing here exits or aborts: the JVM must survive any CUDA error.
+ *  - The CUDA runtime is linked statically: this library loads on machines without a driver, where
+ *    rk_cuda_device_count() returns RK_ERR_NO_DEVICE.
+ */
+#ifndef RESKERN_CUDA_H
+#define RESKERN_CUDA_H
+#include <stddef.h>
+#include <stdint.h>
+#include "reskern_cpu.h"   /* rk_status, RK_ERR_*, RK_RES_* */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RK_F32 0
+#define RK_F16 1
+#define RK_BF16 2
+
+#define RK_MATH_EXACT 0
+#define RK_MATH_TF32 1
+
+const char* rk_cuda_last_error(void);
+/* cudaRuntimeGetVersion / cudaDriverGetVersion (e.g. 13000); driver 0 when none is installed. */
+rk_status rk_cuda_versions(int* runtime_version, int* driver_version);
+rk_status rk_cuda_device_count(int* count);
+rk_status rk_cuda_device_info(int dev, char* name, int name_len, int* cc_major, int* cc_minor, int* sm_count,
+                              long long* total_mem, long long* free_mem);
+rk_status rk_cuda_set_device(int dev);
+
+/* Memory (plain cudaMalloc; no managed memory). */
+rk_status rk_cuda_malloc(void** ptr, size_t bytes);
+rk_status rk_cuda_free(void* ptr);
+rk_status rk_cuda_malloc_host(void** ptr, size_t bytes);   /* pinned */
+rk_status rk_cuda_free_host(void* ptr);
+rk_status rk_cuda_memcpy_h2d(void* dst, const void* src, size_t bytes, void* stream); /* async on stream */
+rk_status rk_cuda_memcpy_d2h(void* dst, const void* src, size_t bytes, void* stream); /* async on stream */
+rk_status rk_cuda_memcpy_d2d(void* dst, const void* src, size_t bytes, void* stream);
+rk_status rk_cuda_memset(void* dst, int byte_value, size_t bytes, void* stream);
+
+/* Streams, events, graphs. */
+rk_status rk_cuda_stream_create(void** stream);
+rk_status rk_cuda_stream_destroy(void* stream);
+rk_status rk_cuda_stream_synchronize(void* stream);
+rk_status rk_cuda_event_create(void** event);
+rk_status rk_cuda_event_destroy(void* event);
+rk_status rk_cuda_event_record(void* event, void* stream);
+rk_status rk_cuda_event_elapsed_ms(void* start, void* stop, float* ms);
+rk_status rk_cuda_graph_begin_capture(void* stream);
+rk_status rk_cuda_graph_end_capture(void* stream, void** graph_exec);
+rk_status rk_cuda_graph_launch(void* graph_exec, void* stream);
+rk_status rk_cuda_graph_destroy(void* graph_exec);
+
+/* Conversions: f32 <-> dtype (count elements), NCHW f32 host-layout -> NHWC dtype, image preprocessing. */
+rk_status rk_cuda_convert(const void* x, int x_dtype, void* y, int y_dtype, long long count, void* stream);
+rk_status rk_cuda_nchw_to_nhwc(const float* x, int N, int C, int H, int W, void* y, int dtype, void* stream);
+rk_status rk_cuda_preprocess_u8(const uint8_t* x, int N, int H, int W, const float* mean, const float* std,
+                                void* y, int dtype, void* stream);
+
+/* Convolution kernels ("algos") this build has; algo = -1 lets the heuristic choose. */
+int rk_cuda_conv2d_algo_count(void);
+const char* rk_cuda_conv2d_algo_name(int algo);
+/* RK_OK if `algo` (or the heuristic, algo = -1) can run this problem; RK_ERR_UNSUPPORTED otherwise. */
+rk_status rk_cuda_conv2d_can_implement(int algo, int dtype, int math, int N, int H, int W, int C, int K, int R, int S,
+                                       int stride, int pad_h, int pad_w, int groups, int P, int Q, int res_mode);
+
+/*
+ * Fused convolution (same formula as rk_cpu_conv2d):
+ *   y  = relu?( scale ⊙ conv(x, W) + shift + residual )
+ * and, when y2 != NULL (v2 pre-activation dual output), in the same pass:
+ *   y2 = relu( post_scale ⊙ y + post_shift )
+ * pre_avgpool = 1 (v1d shortcut, only with R = S = 1, stride = 1): x is first average-pooled 2x2/2 with
+ * ceil_mode=True, count_include_pad=False; H, W are the un-pooled sizes and P, Q the pooled output sizes.
+ * w: KRSC in dtype. scale/shift/post_*: fp32 [K] (scale/shift may be NULL). res in dtype.
+ */
+rk_status rk_cuda_conv2d(int algo, int dtype, int math,
+                         const void* x, int N, int H, int W, int C,
+                         const void* w, int K, int R, int S, int stride, int pad_h, int pad_w, int groups,
+                         int pre_avgpool,
+                         const float* scale, const float* shift,
+                         const void* res, int res_mode, int res_h, int res_w, int res_c,
+                         int relu, void* y, int P, int Q,
+                         const float* post_scale, const float* post_shift, void* y2,
+                         void* stream);
+
+rk_status rk_cuda_bn_relu(int dtype, const void* x, long long M, int C, const float* scale, const float* shift,
+                          int relu, void* y, void* stream);
+rk_status rk_cuda_add_relu(int dtype, const void* a, const void* b, long long count, int relu, void* y, void* stream);
+rk_status rk_cuda_maxpool2d(int dtype, const void* x, int N, int H, int W, int C, int kh, int kw, int stride,
+                            int pad_h, int pad_w, void* y, int P, int Q, void* stream);
+rk_status rk_cuda_avgpool2d(int dtype, const void* x, int N, int H, int W, int C, int kh, int kw, int stride,
+                            int pad_h, int pad_w, int count_include_pad, void* y, int P, int Q, void* stream);
+/* y[n,c] (fp32) = mean over HW of x. */
+rk_status rk_cuda_global_avgpool(int dtype, const void* x, int N, int HW, int C, float* y, void* stream);
+/* y[n,k] (fp32) = sum_c x[n,c] w[k,c] + bias[k]; x, w, bias fp32. */
+rk_status rk_cuda_fc(const float* x, int N, int C, const float* w, const float* bias, int K, float* y, void* stream);
+/* Fused head: y[n,k] = sum_c mean_hw(x[n,:,c]) * w[k,c] + bias[k] (x in dtype; w, bias, y fp32). */
+rk_status rk_cuda_global_avgpool_fc(int dtype, const void* x, int N, int HW, int C, const float* w,
+                                    const float* bias, int K, float* y, void* stream);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

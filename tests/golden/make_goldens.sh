@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Generates the PyTorch golden outputs the end-to-end tests compare against (never from reskern itself).
+# Needs Debian's python3-torch + python3-torchvision (installed by .ci/run). Without them it says so and the
+# golden tests skip (or fail, under CI=true).
+set -euo pipefail
+out="$1"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+py=/usr/bin/python3
+if ! "$py" -c "import torch, torchvision" 2>/dev/null; then
+  echo "[goldens] /usr/bin/python3 has no torch/torchvision: golden tests will skip (apt-get install python3-torch python3-torchvision)"
+  exit 0
+fi
+stamp="$out/.stamp"
+if [ -f "$stamp" ] && [ "$stamp" -nt "$here/make_goldens.py" ]; then
+  echo "[goldens] up to date in $out"; exit 0
+fi
+mkdir -p "$out"
+"$py" "$here/make_goldens.py" --out "$out"
+touch "$stamp"
