@@ -11,7 +11,8 @@ if ! "$py" -c "import torch, torchvision" 2>/dev/null; then
   exit 0
 fi
 stamp="$out/.stamp"
-if [ -f "$stamp" ] && [ "$stamp" -nt "$here/make_goldens.py" ]; then
+# Regenerate when any generator source (make_goldens.py, golden_models.py, safetensors_io.py) is newer.
+if [ -f "$stamp" ] && [ -z "$(find "$here" -maxdepth 1 -name '*.py' -newer "$stamp")" ]; then
   echo "[goldens] up to date in $out"; exit 0
 fi
 mkdir -p "$out"
