@@ -5,12 +5,12 @@ package io.reskern.io;
  * every input (subnormals, ±0, ±inf, NaN payloads kept in the upper bits); narrowing rounds to nearest, ties to
  * even, overflows to ±inf, and keeps NaN a (quiet) NaN.
  */
-final class Half {
+public final class Half {
     private Half() {
     }
 
     /** binary16 bits → float32, exact. */
-    static float halfToFloat(short h) {
+    public static float halfToFloat(short h) {
         int bits = h & 0xffff;
         int sign = (bits & 0x8000) << 16;
         int exp = (bits >>> 10) & 0x1f;
@@ -27,7 +27,7 @@ final class Half {
     }
 
     /** float32 → binary16 bits, round to nearest even. */
-    static short floatToHalf(float f) {
+    public static short floatToHalf(float f) {
         int bits = Float.floatToRawIntBits(f);
         int sign = (bits >>> 16) & 0x8000;
         int abs = bits & 0x7fffffff;
@@ -65,12 +65,12 @@ final class Half {
     }
 
     /** bfloat16 bits → float32, exact. */
-    static float bf16ToFloat(short b) {
+    public static float bf16ToFloat(short b) {
         return Float.intBitsToFloat((b & 0xffff) << 16);
     }
 
     /** float32 → bfloat16 bits, round to nearest even. */
-    static short floatToBf16(float f) {
+    public static short floatToBf16(float f) {
         int bits = Float.floatToRawIntBits(f);
         if ((bits & 0x7fffffff) > 0x7f800000) {
             return (short) ((bits >>> 16) | 0x0040); // quiet NaN, never rounded into infinity

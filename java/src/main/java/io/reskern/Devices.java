@@ -1,0 +1,106 @@
+package io.reskern;
+
+import io.reskern.nativelib.CpuOps;
+import io.reskern.nativelib.CudaOps;
+import io.reskern.nativelib.NativeStatus;
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.LongPointer;
+
+/**
+ * What this process can run on. The CUDA library links the CUDA runtime statically, so probing is safe on machines
+ * with no driver or GPU: the answer is then "no CUDA devices" with the reason, never a crash.
+ */
+public final class Devices {
+    private static volatile CudaProbe probe;
+
+    private Devices() {
+    }
+
+    /** Facts about one GPU. */
+    public record GpuInfo(int index, String name, int ccMajor, int ccMinor, int smCount, long totalMem, long freeMem) {
+        @Override
+        public String toString() {
+            return String.format("cuda:%d %s (sm_%d%d, %d SMs, %.1f GiB)", index, name, ccMajor, ccMinor, smCount,
+                    totalMem / (1024.0 * 1024 * 1024));
+        }
+    }
+
+    /** Result of probing the CUDA library and driver. */
+    public record CudaProbe(boolean libraryLoaded, List<GpuInfo> gpus, int runtimeVersion, int driverVersion, String reason) {
+        public boolean usable() {
+            return !gpus.isEmpty();
+        }
+    }
+
+    /** Probes CUDA once per process (cached). */
+    public static CudaProbe cuda() {
+        CudaProbe p = probe;
+        if (p == null) {
+            synchronized (Devices.class) {
+                p = probe;
+                if (p == null) {
+                    p = doProbe();
+                    probe = p;
+                }
+            }
+        }
+        return p;
+    }
+
+    private static CudaProbe doProbe() {
+        if (Boolean.getBoolean("reskern.disableCuda")) {
+            return new CudaProbe(false, List.of(), 0, 0, "disabled by -Dreskern.disableCuda=true");
+        }
+        try {
+            IntPointer rt = new IntPointer(1);
+            IntPointer drv = new IntPointer(1);
+            CudaOps.versions(rt, drv);
+            IntPointer count = new IntPointer(1);
+            int st = CudaOps.deviceCount(count);
+            if (st != 0) {
+                String why = NativeStatus.of(st) == NativeStatus.NO_DEVICE ? "no CUDA driver or GPU (" + CudaOps.lastError() + ")"
+                        : CudaOps.lastError();
+                return new CudaProbe(true, List.of(), rt.get(), drv.get(), why);
+            }
+            List<GpuInfo> gpus = new ArrayList<>();
+            for (int i = 0; i < count.get(); i++) {
+                BytePointer name = new BytePointer(256);
+                IntPointer ma = new IntPointer(1);
+                IntPointer mi = new IntPointer(1);
+                IntPointer sm = new IntPointer(1);
+                LongPointer tot = new LongPointer(1);
+                LongPointer free = new LongPointer(1);
+                if (CudaOps.deviceInfo(i, name, 256, ma, mi, sm, tot, free) == 0) {
+                    gpus.add(new GpuInfo(i, name.getString(), ma.get(), mi.get(), sm.get(), tot.get(), free.get()));
+                }
+            }
+            return new CudaProbe(true, gpus, rt.get(), drv.get(), gpus.isEmpty() ? "no CUDA devices" : "");
+        } catch (UnsatisfiedLinkError | NoClassDefFoundError | ExceptionInInitializerError e) {
+            return new CudaProbe(false, List.of(), 0, 0, "CUDA library not available in this build ("
+                    + e.getClass().getSimpleName() + ": " + e.getMessage() + ")");
+        }
+    }
+
+    /** The best device present: the first usable GPU, else the CPU. */
+    public static Device best() {
+        return cuda().usable() ? Device.cuda(0) : Device.CPU;
+    }
+
+    /** Name of the CPU conv micro-kernel the native library dispatches to. */
+    public static String cpuKernelIsa() {
+        return CpuOps.kernelIsa();
+    }
+
+    /** Number of CPU threads the native kernels use. */
+    public static int cpuThreads() {
+        return CpuOps.getThreads();
+    }
+
+    /** Sets the number of CPU threads the native kernels use (0 = all cores). Process-wide. */
+    public static void setCpuThreads(int n) {
+        CpuOps.setThreads(n);
+    }
+}

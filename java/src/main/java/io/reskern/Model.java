@@ -1,0 +1,214 @@
+package io.reskern;
+
+import io.reskern.backend.CpuExecutor;
+import io.reskern.backend.Executor;
+import io.reskern.backend.Executors;
+import io.reskern.graph.Graph;
+import io.reskern.graph.GraphBuilder;
+import io.reskern.weights.FoldedWeights;
+import io.reskern.weights.SafeTensorsSource;
+import io.reskern.weights.WeightSource;
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * A ResNet ready to run: spec → graph → folded weights → executor on one device.
+ *
+ * <pre>{@code
+ * try (Model model = Model.builder()
+ *         .model("resnet50")                       // required: a name from ResNets, or .spec(ResNetSpec)
+ *         .optClasses(1000)
+ *         .optWeights(Path.of("resnet50.safetensors"))   // torchvision/timm/CIFAR names; default: seeded Kaiming init
+ *         .optDevice(Device.parse("auto"))
+ *         .optPrecision(Precision.FP16)
+ *         .build()) {
+ *     float[] logits = model.predict(nchw, 1, 224, 224);   // [N, classes]
+ * }
+ * }</pre>
+ *
+ * <p>Thread safety: {@link #predict} may be called from any thread; calls on one model are serialised (one execution
+ * context). {@link #close()} waits for a call in flight and frees native memory; later calls throw
+ * {@link IllegalStateException}.
+ */
+public final class Model implements AutoCloseable {
+    private final Graph graph;
+    private final Executor executor;
+    private final String weightsDescription;
+    private boolean closed;
+
+    private Model(Graph graph, Executor executor, String weightsDescription) {
+        this.graph = graph;
+        this.executor = executor;
+        this.weightsDescription = weightsDescription;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public ResNetSpec spec() {
+        return graph.spec();
+    }
+
+    public Graph graph() {
+        return graph;
+    }
+
+    public Device device() {
+        return executor.device();
+    }
+
+    public Precision precision() {
+        return executor.precision();
+    }
+
+    public int classes() {
+        return graph.spec().classes();
+    }
+
+    public String weightsDescription() {
+        return weightsDescription;
+    }
+
+    /** Bytes of activation memory planned so far (largest input seen). */
+    public synchronized long activationBytes() {
+        return executor.activationBytes();
+    }
+
+    /**
+     * Runs the network on a batch.
+     *
+     * @param nchw float32 images, NCHW, length {@code n·3·h·w}
+     * @return logits, {@code [n, classes]} row-major
+     * @throws IllegalArgumentException if the length does not match the shape, or the input is too small
+     * @throws IllegalStateException    after {@link #close()}
+     */
+    public float[] predict(float[] nchw, int n, int h, int w) throws ReskernException {
+        Objects.requireNonNull(nchw, "input");
+        if (n < 1 || h < 1 || w < 1) {
+            throw new IllegalArgumentException("batch, height and width must be >= 1, got " + n + "x3x" + h + "x" + w);
+        }
+        long expected = (long) n * 3 * h * w;
+        if (nchw.length != expected) {
+            throw new IllegalArgumentException("input has " + nchw.length + " floats, expected N*3*H*W = " + expected
+                    + " for " + n + "x3x" + h + "x" + w);
+        }
+        graph.plan(n, h, w); // validates that the input is large enough before any native call
+        float[] out = new float[n * classes()];
+        synchronized (this) {
+            if (closed) {
+                throw new IllegalStateException("model is closed");
+            }
+            executor.run(nchw, n, h, w, out);
+        }
+        return out;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (!closed) {
+            closed = true;
+            executor.close();
+        }
+    }
+
+    /** Builder: {@code model}/{@code spec} required, {@code opt*} optional. Immutable once built. */
+    public static final class Builder {
+        private ResNetSpec spec;
+        private Integer classes;
+        private ResNetSpec.Shortcut shortcut;
+        private Path weights;
+        private WeightSource weightSource;
+        private long seed = 0;
+        private Device device = Device.CPU;
+        private Precision precision = Precision.FP32;
+
+        private Builder() {
+        }
+
+        /** A named model ({@link ResNets#byName}). */
+        public Builder model(String name) {
+            this.spec = ResNets.byName(name);
+            return this;
+        }
+
+        public Builder spec(ResNetSpec s) {
+            this.spec = Objects.requireNonNull(s);
+            return this;
+        }
+
+        public Builder optClasses(int n) {
+            this.classes = n;
+            return this;
+        }
+
+        /** CIFAR shortcut: OPTION_A (default) or PROJECTION (option B). */
+        public Builder optShortcut(ResNetSpec.Shortcut s) {
+            this.shortcut = s;
+            return this;
+        }
+
+        public Builder optWeights(Path safetensors) {
+            this.weights = safetensors;
+            this.weightSource = null;
+            return this;
+        }
+
+        public Builder optWeights(WeightSource src) {
+            this.weightSource = src;
+            this.weights = null;
+            return this;
+        }
+
+        /** Seed of the Kaiming initialisation used when no weights are given. */
+        public Builder optSeed(long s) {
+            this.seed = s;
+            return this;
+        }
+
+        public Builder optDevice(Device d) {
+            this.device = Objects.requireNonNull(d);
+            return this;
+        }
+
+        public Builder optPrecision(Precision p) {
+            this.precision = Objects.requireNonNull(p);
+            return this;
+        }
+
+        /** The spec this builder would build (model, classes and shortcut applied). */
+        public ResNetSpec resolvedSpec() {
+            if (spec == null) {
+                throw new IllegalStateException("model(name) or spec(spec) is required");
+            }
+            ResNetSpec s = spec;
+            if (classes != null) {
+                s = s.withClasses(classes);
+            }
+            if (shortcut != null) {
+                s = s.withShortcut(shortcut);
+            }
+            return s;
+        }
+
+        public Model build() throws ReskernException {
+            Graph graph = GraphBuilder.build(resolvedSpec());
+            FoldedWeights folded;
+            String desc;
+            if (weights != null) {
+                try (SafeTensorsSource src = SafeTensorsSource.open(weights)) {
+                    folded = FoldedWeights.load(graph, src);
+                    desc = weights.toString();
+                }
+            } else if (weightSource != null) {
+                folded = FoldedWeights.load(graph, weightSource);
+                desc = weightSource.describe();
+            } else {
+                folded = FoldedWeights.random(graph, seed);
+                desc = "random (seed " + seed + ")";
+            }
+            Executor ex = Executors.create(graph, folded, device, precision);
+            return new Model(graph, ex, desc);
+        }
+    }
+}

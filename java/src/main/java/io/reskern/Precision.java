@@ -1,0 +1,29 @@
+package io.reskern;
+
+import java.util.Locale;
+
+/**
+ * Numeric precision of activations and weights. Accumulation is fp32 in every mode.
+ * CPU runs {@link #FP32} only; CUDA runs all four ({@link #TF32} is fp32 storage with tensor-core math, opt-in).
+ */
+public enum Precision {
+    FP32, TF32, FP16, BF16;
+
+    public static Precision parse(String s) {
+        try {
+            return valueOf(s.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("unknown precision '" + s + "': use fp32, tf32, fp16 or bf16");
+        }
+    }
+
+    /** Bytes per stored activation element. */
+    public int bytes() {
+        return this == FP16 || this == BF16 ? 2 : 4;
+    }
+
+    @Override
+    public String toString() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}

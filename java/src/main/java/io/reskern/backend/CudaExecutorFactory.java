@@ -1,0 +1,17 @@
+package io.reskern.backend;
+
+import io.reskern.Device;
+import io.reskern.Precision;
+import io.reskern.ReskernException;
+import io.reskern.graph.Graph;
+import io.reskern.weights.FoldedWeights;
+
+/** Creates CUDA executors (kept apart so the CPU path never touches CUDA classes). */
+final class CudaExecutorFactory {
+    private CudaExecutorFactory() {
+    }
+
+    static Executor create(Graph graph, FoldedWeights weights, Device device, Precision precision) throws ReskernException {
+        return new CudaExecutor(graph, weights, device, precision);
+    }
+}

@@ -1,0 +1,35 @@
+package io.reskern.backend;
+
+import io.reskern.Device;
+import io.reskern.Devices;
+import io.reskern.Precision;
+import io.reskern.ReskernException;
+import io.reskern.ReskernException.ErrorCode;
+import io.reskern.graph.Graph;
+import io.reskern.weights.FoldedWeights;
+
+/** Creates the executor for a device and precision, with clear errors for what a device cannot do. */
+public final class Executors {
+    private Executors() {
+    }
+
+    public static Executor create(Graph graph, FoldedWeights weights, Device device, Precision precision)
+            throws ReskernException {
+        if (!device.isCuda()) {
+            if (precision != Precision.FP32) {
+                throw new ReskernException(ErrorCode.UNSUPPORTED, "the CPU backend runs fp32 only; " + precision
+                        + " needs --device cuda");
+            }
+            return new CpuExecutor(graph, weights);
+        }
+        Devices.CudaProbe probe = Devices.cuda();
+        if (!probe.usable()) {
+            throw new ReskernException(ErrorCode.NO_DEVICE, "cannot use " + device + ": " + probe.reason());
+        }
+        if (device.index() >= probe.gpus().size()) {
+            throw new ReskernException(ErrorCode.NO_DEVICE, "cannot use " + device + ": only " + probe.gpus().size()
+                    + " CUDA device(s) present");
+        }
+        return CudaExecutorFactory.create(graph, weights, device, precision);
+    }
+}

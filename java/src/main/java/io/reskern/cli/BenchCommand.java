@@ -1,0 +1,81 @@
+package io.reskern.cli;
+
+import com.google.gson.GsonBuilder;
+import io.reskern.Devices;
+import io.reskern.Model;
+import io.reskern.ResNetSpec;
+import io.reskern.graph.Plan;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code reskern bench}: median latency and throughput of one model. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Median latency and images/s of a model after warm-up (random input; weights optional).")
+final class BenchCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions opts;
+
+    @Option(names = "--batch", required = true, paramLabel = "N", description = "batch size")
+    int batch;
+
+    @Option(names = "--size", paramLabel = "PX", description = "input height and width (default 224; CIFAR models 32)")
+    Integer size;
+
+    @Option(names = "--warmup", defaultValue = "3", paramLabel = "N", description = "warm-up runs (default ${DEFAULT-VALUE})")
+    int warmup;
+
+    @Option(names = "--iters", defaultValue = "10", paramLabel = "N", description = "at least N timed runs (default ${DEFAULT-VALUE})")
+    int iters;
+
+    @Option(names = "--seconds", defaultValue = "2", paramLabel = "S", description = "and at least S seconds of timed runs (default ${DEFAULT-VALUE})")
+    double seconds;
+
+    @Option(names = "--json", description = "print one JSON object instead of text")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        if (batch < 1) {
+            throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
+        }
+        if (warmup < 0 || iters < 1 || seconds < 0) {
+            throw new IllegalArgumentException("--warmup must be >= 0, --iters >= 1, --seconds >= 0");
+        }
+        try (Model model = opts.build()) {
+            int px = size != null ? size : (model.spec().stem() == ResNetSpec.Stem.CIFAR ? 32 : 224);
+            if (px < 1) {
+                throw new IllegalArgumentException("--size must be >= 1, got " + px);
+            }
+            Plan plan = model.graph().plan(batch, px, px);
+            Measure.Result r = Measure.time(model, batch, px, px, warmup, iters, seconds, Math.max(iters, 10_000));
+            double gmacs = plan.macs() / 1e9;
+            if (json) {
+                Map<String, Object> o = new LinkedHashMap<>();
+                o.put("model", model.spec().name());
+                o.put("device", model.device().toString());
+                o.put("precision", model.precision().toString());
+                o.put("batch", batch);
+                o.put("height", px);
+                o.put("width", px);
+                o.put("threads", model.device().isCuda() ? null : Devices.cpuThreads());
+                o.put("iterations", r.iterations());
+                o.put("median_ms", r.medianMs());
+                o.put("p90_ms", r.p90Ms());
+                o.put("min_ms", r.minMs());
+                o.put("images_per_s", r.imagesPerSecond());
+                o.put("gmacs", gmacs);
+                o.put("gflops_per_s", 2 * gmacs / (r.medianMs() / 1000.0));
+                System.out.println(new GsonBuilder().serializeNulls().create().toJson(o));
+            } else {
+                System.out.printf("%s on %s (%s), batch %d, %dx%d: median %.2f ms (p90 %.2f, %d runs), %.1f images/s, "
+                                + "%.1f GFLOP/s%n", model.spec().name(), model.device(), model.precision(), batch, px, px,
+                        r.medianMs(), r.p90Ms(), r.iterations(), r.imagesPerSecond(), 2 * gmacs / (r.medianMs() / 1000.0));
+            }
+        }
+        return 0;
+    }
+}

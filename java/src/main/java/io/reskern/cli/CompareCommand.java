@@ -1,0 +1,156 @@
+package io.reskern.cli;
+
+import com.google.gson.GsonBuilder;
+import io.reskern.Device;
+import io.reskern.Model;
+import io.reskern.Precision;
+import io.reskern.ResNetSpec;
+import io.reskern.ResNets;
+import io.reskern.graph.Graph;
+import io.reskern.graph.GraphBuilder;
+import io.reskern.graph.Plan;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.style.Styler;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code reskern compare}: the block variants side by side — size, cost, memory, latency, throughput. */
+@Command(name = "compare", mixinStandardHelpOptions = true,
+        description = "Compare ResNet variants on one device: params, GMACs, activation memory, batch-1 latency and "
+                + "throughput, as a table and a chart (PNG).")
+final class CompareCommand implements Callable<Integer> {
+    static final List<String> DEFAULT_MODELS = List.of("resnet18", "resnet18d", "resnetv2_18", "resnet50_v1", "resnet50",
+            "resnet50c", "resnet50d", "resnetv2_50", "resnext50_32x4d");
+
+    @Option(names = "--models", split = ",", paramLabel = "NAME[,NAME…]",
+            description = "models to compare (default: resnet18, resnet18d, resnetv2_18, resnet50_v1, resnet50, resnet50c, "
+                    + "resnet50d, resnetv2_50, resnext50_32x4d)")
+    List<String> models;
+
+    @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|cuda[:i]",
+            description = "device (default: ${DEFAULT-VALUE}, the best one present)")
+    String device;
+
+    @Option(names = "--precision", paramLabel = "fp32|tf32|fp16|bf16",
+            description = "precision (default: fp16 on a GPU, fp32 on the CPU)")
+    String precision;
+
+    @Option(names = "--size", defaultValue = "224", paramLabel = "PX", description = "input size (default ${DEFAULT-VALUE}; CIFAR models always 32)")
+    int size;
+
+    @Option(names = "--batch", paramLabel = "N", description = "batch for the throughput column (default: 8 on the CPU, 256 on a GPU)")
+    Integer batch;
+
+    @Option(names = "--seconds", defaultValue = "1", paramLabel = "S", description = "minimum timed seconds per measurement (default ${DEFAULT-VALUE})")
+    double seconds;
+
+    @Option(names = "--chart", defaultValue = "reskern-compare.png", paramLabel = "FILE.png", description = "chart image to write (default ${DEFAULT-VALUE})")
+    Path chart;
+
+    @Option(names = "--json", description = "also print the rows as JSON")
+    boolean json;
+
+    @Option(names = "--no-timing", description = "only the static columns (params, GMACs, memory): no model is run")
+    boolean noTiming;
+
+    /** One row of the table. */
+    record Row(String model, String family, double paramsM, double gmacs, double activationMiB, Double latencyMs,
+               Double imagesPerS) {
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        List<String> names = models != null && !models.isEmpty() ? models : DEFAULT_MODELS;
+        List<ResNetSpec> specs = new ArrayList<>();
+        for (String n : names) {
+            specs.add(ResNets.byName(n)); // fail fast on a bad name, before any timing
+        }
+        if (size < 32) {
+            throw new IllegalArgumentException("--size must be >= 32, got " + size);
+        }
+        Device dev = Device.parse(device);
+        Precision prec = precision != null ? Precision.parse(precision) : (dev.isCuda() ? Precision.FP16 : Precision.FP32);
+        int tputBatch = batch != null ? batch : (dev.isCuda() ? 256 : 8);
+        if (tputBatch < 1) {
+            throw new IllegalArgumentException("--batch must be >= 1");
+        }
+        System.out.printf("reskern compare on %s (%s), input %dx%d, throughput at batch %d%s%n", dev, prec, size, size,
+                tputBatch, noTiming ? " (static columns only)" : "");
+        List<Row> rows = new ArrayList<>();
+        for (ResNetSpec spec : specs) {
+            int px = spec.stem() == ResNetSpec.Stem.CIFAR ? 32 : size;
+            Graph g = GraphBuilder.build(spec);
+            Plan p1 = g.plan(1, px, px);
+            Double lat = null;
+            Double tput = null;
+            if (!noTiming) {
+                try (Model m = Model.builder().spec(spec).optDevice(dev).optPrecision(prec).build()) {
+                    lat = Measure.time(m, 1, px, px, 2, 5, seconds, 1000).medianMs();
+                    tput = Measure.time(m, tputBatch, px, px, 1, 3, seconds, 1000).imagesPerSecond();
+                }
+            }
+            Row r = new Row(spec.name(), ResNets.family(spec), g.parameterCount() / 1e6, p1.macs() / 1e9,
+                    p1.arenaElements() * (double) prec.bytes() / (1 << 20), lat, tput);
+            rows.add(r);
+            System.err.printf("  measured %s%n", spec.name());
+        }
+        printTable(rows, tputBatch);
+        writeChart(rows, dev, prec, tputBatch);
+        System.out.println("chart: " + chart.toAbsolutePath());
+        if (json) {
+            System.out.println(new GsonBuilder().serializeNulls().setPrettyPrinting().create().toJson(rows));
+        }
+        return 0;
+    }
+
+    private static void printTable(List<Row> rows, int b) {
+        String head = String.format("%-18s %-8s %9s %7s %12s %12s %14s", "model", "family", "params(M)", "GMACs",
+                "act.mem(MiB)", "lat b1 (ms)", "img/s b" + b);
+        System.out.println(head);
+        System.out.println("-".repeat(head.length()));
+        for (Row r : rows) {
+            System.out.printf("%-18s %-8s %9.2f %7.3f %12.2f %12s %14s%n", r.model(), r.family(), r.paramsM(), r.gmacs(),
+                    r.activationMiB(), r.latencyMs() == null ? "-" : String.format("%.2f", r.latencyMs()),
+                    r.imagesPerS() == null ? "-" : String.format("%.1f", r.imagesPerS()));
+        }
+    }
+
+    private void writeChart(List<Row> rows, Device dev, Precision prec, int b) throws java.io.IOException {
+        System.setProperty("java.awt.headless", "true");
+        List<String> x = rows.stream().map(Row::model).toList();
+        List<CategoryChart> charts = new ArrayList<>();
+        Map<String, List<Double>> series = new LinkedHashMap<>();
+        series.put("GMACs", rows.stream().map(Row::gmacs).toList());
+        series.put("params (M)", rows.stream().map(Row::paramsM).toList());
+        if (!noTiming) {
+            series.put("latency batch 1 (ms)", rows.stream().map(r -> r.latencyMs() == null ? 0.0 : r.latencyMs()).toList());
+            series.put("images/s at batch " + b, rows.stream().map(r -> r.imagesPerS() == null ? 0.0 : r.imagesPerS()).toList());
+        }
+        for (Map.Entry<String, List<Double>> e : series.entrySet()) {
+            CategoryChart c = new CategoryChartBuilder().width(640).height(420)
+                    .title(e.getKey() + " — " + dev + " " + prec).xAxisTitle("").yAxisTitle(e.getKey()).build();
+            c.getStyler().setLegendVisible(false);
+            c.getStyler().setXAxisLabelRotation(45);
+            c.getStyler().setChartTitleFont(c.getStyler().getChartTitleFont().deriveFont(13f));
+            c.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+            c.addSeries(e.getKey(), x, e.getValue());
+            charts.add(c);
+        }
+        Path parent = chart.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        String file = chart.toString();
+        String base = file.toLowerCase(java.util.Locale.ROOT).endsWith(".png") ? file.substring(0, file.length() - 4) : file;
+        BitmapEncoder.saveBitmap(charts, 2, (charts.size() + 1) / 2, base, BitmapEncoder.BitmapFormat.PNG);
+    }
+}

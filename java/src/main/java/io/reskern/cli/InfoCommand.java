@@ -1,0 +1,39 @@
+package io.reskern.cli;
+
+import io.reskern.Devices;
+import io.reskern.nativelib.CpuOps;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+
+/** {@code reskern info}: devices, native libraries, CPU features. */
+@Command(name = "info", mixinStandardHelpOptions = true, description = "Show devices, native libraries and CPU features.")
+final class InfoCommand implements Callable<Integer> {
+    @Override
+    public Integer call() {
+        System.out.println(new Main.Version().getVersion()[0]);
+        System.out.printf("java        %s (%s)%n", System.getProperty("java.version"), System.getProperty("java.vm.name"));
+        System.out.printf("os          %s %s%n", System.getProperty("os.name"), System.getProperty("os.arch"));
+        int f = CpuOps.features();
+        System.out.printf("cpu library %s, conv kernel %s, %d threads, features:%s%s%n", CpuOps.version(), CpuOps.kernelIsa(),
+                CpuOps.getThreads(), (f & 1) != 0 ? " avx2+fma" : "", (f & 2) != 0 ? " avx512f" : "");
+        Devices.CudaProbe p = Devices.cuda();
+        if (!p.libraryLoaded()) {
+            System.out.println("cuda        not available: " + p.reason());
+        } else {
+            System.out.printf("cuda        library loaded (runtime %s, driver %s)%n", version(p.runtimeVersion()),
+                    p.driverVersion() == 0 ? "none" : version(p.driverVersion()));
+            if (p.gpus().isEmpty()) {
+                System.out.println("            no usable GPU: " + p.reason());
+            }
+            for (Devices.GpuInfo g : p.gpus()) {
+                System.out.println("            " + g);
+            }
+        }
+        System.out.println("default     --device auto = " + Devices.best());
+        return 0;
+    }
+
+    private static String version(int v) {
+        return v / 1000 + "." + (v % 1000) / 10;
+    }
+}

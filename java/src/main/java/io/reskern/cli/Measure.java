@@ -1,0 +1,50 @@
+package io.reskern.cli;
+
+import io.reskern.Model;
+import io.reskern.ReskernException;
+import java.util.Arrays;
+import java.util.Random;
+
+/**
+ * Wall-clock measurement of {@link Model#predict}: warm-up, then repeated runs until both a minimum count and a
+ * minimum time are reached (bounded by a maximum count); reports the median and the 90th percentile.
+ */
+final class Measure {
+    /** Result of one measurement. */
+    record Result(int batch, int height, int width, int iterations, double medianMs, double p90Ms, double minMs) {
+        double imagesPerSecond() {
+            return batch / (medianMs / 1000.0);
+        }
+    }
+
+    private Measure() {
+    }
+
+    static float[] randomInput(int n, int h, int w, long seed) {
+        Random r = new Random(seed);
+        float[] x = new float[n * 3 * h * w];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) r.nextGaussian();
+        }
+        return x;
+    }
+
+    static Result time(Model model, int n, int h, int w, int warmup, int minIters, double minSeconds, int maxIters)
+            throws ReskernException {
+        float[] x = randomInput(n, h, w, 42);
+        for (int i = 0; i < warmup; i++) {
+            model.predict(x, n, h, w);
+        }
+        double[] ms = new double[maxIters];
+        int k = 0;
+        long start = System.nanoTime();
+        while (k < maxIters && (k < minIters || (System.nanoTime() - start) / 1e9 < minSeconds)) {
+            long t0 = System.nanoTime();
+            model.predict(x, n, h, w);
+            ms[k++] = (System.nanoTime() - t0) / 1e6;
+        }
+        double[] s = Arrays.copyOf(ms, k);
+        Arrays.sort(s);
+        return new Result(n, h, w, k, s[k / 2], s[Math.min(k - 1, (int) Math.ceil(0.9 * k) - 1)], s[0]);
+    }
+}

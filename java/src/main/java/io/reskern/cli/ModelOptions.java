@@ -1,0 +1,86 @@
+package io.reskern.cli;
+
+import io.reskern.Device;
+import io.reskern.Model;
+import io.reskern.Precision;
+import io.reskern.ReskernException;
+import io.reskern.ResNetSpec;
+import io.reskern.ResNets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** Options shared by run and bench: which model, weights, device and precision. */
+final class ModelOptions {
+    @Option(names = "--model", required = true, paramLabel = "NAME",
+            description = "resnet{18,34,50,101,152} (v1.5), resnet.._v1, resnet..c, resnet..d, resnetv2_{18..152}, "
+                    + "cifar_resnet{20,32,44,56,110,1202}, resnext50_32x4d, wide_resnet50_2")
+    String model;
+
+    @Option(names = "--shortcut", paramLabel = "A|B", description = "CIFAR shortcut: A (zero-pad, default) or B (projection)")
+    String shortcut;
+
+    @Option(names = "--classes", paramLabel = "N", description = "classifier outputs (default: 1000, CIFAR 10)")
+    Integer classes;
+
+    @Option(names = "--weights", paramLabel = "FILE", description = "safetensors checkpoint (torchvision/timm/CIFAR names); "
+            + "default: seeded Kaiming initialisation")
+    Path weights;
+
+    @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|cuda[:i]",
+            description = "device (default: ${DEFAULT-VALUE}: the GPU when one is usable, else the CPU)")
+    String device;
+
+    @Option(names = "--precision", defaultValue = "fp32", paramLabel = "fp32|tf32|fp16|bf16",
+            description = "numeric precision (default: ${DEFAULT-VALUE}; CPU runs fp32 only)")
+    String precision;
+
+    @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores)")
+    Integer threads;
+
+    ResNetSpec.Shortcut parseShortcut() {
+        if (shortcut == null) {
+            return null;
+        }
+        switch (shortcut.trim().toUpperCase(java.util.Locale.ROOT)) {
+            case "A": return ResNetSpec.Shortcut.OPTION_A;
+            case "B": return ResNetSpec.Shortcut.PROJECTION;
+            default: throw new IllegalArgumentException("--shortcut must be A or B, got '" + shortcut + "'");
+        }
+    }
+
+    Model.Builder builder() {
+        ResNetSpec spec = ResNets.byName(model);
+        ResNetSpec.Shortcut sc = parseShortcut();
+        if (sc != null && spec.stem() != ResNetSpec.Stem.CIFAR) {
+            throw new IllegalArgumentException("--shortcut applies to CIFAR models only (" + model + " is not one)");
+        }
+        if (classes != null && classes < 1) {
+            throw new IllegalArgumentException("--classes must be >= 1, got " + classes);
+        }
+        if (weights != null && !Files.isRegularFile(weights)) {
+            throw new IllegalArgumentException("weights file not found: " + weights);
+        }
+        if (threads != null) {
+            if (threads < 1) {
+                throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
+            }
+            io.reskern.Devices.setCpuThreads(threads);
+        }
+        Model.Builder b = Model.builder().spec(spec).optDevice(Device.parse(device)).optPrecision(Precision.parse(precision));
+        if (classes != null) {
+            b.optClasses(classes);
+        }
+        if (sc != null) {
+            b.optShortcut(sc);
+        }
+        if (weights != null) {
+            b.optWeights(weights);
+        }
+        return b;
+    }
+
+    Model build() throws ReskernException {
+        return builder().build();
+    }
+}

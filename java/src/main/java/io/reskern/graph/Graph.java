@@ -1,0 +1,80 @@
+package io.reskern.graph;
+
+import io.reskern.ResNetSpec;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A ResNet as an ordered list of fused ops ({@link Node}) over activation values. Value 0 is the input image
+ * (3 channels); {@link #output()} holds the logits. Built from a {@link ResNetSpec} by {@link GraphBuilder};
+ * immutable.
+ */
+public final class Graph {
+    private final ResNetSpec spec;
+    private final List<Node> nodes;
+    private final int[] channels;
+    private final int output;
+    private final Map<String, ParamSpec> params;
+
+    Graph(ResNetSpec spec, List<Node> nodes, int[] channels, int output, Map<String, ParamSpec> params) {
+        this.spec = spec;
+        this.nodes = Collections.unmodifiableList(new ArrayList<>(nodes));
+        this.channels = channels.clone();
+        this.output = output;
+        this.params = Collections.unmodifiableMap(new LinkedHashMap<>(params));
+    }
+
+    public ResNetSpec spec() {
+        return spec;
+    }
+
+    public List<Node> nodes() {
+        return nodes;
+    }
+
+    /** Channel count of each value. */
+    public int channels(int value) {
+        return channels[value];
+    }
+
+    public int valueCount() {
+        return channels.length;
+    }
+
+    public int input() {
+        return 0;
+    }
+
+    public int output() {
+        return output;
+    }
+
+    /** Every tensor the checkpoint should contain, by name, in graph order. */
+    public Map<String, ParamSpec> params() {
+        return params;
+    }
+
+    /** Trainable parameter count, as torchvision/timm count it (BN running statistics excluded, no conv biases). */
+    public long parameterCount() {
+        long n = 0;
+        for (ParamSpec p : params.values()) {
+            if (p.trainable() && !p.optional()) {
+                n += p.elements();
+            }
+        }
+        return n;
+    }
+
+    /** Number of fused convolutions (including the projection shortcuts). */
+    public int convCount() {
+        return (int) nodes.stream().filter(n -> n instanceof Node.Conv).count();
+    }
+
+    /** Shapes and buffers for one input size. */
+    public Plan plan(int batch, int height, int width) {
+        return new Plan(this, batch, height, width);
+    }
+}

@@ -1,0 +1,276 @@
+package io.reskern.weights;
+
+import io.reskern.ReskernException;
+import io.reskern.ReskernException.ErrorCode;
+import io.reskern.graph.Graph;
+import io.reskern.graph.Node;
+import io.reskern.graph.ParamSpec;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * A graph's weights, checked against the graph and folded for inference:
+ * <pre>
+ *   s = γ / √(σ² + ε),  scale = s,  shift = β − μ·s + s·b     (b = conv bias if the checkpoint has one, else 0)
+ *   conv weights permuted from torch's [K, C/g, R, S] to KRSC = [K, R, S, C/g]
+ * </pre>
+ * Folding runs in float64. Every missing, unexpected or mis-shaped tensor is named in one {@link ReskernException}
+ * ({@link ErrorCode#WEIGHT_MISMATCH}); {@code num_batches_tracked} is ignored.
+ */
+public final class FoldedWeights {
+    /** BatchNorm epsilon of every supported checkpoint family. */
+    public static final double BN_EPS = 1e-5;
+
+    /** Folded conv: KRSC weights and the per-output-channel epilogue. */
+    public record Conv(float[] weightKrsc, float[] scale, float[] shift) {
+    }
+
+    /** Per-channel affine (stand-alone BN). */
+    public record Affine(float[] scale, float[] shift) {
+    }
+
+    /** Fully connected [K, C] + bias [K]. */
+    public record Fc(float[] weight, float[] bias) {
+    }
+
+    private final Graph graph;
+    private final Map<Node, Object> byNode;
+
+    private FoldedWeights(Graph graph, Map<Node, Object> byNode) {
+        this.graph = graph;
+        this.byNode = byNode;
+    }
+
+    public Graph graph() {
+        return graph;
+    }
+
+    public Conv conv(Node.Conv n) {
+        return (Conv) byNode.get(n);
+    }
+
+    public Affine affine(Node.BnRelu n) {
+        return (Affine) byNode.get(n);
+    }
+
+    public Fc fc(Node.Fc n) {
+        return (Fc) byNode.get(n);
+    }
+
+    /** Checks {@code src} against the graph (names and shapes) and folds it. */
+    public static FoldedWeights load(Graph graph, WeightSource src) throws ReskernException {
+        check(graph, src);
+        Map<Node, Object> out = new IdentityHashMap<>();
+        for (Node n : graph.nodes()) {
+            if (n instanceof Node.Conv c) {
+                out.put(n, foldConv(c, src));
+            } else if (n instanceof Node.BnRelu b) {
+                double[][] ss = bn(src, b.bnName(), b.channels(), null);
+                out.put(n, new Affine(toFloat(ss[0]), toFloat(ss[1])));
+            } else if (n instanceof Node.Fc f) {
+                out.put(n, new Fc(src.floats(f.name() + ".weight"), src.floats(f.name() + ".bias")));
+            }
+        }
+        return new FoldedWeights(graph, out);
+    }
+
+    /**
+     * Seeded random weights as torchvision initialises them: Kaiming-normal convs (fan-out, ReLU gain), BN γ=1, β=0,
+     * μ=0, σ²=1, FC uniform(±1/√C).
+     */
+    public static FoldedWeights random(Graph graph, long seed) {
+        try {
+            return load(graph, new RandomWeights(graph, seed));
+        } catch (ReskernException e) {
+            throw new IllegalStateException("generated weights do not match their own graph", e);
+        }
+    }
+
+    private static void check(Graph graph, WeightSource src) throws ReskernException {
+        Map<String, ParamSpec> expected = graph.params();
+        List<String> missing = new ArrayList<>();
+        List<String> misShaped = new ArrayList<>();
+        for (ParamSpec p : expected.values()) {
+            if (!src.names().contains(p.name())) {
+                if (!p.optional()) {
+                    missing.add(p.name() + " " + Arrays.toString(p.shape()));
+                }
+                continue;
+            }
+            long[] got = src.shape(p.name());
+            if (!shapeMatches(p, got)) {
+                misShaped.add(p.name() + " expected " + Arrays.toString(p.shape()) + " got " + Arrays.toString(got));
+            }
+        }
+        Set<String> unexpected = new TreeSet<>();
+        for (String name : src.names()) {
+            if (!expected.containsKey(name) && !name.endsWith("num_batches_tracked")) {
+                unexpected.add(name);
+            }
+        }
+        if (missing.isEmpty() && misShaped.isEmpty() && unexpected.isEmpty()) {
+            return;
+        }
+        StringBuilder sb = new StringBuilder("weights in ").append(src.describe()).append(" do not match model ")
+                .append(graph.spec().name()).append(" (").append(graph.spec().classes()).append(" classes)");
+        appendList(sb, "missing", missing);
+        appendList(sb, "mis-shaped", misShaped);
+        appendList(sb, "unexpected", new ArrayList<>(unexpected));
+        throw new ReskernException(ErrorCode.WEIGHT_MISMATCH, sb.toString());
+    }
+
+    private static void appendList(StringBuilder sb, String what, List<String> items) {
+        if (items.isEmpty()) {
+            return;
+        }
+        sb.append("\n  ").append(items.size()).append(' ').append(what).append(": ");
+        int shown = Math.min(items.size(), 12);
+        sb.append(String.join(", ", items.subList(0, shown)));
+        if (items.size() > shown) {
+            sb.append(", … (").append(items.size() - shown).append(" more)");
+        }
+    }
+
+    private static boolean shapeMatches(ParamSpec p, long[] got) {
+        if (Arrays.equals(p.shape(), got)) {
+            return true;
+        }
+        // An FC stored as a 1x1 conv (timm v2 head) is the same tensor.
+        long[] e = p.shape();
+        return e.length == 2 && got.length == 4 && got[0] == e[0] && got[1] == e[1] && got[2] == 1 && got[3] == 1;
+    }
+
+    private static Conv foldConv(Node.Conv c, WeightSource src) throws ReskernException {
+        int k = c.cout();
+        int cg = c.cin() / c.groups();
+        int rs = c.kernel() * c.kernel();
+        float[] w = src.floats(c.convName() + ".weight"); // [K][Cg][R][S]
+        float[] krsc = new float[w.length];
+        for (int o = 0; o < k; o++) {
+            for (int ci = 0; ci < cg; ci++) {
+                for (int t = 0; t < rs; t++) {
+                    krsc[(o * rs + t) * cg + ci] = w[(o * cg + ci) * rs + t];
+                }
+            }
+        }
+        String biasName = c.convName() + ".bias";
+        double[] bias = src.names().contains(biasName) ? toDouble(src.floats(biasName)) : null;
+        double[] scale;
+        double[] shift;
+        if (c.hasBn()) {
+            double[][] ss = bn(src, c.bnName(), k, bias);
+            scale = ss[0];
+            shift = ss[1];
+        } else {
+            scale = new double[k];
+            Arrays.fill(scale, 1.0);
+            shift = bias != null ? bias : new double[k];
+        }
+        return new Conv(krsc, toFloat(scale), toFloat(shift));
+    }
+
+    /** scale = γ/√(σ²+ε); shift = β − μ·scale + scale·bias. */
+    private static double[][] bn(WeightSource src, String bn, int c, double[] bias) throws ReskernException {
+        float[] gamma = src.floats(bn + ".weight");
+        float[] beta = src.floats(bn + ".bias");
+        float[] mean = src.floats(bn + ".running_mean");
+        float[] var = src.floats(bn + ".running_var");
+        double[] scale = new double[c];
+        double[] shift = new double[c];
+        for (int i = 0; i < c; i++) {
+            if (var[i] < 0 || Float.isNaN(var[i])) {
+                throw new ReskernException(ErrorCode.BAD_FILE, bn + ".running_var[" + i + "] = " + var[i]
+                        + " is not a variance (must be >= 0)");
+            }
+            double s = gamma[i] / Math.sqrt((double) var[i] + BN_EPS);
+            scale[i] = s;
+            shift[i] = beta[i] - mean[i] * s + (bias != null ? s * bias[i] : 0.0);
+        }
+        return new double[][] {scale, shift};
+    }
+
+    private static float[] toFloat(double[] d) {
+        float[] f = new float[d.length];
+        for (int i = 0; i < d.length; i++) {
+            f[i] = (float) d[i];
+        }
+        return f;
+    }
+
+    private static double[] toDouble(float[] f) {
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+            d[i] = f[i];
+        }
+        return d;
+    }
+
+    /** torchvision-style initialisation as a weight source (so it goes through the same checks and folding). */
+    static final class RandomWeights implements WeightSource {
+        private final Map<String, ParamSpec> params;
+        private final Map<String, float[]> data = new java.util.HashMap<>();
+
+        RandomWeights(Graph graph, long seed) {
+            this.params = new java.util.LinkedHashMap<>();
+            Random rnd = new Random(seed);
+            for (ParamSpec p : graph.params().values()) {
+                if (p.optional()) {
+                    continue;
+                }
+                params.put(p.name(), p);
+                float[] d = new float[Math.toIntExact(p.elements())];
+                String n = p.name();
+                long[] s = p.shape();
+                if (s.length == 4) {
+                    double std = Math.sqrt(2.0 / (s[0] * s[2] * s[3]));
+                    for (int i = 0; i < d.length; i++) {
+                        d[i] = (float) (rnd.nextGaussian() * std);
+                    }
+                } else if (n.endsWith("running_var") || (n.endsWith(".weight") && s.length == 1)) {
+                    Arrays.fill(d, 1f);
+                } else if (s.length == 2 || isFcBias(graph, n)) {
+                    double bound = 1.0 / Math.sqrt(s.length == 2 ? s[1] : fcIn(graph));
+                    for (int i = 0; i < d.length; i++) {
+                        d[i] = (float) ((rnd.nextDouble() * 2 - 1) * bound);
+                    }
+                }
+                data.put(n, d);
+            }
+        }
+
+        private static boolean isFcBias(Graph g, String n) {
+            return g.nodes().stream().anyMatch(x -> x instanceof Node.Fc f && n.equals(f.name() + ".bias"));
+        }
+
+        private static long fcIn(Graph g) {
+            return g.nodes().stream().filter(x -> x instanceof Node.Fc).mapToLong(x -> ((Node.Fc) x).cin()).findFirst()
+                    .orElse(1);
+        }
+
+        @Override
+        public Set<String> names() {
+            return params.keySet();
+        }
+
+        @Override
+        public long[] shape(String name) {
+            return params.get(name).shape();
+        }
+
+        @Override
+        public float[] floats(String name) {
+            return data.get(name);
+        }
+
+        @Override
+        public String describe() {
+            return "seeded random initialisation";
+        }
+    }
+}

@@ -1,0 +1,170 @@
+package io.reskern.gpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.reskern.Device;
+import io.reskern.Model;
+import io.reskern.Precision;
+import io.reskern.ResNetSpec;
+import io.reskern.ReskernException;
+import io.reskern.e2e.Goldens;
+import io.reskern.io.Npy;
+import io.reskern.io.NpyArray;
+import io.reskern.ops.Reference;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * Every variant end-to-end on CUDA against the CPU backend (same seeded weights, odd input sizes) in every
+ * precision; CUDA-graph replay is bit-identical to the eager run; PyTorch/timm goldens (when the GPU bundle made them)
+ * on CUDA fp32. Skips without a GPU.
+ */
+@Tag("gpu")
+class CudaModelTest {
+    static final List<String> MODELS = List.of("resnet18", "resnet50", "resnet50_v1", "resnet50c", "resnet50d", "resnet18d",
+            "resnetv2_50", "resnetv2_18", "cifar_resnet20", "cifar_resnet20:B", "resnext50_32x4d", "wide_resnet50_2");
+
+    @BeforeEach
+    void gpu() {
+        Gpu.require();
+    }
+
+    static double tolerance(Precision p) {
+        return switch (p) {
+            case FP32 -> 1e-4;
+            case TF32 -> 1e-2;
+            case FP16 -> 2e-2;
+            case BF16 -> 6e-2;
+        };
+    }
+
+    static Model.Builder builder(String name) {
+        String[] parts = name.split(":");
+        Model.Builder b = Model.builder().model(parts[0]).optSeed(7);
+        if (parts.length > 1) {
+            b.optShortcut(ResNetSpec.Shortcut.PROJECTION);
+        }
+        if (!parts[0].startsWith("cifar")) {
+            b.optClasses(100);
+        }
+        return b;
+    }
+
+    static float[] input(int n, int h, int w) {
+        Random r = new Random(11);
+        float[] x = new float[n * 3 * h * w];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) r.nextGaussian();
+        }
+        return x;
+    }
+
+    @TestFactory
+    Stream<DynamicTest> everyVariantMatchesTheCpuBackend() {
+        Gpu.require();
+        List<DynamicTest> tests = new ArrayList<>();
+        for (String m : MODELS) {
+            boolean cifar = m.startsWith("cifar");
+            int n = 2;
+            int h = cifar ? 33 : 67;
+            int w = cifar ? 31 : 53;
+            tests.add(DynamicTest.dynamicTest(m, () -> {
+                float[] x = input(n, h, w);
+                float[] ref;
+                try (Model cpu = builder(m).optDevice(Device.CPU).build()) {
+                    ref = cpu.predict(x, n, h, w);
+                }
+                double[] refD = new double[ref.length];
+                for (int i = 0; i < ref.length; i++) {
+                    refD[i] = ref[i];
+                }
+                StringBuilder sb = new StringBuilder();
+                for (Precision p : Precision.values()) {
+                    try (Model gpu = builder(m).optDevice(Device.cuda(0)).optPrecision(p).build()) {
+                        float[] y = gpu.predict(x, n, h, w);
+                        double e = Reference.relError(y, refD);
+                        sb.append(String.format("%s=%.2e ", p, e));
+                        assertTrue(e <= tolerance(p), m + " " + p + ": rel err " + e);
+                    }
+                }
+                System.out.println("[cuda-vs-cpu] " + m + " " + sb);
+            }));
+        }
+        return tests.stream();
+    }
+
+    @Test
+    void graphReplayIsBitIdenticalAndBatchSizesCanChange() throws Exception {
+        try (Model m = Model.builder().model("resnet50").optDevice(Device.cuda(0)).optPrecision(Precision.FP16).build()) {
+            float[] x = input(4, 224, 224);
+            float[] first = m.predict(x, 4, 224, 224);   // eager
+            float[] second = m.predict(x, 4, 224, 224);  // captured graph
+            float[] third = m.predict(x, 4, 224, 224);
+            assertArrayEquals(first, second);
+            assertArrayEquals(second, third);
+            float[] one = m.predict(java.util.Arrays.copyOf(x, 3 * 224 * 224), 1, 224, 224);
+            for (int i = 0; i < one.length; i++) {
+                assertEquals(first[i], one[i], 2e-2 * (1 + Math.abs(first[i])), "batch 1 vs row 0 of batch 4");
+            }
+            float[] again = m.predict(x, 4, 224, 224);
+            assertArrayEquals(first, again);
+        }
+    }
+
+    @Test
+    void closedModelAndBadDevice() throws Exception {
+        Model m = Model.builder().model("cifar_resnet20").optDevice(Device.cuda(0)).build();
+        m.close();
+        assertThrows(IllegalStateException.class, () -> m.predict(input(1, 32, 32), 1, 32, 32));
+        ReskernException e = assertThrows(ReskernException.class,
+                () -> Model.builder().model("cifar_resnet20").optDevice(Device.cuda(99)).build());
+        assertEquals(ReskernException.ErrorCode.NO_DEVICE, e.code());
+    }
+
+    @TestFactory
+    Stream<DynamicTest> pytorchGoldensOnCuda() throws Exception {
+        Gpu.require();
+        Path dir = Path.of(System.getProperty("reskern.gpuGoldens", System.getProperty("reskern.goldens", "target/goldens")));
+        if (!Files.isRegularFile(dir.resolve("manifest.json"))) {
+            return Stream.of(DynamicTest.dynamicTest("no goldens in " + dir, () -> org.junit.jupiter.api.Assumptions.assumeTrue(false,
+                    "no PyTorch goldens in " + dir)));
+        }
+        System.setProperty("reskern.goldens", dir.toString());
+        List<DynamicTest> tests = new ArrayList<>();
+        for (Goldens.Case c : Goldens.load()) {
+            tests.add(DynamicTest.dynamicTest("cuda fp32 " + c.caseName(), () -> {
+                NpyArray x = Npy.read(dir.resolve(c.input()));
+                NpyArray ref = Npy.read(dir.resolve(c.expected()));
+                long[] s = x.shape();
+                Model.Builder b = Model.builder().model(c.model()).optClasses(c.classes()).optWeights(c.weightsPath(dir))
+                        .optDevice(Device.cuda(0));
+                if ("B".equals(c.shortcut())) {
+                    b.optShortcut(ResNetSpec.Shortcut.PROJECTION);
+                }
+                try (Model m = b.build()) {
+                    float[] y = m.predict(x.data(), (int) s[0], (int) s[2], (int) s[3]);
+                    double[] r = new double[ref.data().length];
+                    for (int i = 0; i < r.length; i++) {
+                        r[i] = ref.data()[i];
+                    }
+                    double e = Reference.relError(y, r);
+                    System.out.printf("[golden-cuda] %-28s rel err %.2e%n", c.caseName(), e);
+                    assertTrue(e < 1e-4, c.caseName() + ": " + e);
+                }
+            }));
+        }
+        return tests.stream();
+    }
+}

@@ -1,0 +1,179 @@
+package io.reskern.gpu;
+
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.reskern.Precision;
+import io.reskern.nativelib.CudaOps;
+import io.reskern.ops.OpCases;
+import io.reskern.ops.Reference;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * Every CUDA op against the float64 reference in fp32 / TF32 / fp16 / bf16 (tolerances in {@link CudaOpRunner}):
+ * odd shapes, every ResNet-50 conv shape at batch 1 and 8, every conv algo that can implement a shape, the fused
+ * v1d and v2 epilogues and the fused head. Skips without a GPU.
+ */
+@Tag("gpu")
+class CudaOpsTest {
+    @BeforeEach
+    void gpu() {
+        Gpu.require();
+    }
+
+    static Stream<Precision> precisions() {
+        return Stream.of(Precision.FP32, Precision.TF32, Precision.FP16, Precision.BF16);
+    }
+
+    @TestFactory
+    Stream<DynamicTest> convolutions() {
+        Gpu.require();
+        return precisions().flatMap(p -> {
+            CudaOpRunner r = new CudaOpRunner(p);
+            return Stream.concat(OpCases.convTests(r, 1).map(t -> DynamicTest.dynamicTest(p + " " + t.getDisplayName(), t.getExecutable())),
+                    OpCases.resnet50ConvCases(8).stream().map(cc -> DynamicTest.dynamicTest(p + " batch8 " + cc,
+                            () -> OpCases.runConv(r, cc, 7))));
+        });
+    }
+
+    @TestFactory
+    Stream<DynamicTest> otherOps() {
+        Gpu.require();
+        return precisions().flatMap(p -> OpCases.otherOpTests(new CudaOpRunner(p))
+                .map(t -> DynamicTest.dynamicTest(p + " " + t.getDisplayName(), t.getExecutable())));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> everyAlgoOnEveryResNet50Shape() {
+        Gpu.require();
+        List<DynamicTest> tests = new ArrayList<>();
+        int algos = CudaOps.conv2dAlgoCount();
+        for (Precision p : List.of(Precision.FP32, Precision.TF32, Precision.FP16, Precision.BF16)) {
+            CudaOpRunner r = new CudaOpRunner(p);
+            for (OpCases.ConvCase cc : OpCases.resnet50ConvCases(2)) {
+                tests.add(DynamicTest.dynamicTest(p + " all algos " + cc, () -> {
+                    Random rnd = new Random(cc.hashCode());
+                    int pp = (cc.h() + 2 * cc.pad() - cc.r()) / cc.stride() + 1;
+                    int qq = (cc.w() + 2 * cc.pad() - cc.r()) / cc.stride() + 1;
+                    float[] x = rounded(rnd, cc.n() * cc.h() * cc.w() * cc.c(), r, 1);
+                    float[] w = rounded(rnd, cc.k() * cc.r() * cc.r() * cc.c(), r, (float) Math.sqrt(2.0 / (cc.r() * cc.r() * cc.c())));
+                    float[] sc = new float[cc.k()];
+                    float[] sh = new float[cc.k()];
+                    for (int i = 0; i < cc.k(); i++) {
+                        sc[i] = 0.5f + rnd.nextFloat();
+                        sh[i] = (float) rnd.nextGaussian();
+                    }
+                    double[] ref = Reference.conv(x, cc.n(), cc.h(), cc.w(), cc.c(), w, cc.k(), cc.r(), cc.r(), cc.stride(),
+                            cc.pad(), cc.pad(), 1, sc, sh, null, 0, 0, 0, 0, true, pp, qq);
+                    int ran = 0;
+                    StringBuilder errs = new StringBuilder();
+                    for (int a = 0; a < algos; a++) {
+                        float[] y = r.convAlgo(a, x, cc.n(), cc.h(), cc.w(), cc.c(), w, cc.k(), cc.r(), cc.stride(), cc.pad(), sc,
+                                sh, true, pp, qq);
+                        if (y == null) {
+                            continue;
+                        }
+                        ran++;
+                        double e = Reference.relError(y, ref);
+                        errs.append(CudaOps.conv2dAlgoName(a)).append('=').append(String.format("%.2e ", e));
+                        assertTrue(e <= r.tolerance(), CudaOps.conv2dAlgoName(a) + " " + cc + ": " + e);
+                    }
+                    assertTrue(ran > 0, "no algo implements " + cc);
+                    System.out.println("[algos] " + p + " " + cc + ": " + errs);
+                }));
+            }
+        }
+        return tests.stream();
+    }
+
+    @TestFactory
+    Stream<DynamicTest> fusedEpilogues() {
+        Gpu.require();
+        return precisions().flatMap(p -> {
+            CudaOpRunner r = new CudaOpRunner(p);
+            return Stream.of(
+                    DynamicTest.dynamicTest(p + " v2 dual output", () -> {
+                        Random rnd = new Random(3);
+                        int n = 2, h = 7, w = 5, c = 64, k = 256;
+                        float[] x = rounded(rnd, n * h * w * c, r, 1);
+                        float[] wt = rounded(rnd, k * c, r, 0.125f);
+                        float[] res = rounded(rnd, n * h * w * k, r, 1);
+                        float[] ps = new float[k];
+                        float[] ph = new float[k];
+                        for (int i = 0; i < k; i++) {
+                            ps[i] = 0.5f + rnd.nextFloat();
+                            ph[i] = (float) rnd.nextGaussian();
+                        }
+                        float[][] y = r.convDual(x, n, h, w, c, wt, k, res, ps, ph);
+                        double[] ref = Reference.conv(x, n, h, w, c, wt, k, 1, 1, 1, 0, 0, 1, null, null, res, 1, h, w, k, false, h, w);
+                        assertTrue(Reference.relError(y[0], ref) <= r.tolerance());
+                        float[] refF = new float[ref.length];
+                        for (int i = 0; i < ref.length; i++) {
+                            refF[i] = (float) ref[i];
+                        }
+                        double[] ref2 = Reference.bnRelu(refF, n * h * w, k, ps, ph, true);
+                        assertTrue(Reference.relError(y[1], ref2) <= r.tolerance() * 2);
+                    }),
+                    DynamicTest.dynamicTest(p + " v1d avgpool+1x1", () -> {
+                        Random rnd = new Random(4);
+                        int n = 2, h = 15, w = 13, c = 256, k = 512;
+                        int pp = 8, qq = 7; // ceil_mode
+                        float[] x = rounded(rnd, n * h * w * c, r, 1);
+                        float[] wt = rounded(rnd, k * c, r, 0.09f);
+                        float[] sc = new float[k];
+                        float[] sh = new float[k];
+                        for (int i = 0; i < k; i++) {
+                            sc[i] = 0.5f + rnd.nextFloat();
+                            sh[i] = (float) rnd.nextGaussian();
+                        }
+                        double[] pooled = Reference.avgPool(x, n, h, w, c, 2, 2, 2, 0, 0, false, pp, qq);
+                        float[] pf = new float[pooled.length];
+                        for (int i = 0; i < pf.length; i++) {
+                            pf[i] = (float) pooled[i];
+                        }
+                        double[] ref = Reference.conv(pf, n, pp, qq, c, wt, k, 1, 1, 1, 0, 0, 1, sc, sh, null, 0, 0, 0, 0, false, pp, qq);
+                        float[] y = r.avgPoolConv(x, n, h, w, c, wt, k, sc, sh, pp, qq);
+                        assertTrue(Reference.relError(y, ref) <= r.tolerance() * 2);
+                    }),
+                    DynamicTest.dynamicTest(p + " head gap+fc", () -> {
+                        Random rnd = new Random(5);
+                        int n = 3, hw = 49, c = 2048, k = 1000;
+                        float[] x = rounded(rnd, n * hw * c, r, 1);
+                        float[] wt = rounded(rnd, k * c, x0 -> x0, 0.02f);
+                        float[] b = rounded(rnd, k, x0 -> x0, 1);
+                        double[] g = Reference.globalAvgPool(x, n, hw, c);
+                        float[] gf = new float[g.length];
+                        for (int i = 0; i < gf.length; i++) {
+                            gf[i] = (float) g[i];
+                        }
+                        double[] ref = Reference.fc(gf, n, c, wt, b, k);
+                        float[] y = r.globalAvgPoolFc(x, n, hw, c, wt, b, k);
+                        assertNotNull(y);
+                        assertTrue(Reference.relError(y, ref) <= 1e-4);
+                    }));
+        });
+    }
+
+    private interface Round {
+        float round(float v);
+    }
+
+    private static float[] rounded(Random rnd, int len, CudaOpRunner r, float scale) {
+        return rounded(rnd, len, r::round, scale);
+    }
+
+    private static float[] rounded(Random rnd, int len, Round r, float scale) {
+        float[] a = new float[len];
+        for (int i = 0; i < len; i++) {
+            a[i] = r.round((float) rnd.nextGaussian() * scale);
+        }
+        return a;
+    }
+}
