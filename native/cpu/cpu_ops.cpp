@@ -1,201 +1,440 @@
-// reskern CPU ops: straightforward, correct implementations of reskern_cpu.h (the baseline the optimised
-// kernels replace; the float64 references live in the Java tests).
+// reskern CPU ops (reskern_cpu.h): argument checking, ISA dispatch, weight packing and the memory-bound ops.
+// The convolution GEMM kernels live in conv_avx512.cpp / conv_avx2.cpp / conv_scalar.cpp (conv_driver.inc);
+// the naive reference implementations they replaced are kept in native/lab/cpu_reference.h.
+//
+// This file is compiled for baseline x86-64 (no -m flags): it must run on any x86-64 CPU.
 #include "reskern_cpu.h"
+#include "conv_internal.h"
 #include <omp.h>
+#include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <string>
-#include <cstdarg>
+
+using rk_cpu_detail::ConvArgs;
 
 static thread_local std::string g_err;
 static rk_status fail(rk_status s, const char* fmt, ...) {
   char buf[512];
-  va_list ap; va_start(ap, fmt); vsnprintf(buf, sizeof buf, fmt, ap); va_end(ap);
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
   g_err = buf;
   return s;
 }
-#define RK_REQUIRE(cond, ...) do { if (!(cond)) return fail(RK_ERR_INVALID_ARG, __VA_ARGS__); } while (0)
+#define RK_REQUIRE(cond, ...) \
+  do {                        \
+    if (!(cond)) return fail(RK_ERR_INVALID_ARG, __VA_ARGS__); \
+  } while (0)
 
-static int g_threads = 0;
+// Team size: 0 = OpenMP default (all cores). Kept globally (not as the calling thread's OpenMP ICV) so that a
+// rk_cpu_set_threads() issued from one Java thread applies to ops launched from any other thread.
+static std::atomic<int> g_threads{0};
+static int team_size() {
+  const int t = g_threads.load(std::memory_order_relaxed);
+  return t > 0 ? t : omp_get_max_threads();
+}
+// Work below this many elements runs on the calling thread (a parallel region costs a few microseconds).
+static const long long kParallelMin = 1 << 15;
 
-extern "C" {
-const char* rk_cpu_last_error(void) { return g_err.c_str(); }
-const char* rk_cpu_version(void) { return "reskern-cpu 0.1.0"; }
-int rk_cpu_features(void) {
+// ---- ISA dispatch ---------------------------------------------------------------------------------------
+enum Isa { ISA_SCALAR = 0, ISA_AVX2 = 1, ISA_AVX512 = 2 };
+static std::atomic<int> g_isa{-1};
+
+static int detect_features() {
   int f = 0;
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) f |= 1;
   if (__builtin_cpu_supports("avx512f")) f |= 2;
   return f;
 }
-const char* rk_cpu_kernel_isa(void) { return "scalar"; }
-void rk_cpu_set_threads(int n) { g_threads = n > 0 ? n : 0; omp_set_num_threads(n > 0 ? n : omp_get_num_procs()); }
-int rk_cpu_get_threads(void) { return g_threads > 0 ? g_threads : omp_get_max_threads(); }
-
-size_t rk_cpu_conv_packed_size(int K, int C, int R, int S, int groups) {
-  if (K <= 0 || C <= 0 || R <= 0 || S <= 0 || groups <= 0 || C % groups) return 0;
-  return (size_t)K * R * S * (C / groups);
+static int best_isa() {
+  const int f = detect_features();
+  // the AVX-512 TU also uses AVX2/FMA instructions, so it needs both feature bits
+  return (f & 3) == 3 ? ISA_AVX512 : (f & 1) ? ISA_AVX2 : ISA_SCALAR;
 }
+static int parse_isa(const char* s) {
+  if (!s || !*s) return best_isa();
+  if (!strcmp(s, "avx512")) return ISA_AVX512;
+  if (!strcmp(s, "avx2")) return ISA_AVX2;
+  if (!strcmp(s, "scalar")) return ISA_SCALAR;
+  return -1;
+}
+static bool isa_supported(int isa) {
+  const int f = detect_features();
+  return isa == ISA_SCALAR || (isa == ISA_AVX2 && (f & 1)) || (isa == ISA_AVX512 && (f & 3) == 3);
+}
+static int current_isa() {
+  int v = g_isa.load(std::memory_order_acquire);
+  if (v < 0) {
+    // RESKERN_CPU_ISA=avx2|scalar narrows the choice (e.g. to test the fallbacks); never widens it.
+    int want = parse_isa(getenv("RESKERN_CPU_ISA"));
+    if (want < 0 || !isa_supported(want)) want = best_isa();
+    int expected = -1;
+    g_isa.compare_exchange_strong(expected, want);
+    v = g_isa.load(std::memory_order_acquire);
+  }
+  return v;
+}
+static int isa_nr(int isa) {
+  return isa == ISA_AVX512 ? rk_cpu_detail::NR_AVX512 : isa == ISA_AVX2 ? rk_cpu_detail::NR_AVX2
+                                                                         : rk_cpu_detail::NR_SCALAR;
+}
+
+extern "C" int rk_cpu_force_isa(const char* isa) {
+  const int v = parse_isa(isa);
+  if (v < 0 || !isa_supported(v)) return 1;
+  g_isa.store(v, std::memory_order_release);
+  return 0;
+}
+
+extern "C" {
+const char* rk_cpu_last_error(void) { return g_err.c_str(); }
+const char* rk_cpu_version(void) { return "reskern-cpu 0.2.0"; }
+int rk_cpu_features(void) { return detect_features(); }
+const char* rk_cpu_kernel_isa(void) {
+  const int v = current_isa();
+  return v == ISA_AVX512 ? "avx512" : v == ISA_AVX2 ? "avx2" : "scalar";
+}
+void rk_cpu_set_threads(int n) {
+  g_threads.store(n > 0 ? n : 0, std::memory_order_relaxed);
+  omp_set_num_threads(n > 0 ? n : omp_get_num_procs());
+}
+int rk_cpu_get_threads(void) { return team_size(); }
+
+// ---- convolution weights ----------------------------------------------------------------------------------
+// groups == 1: panels of NR output channels (NR = 32 AVX-512, 16 AVX2, 8 scalar; the ISA is fixed per process):
+//   packed[j][r][s][c][jj] = w[j*NR + jj][r][s][c]   (0 for j*NR + jj >= K)      size = ceil(K/NR)*NR*R*S*C
+// groups > 1 (generic grouped path): packed[g][r][s][c][kk] = w[g*K/groups + kk][r][s][c]   size = K*R*S*C/groups
+size_t rk_cpu_conv_packed_size(int K, int C, int R, int S, int groups) {
+  if (K <= 0 || C <= 0 || R <= 0 || S <= 0 || groups <= 0 || C % groups || K % groups) return 0;
+  const size_t rsc = (size_t)R * S * (size_t)(C / groups);
+  if (groups > 1) return (size_t)K * rsc;
+  const size_t nr = (size_t)isa_nr(current_isa());
+  return ((size_t)K + nr - 1) / nr * nr * rsc;
+}
+
 rk_status rk_cpu_conv_pack(const float* w, int K, int C, int R, int S, int groups, float* packed) {
-  size_t n = rk_cpu_conv_packed_size(K, C, R, S, groups);
+  const size_t n = rk_cpu_conv_packed_size(K, C, R, S, groups);
   RK_REQUIRE(n && w && packed, "conv_pack: bad arguments K=%d C=%d R=%d S=%d groups=%d", K, C, R, S, groups);
-  memcpy(packed, w, n * sizeof(float));
+  const size_t cg = (size_t)(C / groups), kg = (size_t)(K / groups), rsc = (size_t)R * S * cg;
+  if (groups > 1) {
+    for (size_t g = 0; g < (size_t)groups; g++)
+      for (size_t t = 0; t < (size_t)R * S; t++)
+        for (size_t c = 0; c < cg; c++)
+          for (size_t kk = 0; kk < kg; kk++)
+            packed[((g * R * S + t) * cg + c) * kg + kk] = w[((g * kg + kk) * R * S + t) * cg + c];
+    return RK_OK;
+  }
+  const size_t nr = (size_t)isa_nr(current_isa());
+  const size_t npan = ((size_t)K + nr - 1) / nr;
+  for (size_t j = 0; j < npan; j++)
+    for (size_t i = 0; i < rsc; i++)
+      for (size_t jj = 0; jj < nr; jj++) {
+        const size_t k = j * nr + jj;
+        packed[(j * rsc + i) * nr + jj] = k < (size_t)K ? w[k * rsc + i] : 0.f;
+      }
   return RK_OK;
 }
 
+// ---- generic grouped convolution (groups > 1: ResNeXt, depthwise) -----------------------------------------
+// y[n,p,q,g*kg+kk] = epilogue( sum_{r,s,c<cg} x[n, p*st-ph+r, q*st-pw+s, g*cg+c] * packed[g][r][s][c][kk] )
+// Per output pixel: accumulate all K channels in a per-thread row buffer (so y may alias an identity residual),
+// inner loop over kk contiguous in the packed weights; then the same epilogue as the GEMM kernels.
+static rk_status conv_grouped(const ConvArgs& a) {
+  const int G = a.groups, cg = a.C / G, kg = a.K / G, K = a.K;
+  const long long M = (long long)a.N * a.P * a.Q, PQ = (long long)a.P * a.Q;
+  const int apad = (K - a.res_c) / 2;
+  int err = 0;
+  const int nt = M * K * (long long)a.R * a.S * cg > kParallelMin ? team_size() : 1;
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    float* acc = (float*)malloc(sizeof(float) * (size_t)K);
+    if (!acc) {
+#pragma omp atomic write
+      err = RK_ERR_OUT_OF_MEMORY;
+    }
+#pragma omp for schedule(static)
+    for (long long m = 0; m < M; m++) {
+      if (!acc) continue;
+      const long long n = m / PQ, rem = m - n * PQ, p = rem / a.Q, q = rem - p * a.Q;
+      const long long hb = p * a.stride - a.pad_h, wb = q * a.stride - a.pad_w;
+      for (int k = 0; k < K; k++) acc[k] = 0.f;
+      for (int r = 0; r < a.R; r++) {
+        const long long hi = hb + r;
+        if (hi < 0 || hi >= a.H) continue;
+        for (int s = 0; s < a.S; s++) {
+          const long long wi = wb + s;
+          if (wi < 0 || wi >= a.W) continue;
+          const float* xp = a.x + (size_t)(((n * a.H + hi) * a.W + wi) * a.C);
+          for (int g = 0; g < G; g++) {
+            const float* wp = a.w + (((size_t)g * a.R * a.S + (size_t)r * a.S + s) * cg) * kg;
+            float* ag = acc + (size_t)g * kg;
+            const float* xg = xp + (size_t)g * cg;
+            for (int c = 0; c < cg; c++) {
+              const float xv = xg[c];
+              const float* wc = wp + (size_t)c * kg;
+              for (int kk = 0; kk < kg; kk++) ag[kk] += xv * wc[kk];
+            }
+          }
+        }
+      }
+      float* yr = a.y + (size_t)m * K;
+      const float* rr = a.res_mode == RK_RES_IDENTITY ? a.res + (size_t)m * K
+                        : a.res_mode == RK_RES_OPTION_A
+                            ? a.res + (size_t)(((n * a.res_h + 2 * p) * a.res_w + 2 * q) * a.res_c)
+                            : nullptr;
+      for (int k = 0; k < K; k++) {
+        float v = acc[k] * (a.scale ? a.scale[k] : 1.f) + (a.shift ? a.shift[k] : 0.f);
+        if (a.res_mode == RK_RES_IDENTITY) v += rr[k];
+        else if (a.res_mode == RK_RES_OPTION_A && k >= apad && k - apad < a.res_c) v += rr[k - apad];
+        yr[k] = a.relu && v < 0.f ? 0.f : v;
+      }
+    }
+    free(acc);
+  }
+  return err ? fail(err, "conv2d: out of memory") : RK_OK;
+}
+
+// y[n,p,q,k] = relu?(scale[k] * sum_{r,s,c} x[n,p*st-ph+r,q*st-pw+s,c] * W[k,r,s,c] + shift[k] + res[...])
 rk_status rk_cpu_conv2d(const float* x, int N, int H, int W, int C, const float* w, int K, int R, int S, int stride,
                         int pad_h, int pad_w, int groups, const float* scale, const float* shift, const float* res,
                         int res_mode, int res_h, int res_w, int res_c, int relu, float* y, int P, int Q) {
   RK_REQUIRE(x && w && y, "conv2d: null tensor");
   RK_REQUIRE(N > 0 && H > 0 && W > 0 && C > 0 && K > 0 && R > 0 && S > 0 && stride > 0 && P > 0 && Q > 0,
-             "conv2d: non-positive size");
-  RK_REQUIRE(groups > 0 && C % groups == 0 && K % groups == 0, "conv2d: groups=%d must divide C=%d and K=%d", groups, C, K);
+             "conv2d: non-positive size (N=%d H=%d W=%d C=%d K=%d R=%d S=%d stride=%d P=%d Q=%d)", N, H, W, C, K, R,
+             S, stride, P, Q);
+  RK_REQUIRE(pad_h >= 0 && pad_w >= 0, "conv2d: negative padding (%d, %d)", pad_h, pad_w);
+  RK_REQUIRE(groups > 0 && C % groups == 0 && K % groups == 0, "conv2d: groups=%d must divide C=%d and K=%d", groups,
+             C, K);
   RK_REQUIRE(res_mode >= RK_RES_NONE && res_mode <= RK_RES_OPTION_A, "conv2d: bad res_mode %d", res_mode);
+  RK_REQUIRE(x != y, "conv2d: y must not alias x");
   if (res_mode != RK_RES_NONE) RK_REQUIRE(res, "conv2d: null residual");
-  if (res_mode == RK_RES_OPTION_A)
-    RK_REQUIRE(res_c <= K && res_h >= 2 * P - 1 && res_w >= 2 * Q - 1, "conv2d: option-A residual shape");
-  const int cg = C / groups, kg = K / groups;
-  const int apad = (K - res_c) / 2;
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int n = 0; n < N; n++)
-    for (int p = 0; p < P; p++)
-      for (int q = 0; q < Q; q++)
-        for (int k = 0; k < K; k++) {
-          const int g = k / kg;
-          float acc = 0.f;
-          for (int r = 0; r < R; r++) {
-            const int hi = p * stride - pad_h + r;
-            if (hi < 0 || hi >= H) continue;
-            for (int s = 0; s < S; s++) {
-              const int wi = q * stride - pad_w + s;
-              if (wi < 0 || wi >= W) continue;
-              const float* xp = x + (((size_t)n * H + hi) * W + wi) * C + (size_t)g * cg;
-              const float* wp = w + (((size_t)k * R + r) * S + s) * cg;
-              for (int c = 0; c < cg; c++) acc += xp[c] * wp[c];
-            }
-          }
-          float v = acc * (scale ? scale[k] : 1.f) + (shift ? shift[k] : 0.f);
-          const size_t yi = (((size_t)n * P + p) * Q + q) * K + k;
-          if (res_mode == RK_RES_IDENTITY) v += res[yi];
-          else if (res_mode == RK_RES_OPTION_A) {
-            const int kc = k - apad;
-            if (kc >= 0 && kc < res_c) v += res[(((size_t)n * res_h + 2 * p) * res_w + 2 * q) * res_c + kc];
-          }
-          y[yi] = relu && v < 0.f ? 0.f : v;
-        }
-  return RK_OK;
+  if (res_mode == RK_RES_OPTION_A) {
+    RK_REQUIRE(res_c > 0 && res_c <= K && res_h >= 2 * (long long)P - 1 && res_w >= 2 * (long long)Q - 1,
+               "conv2d: option-A residual [%d,%d,%d] does not fit output [%d,%d,%d]", res_h, res_w, res_c, P, Q, K);
+    RK_REQUIRE(res != y, "conv2d: y may alias the residual only for RK_RES_IDENTITY");
+  }
+  ConvArgs a;
+  a.x = x; a.N = N; a.H = H; a.W = W; a.C = C; a.w = w; a.K = K; a.R = R; a.S = S; a.stride = stride;
+  a.pad_h = pad_h; a.pad_w = pad_w; a.groups = groups; a.scale = scale; a.shift = shift; a.res = res;
+  a.res_mode = res_mode; a.res_h = res_h; a.res_w = res_w; a.res_c = res_c; a.relu = relu; a.y = y; a.P = P;
+  a.Q = Q;
+  const long long flops = (long long)N * P * Q * K * R * S * (C / groups);
+  a.nthreads = flops > 4 * kParallelMin ? team_size() : 1;
+  if (groups > 1) return conv_grouped(a);
+  int rc;
+  switch (current_isa()) {
+    case ISA_AVX512: rc = rk_cpu_detail::conv_gemm_avx512(a); break;
+    case ISA_AVX2: rc = rk_cpu_detail::conv_gemm_avx2(a); break;
+    default: rc = rk_cpu_detail::conv_gemm_scalar(a); break;
+  }
+  return rc ? fail(rc, "conv2d: out of memory") : RK_OK;
 }
 
-rk_status rk_cpu_bn_relu(const float* x, long long M, int C, const float* scale, const float* shift, int relu, float* y) {
+// ---- element-wise / pooling ops (memory bound: vectorised over C by the compiler, OpenMP over rows) --------
+
+// y[i,c] = relu?(scale[c] * x[i,c] + shift[c])
+rk_status rk_cpu_bn_relu(const float* x, long long M, int C, const float* scale, const float* shift, int relu,
+                         float* y) {
   RK_REQUIRE(x && y && scale && shift && M >= 0 && C > 0, "bn_relu: bad arguments");
-#pragma omp parallel for schedule(static)
-  for (long long i = 0; i < M; i++)
-    for (int c = 0; c < C; c++) {
-      float v = scale[c] * x[i * C + c] + shift[c];
-      y[i * C + c] = relu && v < 0.f ? 0.f : v;
-    }
+  const int nt = M * C > kParallelMin ? team_size() : 1;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+  for (long long i = 0; i < M; i++) {
+    const float* xr = x + (size_t)i * C;
+    float* yr = y + (size_t)i * C;
+    if (relu)
+      for (int c = 0; c < C; c++) {
+        const float v = scale[c] * xr[c] + shift[c];
+        yr[c] = v < 0.f ? 0.f : v;
+      }
+    else
+      for (int c = 0; c < C; c++) yr[c] = scale[c] * xr[c] + shift[c];
+  }
   return RK_OK;
 }
 
+// y = relu?(a + b)
 rk_status rk_cpu_add_relu(const float* a, const float* b, long long count, int relu, float* y) {
   RK_REQUIRE(a && b && y && count >= 0, "add_relu: bad arguments");
-#pragma omp parallel for schedule(static)
-  for (long long i = 0; i < count; i++) {
-    float v = a[i] + b[i];
-    y[i] = relu && v < 0.f ? 0.f : v;
+  const long long blk = 4096, nb = (count + blk - 1) / blk;
+  const int nt = count > kParallelMin ? team_size() : 1;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+  for (long long ib = 0; ib < nb; ib++) {
+    const long long i0 = ib * blk, i1 = i0 + blk < count ? i0 + blk : count;
+    if (relu)
+      for (long long i = i0; i < i1; i++) {
+        const float v = a[i] + b[i];
+        y[i] = v < 0.f ? 0.f : v;
+      }
+    else
+      for (long long i = i0; i < i1; i++) y[i] = a[i] + b[i];
   }
   return RK_OK;
 }
 
-rk_status rk_cpu_maxpool2d(const float* x, int N, int H, int W, int C, int kh, int kw, int stride, int pad_h, int pad_w,
-                           float* y, int P, int Q) {
-  RK_REQUIRE(x && y && N > 0 && H > 0 && W > 0 && C > 0 && kh > 0 && kw > 0 && stride > 0 && P > 0 && Q > 0,
+// y[n,p,q,c] = max_{r<kh,s<kw, in bounds} x[n, p*st-ph+r, q*st-pw+s, c]; padding = -inf; NaN propagates
+rk_status rk_cpu_maxpool2d(const float* x, int N, int H, int W, int C, int kh, int kw, int stride, int pad_h,
+                           int pad_w, float* y, int P, int Q) {
+  RK_REQUIRE(x && y && N > 0 && H > 0 && W > 0 && C > 0 && kh > 0 && kw > 0 && stride > 0 && P > 0 && Q > 0 &&
+                 pad_h >= 0 && pad_w >= 0,
              "maxpool2d: bad arguments");
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int n = 0; n < N; n++)
-    for (int p = 0; p < P; p++)
-      for (int q = 0; q < Q; q++)
-        for (int c = 0; c < C; c++) {
-          float m = -std::numeric_limits<float>::infinity();
-          for (int r = 0; r < kh; r++) {
-            int hi = p * stride - pad_h + r;
-            if (hi < 0 || hi >= H) continue;
-            for (int s = 0; s < kw; s++) {
-              int wi = q * stride - pad_w + s;
-              if (wi < 0 || wi >= W) continue;
-              float v = x[(((size_t)n * H + hi) * W + wi) * C + c];
-              if (v > m || std::isnan(v)) m = v;
-            }
+  const long long rows = (long long)N * P;
+  const int nt = rows * Q * C * (long long)kh * kw > kParallelMin ? team_size() : 1;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+  for (long long np = 0; np < rows; np++) {
+    const long long n = np / P, p = np - n * P;
+    for (int q = 0; q < Q; q++) {
+      float* yr = y + (size_t)((np * Q + q) * C);
+      for (int c = 0; c < C; c++) yr[c] = -std::numeric_limits<float>::infinity();
+      for (int r = 0; r < kh; r++) {
+        const long long hi = p * stride - pad_h + r;
+        if (hi < 0 || hi >= H) continue;
+        for (int s = 0; s < kw; s++) {
+          const long long wi = (long long)q * stride - pad_w + s;
+          if (wi < 0 || wi >= W) continue;
+          const float* xr = x + (size_t)(((n * H + hi) * W + wi) * C);
+          for (int c = 0; c < C; c++) {
+            const float v = xr[c], m = yr[c];
+            yr[c] = (v > m || v != v) ? v : m;
           }
-          y[(((size_t)n * P + p) * Q + q) * C + c] = m;
-        }
-  return RK_OK;
-}
-
-rk_status rk_cpu_avgpool2d(const float* x, int N, int H, int W, int C, int kh, int kw, int stride, int pad_h, int pad_w,
-                           int count_include_pad, float* y, int P, int Q) {
-  RK_REQUIRE(x && y && N > 0 && H > 0 && W > 0 && C > 0 && kh > 0 && kw > 0 && stride > 0 && P > 0 && Q > 0,
-             "avgpool2d: bad arguments");
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int n = 0; n < N; n++)
-    for (int p = 0; p < P; p++)
-      for (int q = 0; q < Q; q++) {
-        const int h0 = p * stride - pad_h, w0 = q * stride - pad_w;
-        const int h1 = std::min(h0 + kh, H + pad_h), w1 = std::min(w0 + kw, W + pad_w);
-        const int pool = (h1 - h0) * (w1 - w0);
-        const int hs = std::max(h0, 0), ws = std::max(w0, 0), he = std::min(h1, H), we = std::min(w1, W);
-        const int cnt = count_include_pad ? pool : (he - hs) * (we - ws);
-        for (int c = 0; c < C; c++) {
-          float acc = 0.f;
-          for (int hi = hs; hi < he; hi++)
-            for (int wi = ws; wi < we; wi++) acc += x[(((size_t)n * H + hi) * W + wi) * C + c];
-          y[(((size_t)n * P + p) * Q + q) * C + c] = cnt > 0 ? acc / cnt : 0.f;
         }
       }
-  return RK_OK;
-}
-
-rk_status rk_cpu_global_avgpool(const float* x, int N, int HW, int C, float* y) {
-  RK_REQUIRE(x && y && N > 0 && HW > 0 && C > 0, "global_avgpool: bad arguments");
-  for (int n = 0; n < N; n++) {
-    float* yn = y + (size_t)n * C;
-    for (int c = 0; c < C; c++) yn[c] = 0.f;
-    for (int i = 0; i < HW; i++)
-      for (int c = 0; c < C; c++) yn[c] += x[((size_t)n * HW + i) * C + c];
-    for (int c = 0; c < C; c++) yn[c] /= HW;
+    }
   }
   return RK_OK;
 }
 
+// y = sum over the clipped window / cnt; cnt = in-bounds taps (count_include_pad=0) or the window clipped to
+// [-pad, H+pad) x [-pad, W+pad) (count_include_pad=1, torch)
+rk_status rk_cpu_avgpool2d(const float* x, int N, int H, int W, int C, int kh, int kw, int stride, int pad_h,
+                           int pad_w, int count_include_pad, float* y, int P, int Q) {
+  RK_REQUIRE(x && y && N > 0 && H > 0 && W > 0 && C > 0 && kh > 0 && kw > 0 && stride > 0 && P > 0 && Q > 0 &&
+                 pad_h >= 0 && pad_w >= 0,
+             "avgpool2d: bad arguments");
+  const long long rows = (long long)N * P;
+  const int nt = rows * Q * C * (long long)kh * kw > kParallelMin ? team_size() : 1;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+  for (long long np = 0; np < rows; np++) {
+    const long long n = np / P, p = np - n * P;
+    for (int q = 0; q < Q; q++) {
+      const long long h0 = p * stride - pad_h, w0 = (long long)q * stride - pad_w;
+      const long long h1 = std::min<long long>(h0 + kh, (long long)H + pad_h);
+      const long long w1 = std::min<long long>(w0 + kw, (long long)W + pad_w);
+      const long long pool = (h1 - h0) * (w1 - w0);
+      const long long hs = std::max<long long>(h0, 0), ws = std::max<long long>(w0, 0);
+      const long long he = std::min<long long>(h1, H), we = std::min<long long>(w1, W);
+      const long long inb = (he > hs && we > ws) ? (he - hs) * (we - ws) : 0;
+      const long long cnt = count_include_pad ? pool : inb;
+      float* yr = y + (size_t)((np * Q + q) * C);
+      for (int c = 0; c < C; c++) yr[c] = 0.f;
+      for (long long hi = hs; hi < he; hi++)
+        for (long long wi = ws; wi < we; wi++) {
+          const float* xr = x + (size_t)(((n * H + hi) * W + wi) * C);
+          for (int c = 0; c < C; c++) yr[c] += xr[c];
+        }
+      if (cnt > 0) {
+        const float d = (float)cnt;
+        for (int c = 0; c < C; c++) yr[c] /= d;
+      } else {
+        for (int c = 0; c < C; c++) yr[c] = 0.f;
+      }
+    }
+  }
+  return RK_OK;
+}
+
+// y[n,c] = (1/HW) * sum_i x[n,i,c]
+rk_status rk_cpu_global_avgpool(const float* x, int N, int HW, int C, float* y) {
+  RK_REQUIRE(x && y && N > 0 && HW > 0 && C > 0, "global_avgpool: bad arguments");
+  const int cb = 256;  // channel block: each task sums a [HW x 256] column strip
+  const long long nblk = (long long)N * ((C + cb - 1) / cb);
+  const int nt = (long long)N * HW * C > kParallelMin ? team_size() : 1;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+  for (long long b = 0; b < nblk; b++) {
+    const long long n = b / ((C + cb - 1) / cb);
+    const int c0 = (int)(b - n * ((C + cb - 1) / cb)) * cb, c1 = c0 + cb < C ? c0 + cb : C;
+    float* yn = y + (size_t)n * C;
+    for (int c = c0; c < c1; c++) yn[c] = 0.f;
+    for (int i = 0; i < HW; i++) {
+      const float* xr = x + ((size_t)n * HW + i) * C;
+      for (int c = c0; c < c1; c++) yn[c] += xr[c];
+    }
+    const float d = (float)HW;
+    for (int c = c0; c < c1; c++) yn[c] /= d;
+  }
+  return RK_OK;
+}
+
+// Dot product with 16 independent partial sums (vectorisable without reassociation flags).
+static inline float dot(const float* __restrict a, const float* __restrict b, int n) {
+  float acc[16] = {0.f};
+  int i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int j = 0; j < 16; j++) acc[j] += a[i + j] * b[i + j];
+  float s = 0.f;
+  for (int j = 0; j < 16; j++) s += acc[j];
+  for (; i < n; i++) s += a[i] * b[i];
+  return s;
+}
+
+// y[n,k] = sum_c x[n,c] * w[k,c] + bias[k]
 rk_status rk_cpu_fc(const float* x, int N, int C, const float* w, const float* bias, int K, float* y) {
   RK_REQUIRE(x && w && y && N > 0 && C > 0 && K > 0, "fc: bad arguments");
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int n = 0; n < N; n++)
-    for (int k = 0; k < K; k++) {
-      float acc = bias ? bias[k] : 0.f;
-      for (int c = 0; c < C; c++) acc += x[(size_t)n * C + c] * w[(size_t)k * C + c];
-      y[(size_t)n * K + k] = acc;
-    }
+  const int nt = (long long)N * C * K > kParallelMin ? team_size() : 1;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+  for (int k = 0; k < K; k++) {  // each weight row is read once for all N inputs
+    const float* wk = w + (size_t)k * C;
+    const float b = bias ? bias[k] : 0.f;
+    for (int n = 0; n < N; n++) y[(size_t)n * K + k] = dot(x + (size_t)n * C, wk, C) + b;
+  }
   return RK_OK;
 }
 
+// y[n,h,w,c] = x[n,c,h,w]
 rk_status rk_cpu_nchw_to_nhwc(const float* x, int N, int C, int H, int W, float* y) {
   RK_REQUIRE(x && y && N > 0 && C > 0 && H > 0 && W > 0 && x != y, "nchw_to_nhwc: bad arguments");
-  for (int n = 0; n < N; n++)
-    for (int c = 0; c < C; c++)
-      for (int h = 0; h < H; h++)
-        for (int w = 0; w < W; w++)
-          y[(((size_t)n * H + h) * W + w) * C + c] = x[(((size_t)n * C + c) * H + h) * W + w];
+  const size_t HW = (size_t)H * W;
+  const long long rows = (long long)N * H;
+  const int nt = rows * W * C > kParallelMin ? team_size() : 1;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+  for (long long nh = 0; nh < rows; nh++) {
+    const size_t n = (size_t)(nh / H), h = (size_t)(nh % H);
+    const float* xs = x + n * C * HW + h * W;
+    float* yr = y + (size_t)nh * W * C;
+    for (int c0 = 0; c0 < C; c0 += 16) {  // 16x16 tiles keep both sides' lines in L1
+      const int c1 = c0 + 16 < C ? c0 + 16 : C;
+      for (int w0 = 0; w0 < W; w0 += 16) {
+        const int w1 = w0 + 16 < W ? w0 + 16 : W;
+        for (int wi = w0; wi < w1; wi++)
+          for (int c = c0; c < c1; c++) yr[(size_t)wi * C + c] = xs[(size_t)c * HW + wi];
+      }
+    }
+  }
   return RK_OK;
 }
 
-rk_status rk_cpu_preprocess_u8(const uint8_t* x, int N, int H, int W, const float* mean, const float* std, float* y) {
+// y[i,c] = (x[i,c]/255 - mean[c]) / std[c], 3 channels
+rk_status rk_cpu_preprocess_u8(const uint8_t* x, int N, int H, int W, const float* mean, const float* std,
+                               float* y) {
   RK_REQUIRE(x && y && mean && std && N > 0 && H > 0 && W > 0, "preprocess_u8: bad arguments");
-  const size_t px = (size_t)N * H * W;
-  for (size_t i = 0; i < px; i++)
-    for (int c = 0; c < 3; c++) y[i * 3 + c] = (x[i * 3 + c] / 255.f - mean[c]) / std[c];
+  const long long px = (long long)N * H * W;
+  const float m0 = mean[0], m1 = mean[1], m2 = mean[2], s0 = std[0], s1 = std[1], s2 = std[2];
+  const int nt = px * 3 > kParallelMin ? team_size() : 1;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+  for (long long i = 0; i < px; i++) {
+    const uint8_t* xi = x + (size_t)i * 3;
+    float* yi = y + (size_t)i * 3;
+    yi[0] = (xi[0] / 255.f - m0) / s0;
+    yi[1] = (xi[1] / 255.f - m1) / s1;
+    yi[2] = (xi[2] / 255.f - m2) / s2;
+  }
   return RK_OK;
 }
 }  // extern "C"

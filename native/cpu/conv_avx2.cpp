@@ -1,0 +1,98 @@
+// AVX2+FMA implicit-GEMM convolution (compiled with -mavx2 -mfma; selected at run time when AVX-512 is absent).
+//
+// Micro-kernel: MR x NR = 6 pixels x 16 output channels: 12 ymm accumulators + 2 B vectors + 1 broadcast = 15
+// of the 16 ymm registers; 12 independent FMA chains cover latency 4-5 x 2 ports. Same driver, row-pointer A
+// access and fused epilogue as the AVX-512 kernel (conv_avx512.cpp); masks via vmaskmov.
+#include <immintrin.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include "reskern_cpu.h"
+#include "conv_internal.h"
+
+namespace rk_cpu_detail {
+namespace avx2 {
+
+constexpr int MR = 6, NR = NR_AVX2, KC = 512;
+#include "conv_tile.inc"
+
+static inline __m256i lane_mask(int lo, int hi) {  // lanes [lo, hi) of 8, as vmaskmov mask
+  const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i ge = _mm256_cmpgt_epi32(idx, _mm256_set1_epi32(lo - 1));
+  const __m256i lt = _mm256_cmpgt_epi32(_mm256_set1_epi32(hi), idx);
+  return _mm256_and_si256(ge, lt);
+}
+
+template <int mr>
+__attribute__((noinline)) void tile(const Tile& t, const Epi& e) {
+  __m256 c0[mr], c1[mr];
+  if (t.load_part) {
+    for (int m = 0; m < mr; m++) {
+      c0[m] = _mm256_load_ps(t.part + m * NR);
+      c1[m] = _mm256_load_ps(t.part + m * NR + 8);
+    }
+  } else {
+    for (int m = 0; m < mr; m++) c0[m] = c1[m] = _mm256_setzero_ps();
+  }
+  const float* b = t.B;
+  for (int sg = 0; sg < t.nseg; sg++) {
+    const float* const* rp = t.rows + sg * t.rstride;
+    const float* ap[mr];
+    for (int m = 0; m < mr; m++) ap[m] = rp[m];
+    const int L = t.segs[sg].len;
+#pragma GCC unroll 4
+    for (int k = 0; k < L; k++) {
+      const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+      b += NR;
+      for (int m = 0; m < mr; m++) {
+        const __m256 av = _mm256_broadcast_ss(ap[m] + k);
+        c0[m] = _mm256_fmadd_ps(av, b0, c0[m]);
+        c1[m] = _mm256_fmadd_ps(av, b1, c1[m]);
+      }
+    }
+  }
+  if (!t.finish) {
+    for (int m = 0; m < mr; m++) {
+      _mm256_store_ps(t.part + m * NR, c0[m]);
+      _mm256_store_ps(t.part + m * NR + 8, c1[m]);
+    }
+    return;
+  }
+  const int k0 = t.k0;
+  const int kv = (e.K - k0) < NR ? (e.K - k0) : NR;
+  const __m256i m0 = lane_mask(0, kv), m1 = lane_mask(-8, kv - 8);
+  const __m256 s0 = e.scale ? _mm256_maskload_ps(e.scale + k0, m0) : _mm256_set1_ps(1.f);
+  const __m256 s1 = e.scale ? _mm256_maskload_ps(e.scale + k0 + 8, m1) : _mm256_set1_ps(1.f);
+  const __m256 h0 = e.shift ? _mm256_maskload_ps(e.shift + k0, m0) : _mm256_setzero_ps();
+  const __m256 h1 = e.shift ? _mm256_maskload_ps(e.shift + k0 + 8, m1) : _mm256_setzero_ps();
+  __m256i r0 = _mm256_setzero_si256(), r1 = _mm256_setzero_si256();
+  if (e.res_mode != RK_RES_NONE) {
+    int lo, hi;
+    res_lane_range(e, k0, kv, &lo, &hi);
+    r0 = lane_mask(lo, hi);
+    r1 = lane_mask(lo - 8, hi - 8);
+  }
+  const __m256 z = _mm256_setzero_ps();
+  for (int m = 0; m < mr; m++) {
+    __m256 v0 = _mm256_fmadd_ps(c0[m], s0, h0), v1 = _mm256_fmadd_ps(c1[m], s1, h1);
+    if (e.res_mode != RK_RES_NONE) {
+      const float* rr = res_row(e, t.roff[m], k0);
+      v0 = _mm256_add_ps(v0, _mm256_maskload_ps(rr, r0));
+      v1 = _mm256_add_ps(v1, _mm256_maskload_ps(rr + 8, r1));
+    }
+    if (e.relu) {  // max(0, v) keeps NaN (second operand) and -0, like `v < 0 ? 0 : v`
+      v0 = _mm256_max_ps(z, v0);
+      v1 = _mm256_max_ps(z, v1);
+    }
+    float* yr = e.y + (size_t)(t.m0 + m) * (size_t)e.K + k0;
+    _mm256_maskstore_ps(yr, m0, v0);
+    _mm256_maskstore_ps(yr + 8, m1, v1);
+  }
+}
+
+#include "conv_driver.inc"
+
+}  // namespace avx2
+
+int conv_gemm_avx2(const ConvArgs& a) { return avx2::conv_run(a); }
+
+}  // namespace rk_cpu_detail

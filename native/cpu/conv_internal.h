@@ -1,0 +1,42 @@
+// Internal interface between the portable dispatcher (cpu_ops.cpp) and the ISA-specific convolution
+// translation units (conv_avx512.cpp, conv_avx2.cpp, conv_scalar.cpp). Not part of the public ABI.
+//
+// Only plain structs and extern functions live here: the ISA TUs are compiled with different -m flags, so
+// they must not share inline functions or templates with the portable code (the linker would pick one copy).
+#ifndef RESKERN_CONV_INTERNAL_H
+#define RESKERN_CONV_INTERNAL_H
+#include <stddef.h>
+
+namespace rk_cpu_detail {
+
+// Validated arguments of rk_cpu_conv2d (groups == 1 for the GEMM kernels); w is packed for the ISA's NR.
+struct ConvArgs {
+  const float* x;
+  int N, H, W, C;
+  const float* w;
+  int K, R, S, stride, pad_h, pad_w, groups;
+  const float* scale;
+  const float* shift;
+  const float* res;
+  int res_mode, res_h, res_w, res_c, relu;
+  float* y;
+  int P, Q;
+  int nthreads;
+};
+
+// Panel widths (output channels per packed weight panel) of each micro-kernel.
+enum { NR_AVX512 = 64, NR_AVX2 = 16, NR_SCALAR = 8 };
+
+// Dense (groups == 1) implicit-GEMM convolutions; return 0 or an rk_status error code (out of memory).
+int conv_gemm_avx512(const ConvArgs& a);
+int conv_gemm_avx2(const ConvArgs& a);
+int conv_gemm_scalar(const ConvArgs& a);
+
+}  // namespace rk_cpu_detail
+
+// Test hook (not in reskern_cpu.h): force the kernel ISA ("avx512", "avx2", "scalar"); NULL or "" = auto.
+// Returns 0 on success, nonzero if the ISA is unknown or unsupported by this CPU. Weights must be re-packed
+// after switching, since the packed layout depends on the ISA's panel width.
+extern "C" int rk_cpu_force_isa(const char* isa);
+
+#endif

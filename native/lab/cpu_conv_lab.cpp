@@ -1,0 +1,522 @@
+// CPU kernel lab: validates every reskern_cpu.h op against the naive references (cpu_reference.h, double
+// accumulation) on every available kernel ISA, then times the ResNet-50 batch-1 224x224 conv layers.
+//
+//   lab_cpu_conv_lab [test] [bench] [--threads N] [--reps N] [--isa avx512|avx2|scalar] [--filter NAME]
+// (no mode = both). Exit status 0 iff all checks pass; the last test line is "N passed, N failed".
+#include <immintrin.h>
+#include <omp.h>
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+#include "conv_internal.h"
+#include "cpu_reference.h"
+#include "reskern_cpu.h"
+
+static int g_pass = 0, g_fail = 0;
+static void check(bool ok, const char* what) {
+  if (ok) g_pass++;
+  else {
+    g_fail++;
+    printf("  FAIL: %s\n", what);
+  }
+}
+
+static std::mt19937 rng(12345);
+static std::vector<float> rand_vec(size_t n, float lo = -1.f, float hi = 1.f) {
+  std::uniform_real_distribution<float> d(lo, hi);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+static double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// conv correctness
+struct ConvCase {
+  int N, H, W, C, K, R, S, stride, pad, groups;
+  int res_mode, relu;
+  bool scale, shift, inplace;
+  int res_c;  // option A residual channels
+};
+
+static double max_rel_err(const float* y, const double* ref, size_t n) {
+  double num = 0, den = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (std::isnan(y[i]) != std::isnan(ref[i])) return INFINITY;
+    if (std::isnan(ref[i])) continue;
+    num = std::max(num, std::fabs(y[i] - ref[i]));
+    den = std::max(den, std::fabs(ref[i]));
+  }
+  return den > 0 ? num / den : num;
+}
+
+static double run_conv_case(const ConvCase& t, int threads) {
+  const int P = (t.H + 2 * t.pad - t.R) / t.stride + 1, Q = (t.W + 2 * t.pad - t.S) / t.stride + 1;
+  const int cg = t.C / t.groups;
+  auto x = rand_vec((size_t)t.N * t.H * t.W * t.C);
+  auto w = rand_vec((size_t)t.K * t.R * t.S * cg, -0.5f, 0.5f);
+  auto sc = rand_vec(t.K, 0.5f, 1.5f), sh = rand_vec(t.K);
+  const size_t ny = (size_t)t.N * P * Q * t.K;
+  int rh = 0, rw = 0, rc = 0;
+  std::vector<float> res;
+  if (t.res_mode == RK_RES_IDENTITY) {
+    res = rand_vec(ny);
+    rh = P; rw = Q; rc = t.K;
+  } else if (t.res_mode == RK_RES_OPTION_A) {
+    rh = 2 * P; rw = 2 * Q - 1; rc = t.res_c;
+    res = rand_vec((size_t)t.N * rh * rw * rc);
+  }
+  std::vector<double> ref(ny);
+  ref::conv2d(x.data(), t.N, t.H, t.W, t.C, w.data(), t.K, t.R, t.S, t.stride, t.pad, t.pad, t.groups,
+              t.scale ? sc.data() : nullptr, t.shift ? sh.data() : nullptr, res.empty() ? nullptr : res.data(),
+              t.res_mode, rh, rw, rc, t.relu, ref.data(), P, Q);
+  std::vector<float> packed(rk_cpu_conv_packed_size(t.K, t.C, t.R, t.S, t.groups));
+  if (packed.empty() || rk_cpu_conv_pack(w.data(), t.K, t.C, t.R, t.S, t.groups, packed.data()) != RK_OK)
+    return INFINITY;
+  std::vector<float> y(ny, std::numeric_limits<float>::quiet_NaN());
+  float* yp = y.data();
+  if (t.inplace) yp = res.data();  // y aliases the identity residual
+  rk_cpu_set_threads(threads);
+  const int rcode = rk_cpu_conv2d(x.data(), t.N, t.H, t.W, t.C, packed.data(), t.K, t.R, t.S, t.stride, t.pad, t.pad,
+                                  t.groups, t.scale ? sc.data() : nullptr, t.shift ? sh.data() : nullptr,
+                                  res.empty() ? nullptr : res.data(), t.res_mode, rh, rw, rc, t.relu, yp, P, Q);
+  if (rcode != RK_OK) {
+    printf("  conv2d error %d: %s\n", rcode, rk_cpu_last_error());
+    return INFINITY;
+  }
+  return max_rel_err(yp, ref.data(), ny);
+}
+
+static std::vector<ConvCase> conv_cases() {
+  std::vector<ConvCase> v;
+  // ResNet shapes (small spatial)
+  v.push_back({1, 12, 12, 64, 64, 1, 1, 1, 0, 1, RK_RES_NONE, 1, true, true, false, 0});
+  v.push_back({1, 12, 12, 64, 256, 1, 1, 1, 0, 1, RK_RES_IDENTITY, 1, true, true, false, 0});
+  v.push_back({1, 12, 12, 64, 256, 1, 1, 1, 0, 1, RK_RES_IDENTITY, 1, true, true, true, 0});  // in place
+  v.push_back({1, 14, 14, 64, 64, 3, 3, 1, 1, 1, RK_RES_NONE, 1, true, true, false, 0});
+  v.push_back({1, 14, 14, 128, 128, 3, 3, 2, 1, 1, RK_RES_NONE, 1, true, true, false, 0});
+  v.push_back({1, 14, 14, 256, 512, 1, 1, 2, 0, 1, RK_RES_NONE, 0, true, true, false, 0});
+  v.push_back({1, 7, 7, 512, 512, 3, 3, 1, 1, 1, RK_RES_NONE, 1, true, true, false, 0});   // 2 C-chunks/tap
+  v.push_back({1, 7, 7, 1024, 96, 1, 1, 1, 0, 1, RK_RES_IDENTITY, 1, true, true, false, 0});  // 4 blocks
+  v.push_back({1, 7, 7, 300, 70, 3, 3, 1, 1, 1, RK_RES_IDENTITY, 1, true, true, true, 0});  // odd chunks, in place
+  v.push_back({1, 30, 30, 3, 64, 7, 7, 2, 3, 1, RK_RES_NONE, 1, true, true, false, 0});     // ImageNet stem
+  v.push_back({2, 16, 16, 3, 16, 3, 3, 1, 1, 1, RK_RES_NONE, 1, true, true, false, 0});     // CIFAR stem
+  // odd shapes
+  v.push_back({1, 7, 5, 3, 10, 3, 3, 1, 1, 1, RK_RES_NONE, 0, false, false, false, 0});
+  v.push_back({1, 7, 5, 3, 10, 3, 3, 2, 1, 1, RK_RES_IDENTITY, 1, true, false, false, 0});
+  v.push_back({3, 9, 7, 17, 33, 3, 3, 2, 1, 1, RK_RES_NONE, 1, false, true, false, 0});
+  v.push_back({2, 5, 7, 1, 1, 1, 1, 1, 0, 1, RK_RES_NONE, 0, true, true, false, 0});
+  v.push_back({2, 11, 13, 19, 37, 5, 3, 1, 2, 1, RK_RES_NONE, 1, true, true, false, 0});
+  v.push_back({1, 9, 9, 16, 31, 3, 3, 3, 0, 1, RK_RES_NONE, 1, true, true, false, 0});
+  v.push_back({2, 6, 6, 40, 48, 1, 1, 1, 0, 1, RK_RES_NONE, 1, true, true, false, 0});
+  v.push_back({1, 3, 3, 8, 8, 5, 5, 1, 2, 1, RK_RES_NONE, 0, true, true, false, 0});  // window > image
+  // option-A residuals (CIFAR ResNet downsampling): K = 2*RC, and odd splits
+  v.push_back({2, 8, 8, 16, 32, 3, 3, 2, 1, 1, RK_RES_OPTION_A, 1, true, true, false, 16});
+  v.push_back({1, 7, 5, 3, 10, 3, 3, 2, 1, 1, RK_RES_OPTION_A, 1, true, true, false, 5});
+  v.push_back({1, 9, 9, 20, 70, 3, 3, 2, 1, 1, RK_RES_OPTION_A, 0, false, false, false, 33});
+  v.push_back({1, 8, 8, 32, 64, 1, 1, 1, 0, 1, RK_RES_OPTION_A, 1, true, true, false, 32});
+  // groups
+  v.push_back({1, 8, 8, 16, 32, 3, 3, 1, 1, 2, RK_RES_NONE, 1, true, true, false, 0});
+  v.push_back({1, 8, 8, 128, 128, 3, 3, 2, 1, 32, RK_RES_NONE, 1, true, true, false, 0});  // ResNeXt 32x4d
+  v.push_back({1, 7, 5, 12, 12, 3, 3, 1, 1, 12, RK_RES_IDENTITY, 1, true, true, true, 0});  // depthwise, in place
+  v.push_back({1, 6, 6, 8, 16, 3, 3, 2, 1, 2, RK_RES_OPTION_A, 1, true, false, false, 6});
+  return v;
+}
+
+static void test_conv(const char* isa) {
+  if (rk_cpu_force_isa(isa)) {
+    printf("conv [%s]: not supported on this CPU, skipped\n", isa);
+    return;
+  }
+  double worst = 0;
+  int i = 0;
+  for (const auto& t : conv_cases()) {
+    for (int threads : {1, 2}) {
+      const double e = run_conv_case(t, threads);
+      worst = std::max(worst, e);
+      char what[256];
+      snprintf(what, sizeof what,
+               "conv[%s] #%d N%d %dx%d C%d K%d %dx%d/%d pad%d g%d res%d relu%d thr%d: rel err %.3g", isa, i, t.N,
+               t.H, t.W, t.C, t.K, t.R, t.S, t.stride, t.pad, t.groups, t.res_mode, t.relu, threads, e);
+      check(e < 1e-5, what);
+    }
+    i++;
+  }
+  printf("conv [%s] (kernel_isa=%s): %d cases x {1,2} threads, max relative error %.3g\n", isa, rk_cpu_kernel_isa(),
+         i, worst);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// other ops
+static void test_ops() {
+  rk_cpu_set_threads(2);
+  char what[256];
+  {  // bn_relu
+    const long long M = 1000;
+    const int C = 67;
+    auto x = rand_vec((size_t)M * C), sc = rand_vec(C), sh = rand_vec(C);
+    std::vector<float> y(x.size());
+    for (int relu : {0, 1}) {
+      check(rk_cpu_bn_relu(x.data(), M, C, sc.data(), sh.data(), relu, y.data()) == RK_OK, "bn_relu status");
+      double e = 0;
+      for (long long i = 0; i < M; i++)
+        for (int c = 0; c < C; c++) {
+          double v = (double)sc[c] * x[i * C + c] + sh[c];
+          if (relu && v < 0) v = 0;
+          e = std::max(e, std::fabs(v - y[i * C + c]));
+        }
+      snprintf(what, sizeof what, "bn_relu relu=%d err %.3g", relu, e);
+      check(e < 1e-6, what);
+    }
+    auto z = x;  // in place
+    check(rk_cpu_bn_relu(z.data(), M, C, sc.data(), sh.data(), 1, z.data()) == RK_OK && z == y, "bn_relu in place");
+  }
+  {  // add_relu
+    const long long n = 100003;
+    auto a = rand_vec(n), b = rand_vec(n);
+    std::vector<float> y(n);
+    for (int relu : {0, 1}) {
+      check(rk_cpu_add_relu(a.data(), b.data(), n, relu, y.data()) == RK_OK, "add_relu status");
+      bool ok = true;
+      for (long long i = 0; i < n; i++) {
+        float v = a[i] + b[i];
+        if (relu && v < 0.f) v = 0.f;
+        ok &= v == y[i];
+      }
+      snprintf(what, sizeof what, "add_relu relu=%d exact", relu);
+      check(ok, what);
+    }
+  }
+  {  // maxpool: ResNet 3x3/2 pad 1, odd sizes, NaN propagation
+    struct MP { int N, H, W, C, k, s, p; };
+    for (MP m : {MP{1, 112, 112, 64, 3, 2, 1}, MP{2, 7, 5, 3, 3, 2, 1}, MP{1, 9, 9, 17, 2, 2, 0}, MP{1, 4, 4, 5, 3, 1, 1}}) {
+      const int P = (m.H + 2 * m.p - m.k) / m.s + 1, Q = (m.W + 2 * m.p - m.k) / m.s + 1;
+      auto x = rand_vec((size_t)m.N * m.H * m.W * m.C);
+      x[5] = NAN;
+      x[x.size() / 2] = -INFINITY;
+      std::vector<float> y((size_t)m.N * P * Q * m.C), r(y.size());
+      check(rk_cpu_maxpool2d(x.data(), m.N, m.H, m.W, m.C, m.k, m.k, m.s, m.p, m.p, y.data(), P, Q) == RK_OK,
+            "maxpool status");
+      ref::maxpool2d(x.data(), m.N, m.H, m.W, m.C, m.k, m.k, m.s, m.p, m.p, r.data(), P, Q);
+      bool ok = true;
+      for (size_t i = 0; i < y.size(); i++) ok &= (std::isnan(y[i]) && std::isnan(r[i])) || y[i] == r[i];
+      snprintf(what, sizeof what, "maxpool %dx%dx%d k%d s%d p%d exact (NaN propagates)", m.H, m.W, m.C, m.k, m.s, m.p);
+      check(ok, what);
+    }
+  }
+  {  // avgpool incl. ceil-mode shapes and count_include_pad
+    struct AP { int N, H, W, C, k, s, p, P, Q; };
+    for (AP m : {AP{1, 8, 8, 16, 2, 2, 0, 4, 4}, AP{2, 7, 5, 3, 3, 2, 1, 4, 3}, AP{1, 7, 7, 5, 2, 2, 0, 4, 4},
+                 AP{1, 6, 6, 4, 3, 2, 1, 4, 4}, AP{1, 14, 14, 33, 3, 1, 1, 14, 14}}) {
+      auto x = rand_vec((size_t)m.N * m.H * m.W * m.C);
+      for (int cip : {0, 1}) {
+        std::vector<float> y((size_t)m.N * m.P * m.Q * m.C);
+        std::vector<double> r(y.size());
+        check(rk_cpu_avgpool2d(x.data(), m.N, m.H, m.W, m.C, m.k, m.k, m.s, m.p, m.p, cip, y.data(), m.P, m.Q) ==
+                  RK_OK,
+              "avgpool status");
+        ref::avgpool2d(x.data(), m.N, m.H, m.W, m.C, m.k, m.k, m.s, m.p, m.p, cip, r.data(), m.P, m.Q);
+        double e = 0;
+        for (size_t i = 0; i < y.size(); i++) e = std::max(e, std::fabs(y[i] - r[i]));
+        snprintf(what, sizeof what, "avgpool %dx%d k%d s%d p%d -> %dx%d cip=%d err %.3g", m.H, m.W, m.k, m.s, m.p,
+                 m.P, m.Q, cip, e);
+        check(e < 1e-6, what);
+      }
+    }
+  }
+  {  // global avgpool
+    const int N = 3, HW = 49, C = 2048 + 5;
+    auto x = rand_vec((size_t)N * HW * C);
+    std::vector<float> y((size_t)N * C);
+    std::vector<double> r(y.size());
+    check(rk_cpu_global_avgpool(x.data(), N, HW, C, y.data()) == RK_OK, "global_avgpool status");
+    ref::global_avgpool(x.data(), N, HW, C, r.data());
+    double e = 0;
+    for (size_t i = 0; i < y.size(); i++) e = std::max(e, std::fabs(y[i] - r[i]));
+    snprintf(what, sizeof what, "global_avgpool err %.3g", e);
+    check(e < 1e-6, what);
+  }
+  {  // fc
+    for (int N : {1, 3}) {
+      const int C = 2048 + 3, K = 1000;
+      auto x = rand_vec((size_t)N * C), w = rand_vec((size_t)K * C), b = rand_vec(K);
+      for (bool bias : {true, false}) {
+        std::vector<float> y((size_t)N * K);
+        std::vector<double> r(y.size());
+        check(rk_cpu_fc(x.data(), N, C, w.data(), bias ? b.data() : nullptr, K, y.data()) == RK_OK, "fc status");
+        ref::fc(x.data(), N, C, w.data(), bias ? b.data() : nullptr, K, r.data());
+        double e = 0, d = 0;
+        for (size_t i = 0; i < y.size(); i++) e = std::max(e, std::fabs(y[i] - r[i])), d = std::max(d, std::fabs(r[i]));
+        snprintf(what, sizeof what, "fc N=%d bias=%d rel err %.3g", N, bias, e / d);
+        check(e / d < 1e-5, what);
+      }
+    }
+  }
+  {  // nchw_to_nhwc
+    const int N = 2, C = 19, H = 33, W = 17;
+    auto x = rand_vec((size_t)N * C * H * W);
+    std::vector<float> y(x.size());
+    check(rk_cpu_nchw_to_nhwc(x.data(), N, C, H, W, y.data()) == RK_OK, "nchw_to_nhwc status");
+    bool ok = true;
+    for (int n = 0; n < N; n++)
+      for (int c = 0; c < C; c++)
+        for (int h = 0; h < H; h++)
+          for (int w = 0; w < W; w++)
+            ok &= y[(((size_t)n * H + h) * W + w) * C + c] == x[(((size_t)n * C + c) * H + h) * W + w];
+    check(ok, "nchw_to_nhwc exact");
+  }
+  {  // preprocess
+    const int N = 2, H = 31, W = 29;
+    std::vector<uint8_t> x((size_t)N * H * W * 3);
+    for (size_t i = 0; i < x.size(); i++) x[i] = (uint8_t)(i * 37 + 11);
+    const float mean[3] = {0.485f, 0.456f, 0.406f}, sd[3] = {0.229f, 0.224f, 0.225f};
+    std::vector<float> y(x.size());
+    check(rk_cpu_preprocess_u8(x.data(), N, H, W, mean, sd, y.data()) == RK_OK, "preprocess status");
+    bool ok = true;
+    for (size_t i = 0; i < x.size(); i++) ok &= y[i] == (x[i] / 255.f - mean[i % 3]) / sd[i % 3];
+    check(ok, "preprocess exact");
+  }
+  {  // argument validation: error code + message, never a crash
+    float a[16] = {0}, b[16] = {0};
+    g_fail += 0;
+    check(rk_cpu_conv2d(nullptr, 1, 1, 1, 1, a, 1, 1, 1, 1, 0, 0, 1, nullptr, nullptr, nullptr, 0, 0, 0, 0, 0, b, 1,
+                        1) == RK_ERR_INVALID_ARG && strlen(rk_cpu_last_error()) > 0,
+          "conv2d null x rejected");
+    check(rk_cpu_conv2d(a, 1, 1, 1, 4, a, 4, 1, 1, 1, 0, 0, 3, nullptr, nullptr, nullptr, 0, 0, 0, 0, 0, b, 1, 1) ==
+              RK_ERR_INVALID_ARG,
+          "conv2d groups not dividing C rejected");
+    check(rk_cpu_conv2d(a, 1, 1, 1, 1, a, 1, 1, 1, 1, 0, 0, 1, nullptr, nullptr, nullptr, 7, 0, 0, 0, 0, b, 1, 1) ==
+              RK_ERR_INVALID_ARG,
+          "conv2d bad res_mode rejected");
+    check(rk_cpu_conv2d(a, 1, 1, 1, 1, a, 1, 1, 1, 1, 0, 0, 1, nullptr, nullptr, a, RK_RES_OPTION_A, 1, 1, 2, 0, b, 1,
+                        1) == RK_ERR_INVALID_ARG,
+          "conv2d option-A res_c > K rejected");
+    check(rk_cpu_conv2d(a, 1, 1, 1, 1, a, 1, 1, 1, 1, 0, 0, 1, nullptr, nullptr, nullptr, 0, 0, 0, 0, 0, a, 1, 1) ==
+              RK_ERR_INVALID_ARG,
+          "conv2d y == x rejected");
+    check(rk_cpu_conv2d(a, 1, 1, 1, 1, a, 1, 1, 1, 1, -1, 0, 1, nullptr, nullptr, nullptr, 0, 0, 0, 0, 0, b, 1, 1) ==
+              RK_ERR_INVALID_ARG,
+          "conv2d negative pad rejected");
+    check(rk_cpu_conv_packed_size(4, 6, 3, 3, 4) == 0, "packed_size groups not dividing C -> 0");
+    check(rk_cpu_conv_pack(a, 0, 1, 1, 1, 1, b) == RK_ERR_INVALID_ARG, "conv_pack K=0 rejected");
+    check(rk_cpu_bn_relu(a, -1, 4, a, a, 0, b) == RK_ERR_INVALID_ARG, "bn_relu M<0 rejected");
+    check(rk_cpu_add_relu(a, nullptr, 4, 0, b) == RK_ERR_INVALID_ARG, "add_relu null rejected");
+    check(rk_cpu_maxpool2d(a, 1, 2, 2, 1, 0, 2, 1, 0, 0, b, 1, 1) == RK_ERR_INVALID_ARG, "maxpool kh=0 rejected");
+    check(rk_cpu_avgpool2d(a, 1, 2, 2, 1, 2, 2, 0, 0, 0, 0, b, 1, 1) == RK_ERR_INVALID_ARG, "avgpool stride=0 rejected");
+    check(rk_cpu_global_avgpool(a, 1, 0, 1, b) == RK_ERR_INVALID_ARG, "global_avgpool HW=0 rejected");
+    check(rk_cpu_fc(a, 1, 1, nullptr, nullptr, 1, b) == RK_ERR_INVALID_ARG, "fc null w rejected");
+    check(rk_cpu_nchw_to_nhwc(a, 1, 1, 1, 1, a) == RK_ERR_INVALID_ARG, "nchw_to_nhwc in place rejected");
+    check(rk_cpu_preprocess_u8(nullptr, 1, 1, 1, a, a, b) == RK_ERR_INVALID_ARG, "preprocess null rejected");
+  }
+  printf("ops: bn_relu, add_relu, maxpool, avgpool, global_avgpool, fc, nchw_to_nhwc, preprocess, validation done\n");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// timing
+struct Layer { const char* name; int H, W, C, K, R, stride, pad, count; };
+
+// ResNet-50 v1.5 (stride on the 3x3), batch 1, 224x224. count = occurrences in the network.
+static const Layer kResNet50[] = {
+    {"stem 7x7/2 3->64", 224, 224, 3, 64, 7, 2, 3, 1},
+    {"s1 1x1 64->64", 56, 56, 64, 64, 1, 1, 0, 1},
+    {"s1 1x1 256->64", 56, 56, 256, 64, 1, 1, 0, 2},
+    {"s1 3x3 64->64", 56, 56, 64, 64, 3, 1, 1, 3},
+    {"s1 1x1 64->256", 56, 56, 64, 256, 1, 1, 0, 4},  // 3 expands + projection
+    {"s2 1x1 256->128 @56", 56, 56, 256, 128, 1, 1, 0, 1},
+    {"s2 3x3/2 128->128", 56, 56, 128, 128, 3, 2, 1, 1},
+    {"s2 1x1/2 256->512 proj", 56, 56, 256, 512, 1, 2, 0, 1},
+    {"s2 1x1 512->128", 28, 28, 512, 128, 1, 1, 0, 3},
+    {"s2 3x3 128->128", 28, 28, 128, 128, 3, 1, 1, 3},
+    {"s2 1x1 128->512", 28, 28, 128, 512, 1, 1, 0, 4},
+    {"s3 1x1 512->256 @28", 28, 28, 512, 256, 1, 1, 0, 1},
+    {"s3 3x3/2 256->256", 28, 28, 256, 256, 3, 2, 1, 1},
+    {"s3 1x1/2 512->1024 proj", 28, 28, 512, 1024, 1, 2, 0, 1},
+    {"s3 1x1 1024->256", 14, 14, 1024, 256, 1, 1, 0, 5},
+    {"s3 3x3 256->256", 14, 14, 256, 256, 3, 1, 1, 5},
+    {"s3 1x1 256->1024", 14, 14, 256, 1024, 1, 1, 0, 6},
+    {"s4 1x1 1024->512 @14", 14, 14, 1024, 512, 1, 1, 0, 1},
+    {"s4 3x3/2 512->512", 14, 14, 512, 512, 3, 2, 1, 1},
+    {"s4 1x1/2 1024->2048 proj", 14, 14, 1024, 2048, 1, 2, 0, 1},
+    {"s4 1x1 2048->512", 7, 7, 2048, 512, 1, 1, 0, 2},
+    {"s4 3x3 512->512", 7, 7, 512, 512, 3, 1, 1, 2},
+    {"s4 1x1 512->2048", 7, 7, 512, 2048, 1, 1, 0, 3},
+};
+
+struct Timing { double med, best; };
+template <class F>
+static Timing time_it(F&& f, int reps) {
+  f();  // warm up (page faults, caches)
+  f();
+  std::vector<double> t;
+  for (int i = 0; i < reps; i++) {
+    const double t0 = now_s();
+    f();
+    t.push_back(now_s() - t0);
+  }
+  std::sort(t.begin(), t.end());
+  return {t[t.size() / 2], t[0]};
+}
+
+// Rough peak: NACC independent FMA chains per thread in registers (no memory traffic), all threads at once.
+// Written with explicit registers (an array + loops lets gcc interchange the loops and spill to memory).
+#define RK_FMA8(T, F)                                                                              \
+  a0 = F(a0, b, c); a1 = F(a1, b, c); a2 = F(a2, b, c); a3 = F(a3, b, c); a4 = F(a4, b, c);         \
+  a5 = F(a5, b, c); a6 = F(a6, b, c); a7 = F(a7, b, c); a8 = F(a8, b, c); a9 = F(a9, b, c);         \
+  a10 = F(a10, b, c); a11 = F(a11, b, c);
+__attribute__((target("avx512f,fma"), noinline)) static double fma_loop_avx512(long iters) {
+  __m512 a0 = _mm512_set1_ps(1.f), a1 = _mm512_set1_ps(1.1f), a2 = _mm512_set1_ps(1.2f), a3 = _mm512_set1_ps(1.3f),
+         a4 = _mm512_set1_ps(1.4f), a5 = _mm512_set1_ps(1.5f), a6 = _mm512_set1_ps(1.6f), a7 = _mm512_set1_ps(1.7f),
+         a8 = _mm512_set1_ps(1.8f), a9 = _mm512_set1_ps(1.9f), a10 = _mm512_set1_ps(2.f), a11 = _mm512_set1_ps(2.1f);
+  const __m512 b = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
+  for (long it = 0; it < iters; it++) {
+    RK_FMA8(__m512, _mm512_fmadd_ps)
+    RK_FMA8(__m512, _mm512_fmadd_ps)
+    __asm__ volatile("" : "+v"(a0), "+v"(a1), "+v"(a2), "+v"(a3), "+v"(a4), "+v"(a5));
+    __asm__ volatile("" : "+v"(a6), "+v"(a7), "+v"(a8), "+v"(a9), "+v"(a10), "+v"(a11));
+  }
+  __m512 s = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)),
+                           _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)));
+  s = _mm512_add_ps(s, _mm512_add_ps(_mm512_add_ps(a8, a9), _mm512_add_ps(a10, a11)));
+  float buf[16];
+  _mm512_storeu_ps(buf, s);
+  return buf[0];
+}
+__attribute__((target("avx2,fma"), noinline)) static double fma_loop_avx2(long iters) {
+  __m256 a0 = _mm256_set1_ps(1.f), a1 = _mm256_set1_ps(1.1f), a2 = _mm256_set1_ps(1.2f), a3 = _mm256_set1_ps(1.3f),
+         a4 = _mm256_set1_ps(1.4f), a5 = _mm256_set1_ps(1.5f), a6 = _mm256_set1_ps(1.6f), a7 = _mm256_set1_ps(1.7f),
+         a8 = _mm256_set1_ps(1.8f), a9 = _mm256_set1_ps(1.9f), a10 = _mm256_set1_ps(2.f), a11 = _mm256_set1_ps(2.1f);
+  const __m256 b = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
+  for (long it = 0; it < iters; it++) {
+    RK_FMA8(__m256, _mm256_fmadd_ps)
+    RK_FMA8(__m256, _mm256_fmadd_ps)
+    __asm__ volatile("" : "+x"(a0), "+x"(a1), "+x"(a2), "+x"(a3), "+x"(a4), "+x"(a5));
+    __asm__ volatile("" : "+x"(a6), "+x"(a7), "+x"(a8), "+x"(a9), "+x"(a10), "+x"(a11));
+  }
+  __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)),
+                           _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7)));
+  s = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(a8, a9), _mm256_add_ps(a10, a11)));
+  float buf[8];
+  _mm256_storeu_ps(buf, s);
+  return buf[0];
+}
+static double peak_gflops(int threads, bool avx512) {
+  const long iters = 4000000;
+  const double flops_per_iter = avx512 ? 24.0 * 32 : 24.0 * 16;  // 24 FMAs of 16 / 8 lanes
+  std::vector<double> best(threads, 0);
+  double sink = 0;
+  std::vector<double> runs;
+  for (int rep = 0; rep < 5; rep++) {
+    const double t0 = now_s();
+#pragma omp parallel num_threads(threads) reduction(+ : sink)
+    sink += avx512 ? fma_loop_avx512(iters) : fma_loop_avx2(iters);
+    runs.push_back(flops_per_iter * iters * threads / (now_s() - t0) * 1e-9);
+  }
+  std::sort(runs.begin(), runs.end());
+  if (sink == 12345.0) printf(" ");
+  return runs.back();  // best of 5: the machine is shared
+}
+
+static void bench(int threads, int reps, const char* filter) {
+  rk_cpu_set_threads(threads);
+  const bool avx512 = (rk_cpu_features() & 3) == 3 && !strcmp(rk_cpu_kernel_isa(), "avx512");
+  const bool avx2 = (rk_cpu_features() & 1) != 0;
+  const double peak = avx512 || avx2 ? peak_gflops(threads, avx512) : 0;
+  printf("\n== ResNet-50 batch-1 224x224 conv layers, %d thread(s), kernel %s ==\n", threads, rk_cpu_kernel_isa());
+  printf("measured peak FMA throughput (%s, %d thr): %.1f GFLOP/s\n", avx512 ? "zmm" : "ymm", threads, peak);
+  printf("(median and best of %d runs; the machine is shared, so the best run is the less disturbed one)\n", reps);
+  printf("%-26s %5s %5s %5s %4s %3s %8s %8s %6s %8s %6s %4s\n", "layer", "PxQ", "C", "K", "RxS", "st", "med ms",
+         "GFLOP/s", "%peak", "best GF", "%peak", "cnt");
+  double med_ms = 0, best_ms = 0, total_gflop = 0;
+  for (const Layer& L : kResNet50) {
+    if (filter && !strstr(L.name, filter)) continue;
+    const int P = (L.H + 2 * L.pad - L.R) / L.stride + 1, Q = (L.W + 2 * L.pad - L.R) / L.stride + 1;
+    auto x = rand_vec((size_t)L.H * L.W * L.C);
+    auto w = rand_vec((size_t)L.K * L.R * L.R * L.C, -0.1f, 0.1f);
+    auto sc = rand_vec(L.K, 0.5f, 1.5f), sh = rand_vec(L.K);
+    std::vector<float> packed(rk_cpu_conv_packed_size(L.K, L.C, L.R, L.R, 1));
+    rk_cpu_conv_pack(w.data(), L.K, L.C, L.R, L.R, 1, packed.data());
+    std::vector<float> y((size_t)P * Q * L.K), res(y.size(), 0.5f);
+    const bool with_res = L.R == 1 && L.stride == 1 && L.K >= 4 * L.C;  // expand convs carry the residual add
+    const Timing t = time_it(
+        [&] {
+          rk_cpu_conv2d(x.data(), 1, L.H, L.W, L.C, packed.data(), L.K, L.R, L.R, L.stride, L.pad, L.pad, 1,
+                        sc.data(), sh.data(), with_res ? res.data() : nullptr,
+                        with_res ? RK_RES_IDENTITY : RK_RES_NONE, P, Q, L.K, 1, y.data(), P, Q);
+        },
+        reps);
+    const double gflop = 2.0 * P * Q * L.K * L.C * L.R * L.R * 1e-9;
+    const double g_med = gflop / t.med, g_best = gflop / t.best;
+    printf("%-26s %2dx%-2d %5d %5d %dx%d %3d %8.3f %8.1f %5.1f%% %8.1f %5.1f%% %4d\n", L.name, P, Q, L.C, L.K, L.R,
+           L.R, L.stride, t.med * 1e3, g_med, peak > 0 ? 100 * g_med / peak : 0, g_best,
+           peak > 0 ? 100 * g_best / peak : 0, L.count);
+    med_ms += t.med * 1e3 * L.count;
+    best_ms += t.best * 1e3 * L.count;
+    total_gflop += gflop * L.count;
+  }
+  // the non-conv ops of the network
+  double other_med = 0, other_best = 0;
+  {
+    auto x = rand_vec((size_t)112 * 112 * 64);
+    std::vector<float> y((size_t)56 * 56 * 64);
+    auto g = rand_vec((size_t)49 * 2048);
+    std::vector<float> gy(2048), fy(1000);
+    auto fw = rand_vec((size_t)1000 * 2048), fb = rand_vec(1000);
+    const Timing t1 = time_it([&] { rk_cpu_maxpool2d(x.data(), 1, 112, 112, 64, 3, 3, 2, 1, 1, y.data(), 56, 56); }, reps);
+    const Timing t2 = time_it([&] { rk_cpu_global_avgpool(g.data(), 1, 49, 2048, gy.data()); }, reps);
+    const Timing t3 = time_it([&] { rk_cpu_fc(gy.data(), 1, 2048, fw.data(), fb.data(), 1000, fy.data()); }, reps);
+    other_med = 1e3 * (t1.med + t2.med + t3.med);
+    other_best = 1e3 * (t1.best + t2.best + t3.best);
+  }
+  printf("conv total %.3f GFLOP: median %.2f ms = %.1f GFLOP/s (%.1f%% of peak); best %.2f ms = %.1f GFLOP/s (%.1f%%)\n",
+         total_gflop, med_ms, total_gflop / med_ms * 1e3, peak > 0 ? 100 * total_gflop / med_ms * 1e3 / peak : 0,
+         best_ms, total_gflop / best_ms * 1e3, peak > 0 ? 100 * total_gflop / best_ms * 1e3 / peak : 0);
+  printf("maxpool + global avgpool + fc: median %.2f ms, best %.2f ms\n", other_med, other_best);
+  printf("ResNet-50 batch-1 estimate (%d thread(s), conv + pool + fc): median %.2f ms, best %.2f ms\n", threads,
+         med_ms + other_med, best_ms + other_best);
+}
+
+int main(int argc, char** argv) {
+  bool do_test = false, do_bench = false;
+  int threads = 2, reps = 15;
+  const char* isa = nullptr;
+  const char* filter = nullptr;  // bench only layers whose name contains this
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "test")) do_test = true;
+    else if (!strcmp(argv[i], "bench")) do_bench = true;
+    else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--isa") && i + 1 < argc) isa = argv[++i];
+    else if (!strcmp(argv[i], "--filter") && i + 1 < argc) filter = argv[++i];
+    else {
+      fprintf(stderr, "usage: %s [test] [bench] [--threads N] [--reps N] [--isa avx512|avx2|scalar] [--filter NAME]\n", argv[0]);
+      return 2;
+    }
+  }
+  if (!do_test && !do_bench) do_test = do_bench = true;
+  printf("reskern %s, features=%d, default kernel=%s, threads=%d\n", rk_cpu_version(), rk_cpu_features(),
+         rk_cpu_kernel_isa(), rk_cpu_get_threads());
+  if (do_test) {
+    for (const char* i : {"avx512", "avx2", "scalar"}) test_conv(i);
+    rk_cpu_force_isa(nullptr);
+    test_ops();
+    printf("%d passed, %d failed\n", g_pass, g_fail);
+  }
+  if (do_bench) {
+    if (isa && rk_cpu_force_isa(isa)) {
+      fprintf(stderr, "isa %s not supported\n", isa);
+      return 2;
+    }
+    if (!isa) rk_cpu_force_isa(nullptr);
+    bench(threads, reps, filter);
+  }
+  return g_fail ? 1 : 0;
+}
