@@ -22,7 +22,8 @@
 namespace rk_cpu_detail {
 namespace avx512 {
 
-constexpr int MR = 6, NR = NR_AVX512, NV = NR / 16, KC = 128;
+constexpr int MR = 6, NR = NR_AVX512, KC0 = 128;
+
 #include "conv_tile.inc"
 
 static inline __mmask16 lane_mask(int lo, int hi) {  // lanes [lo, hi) of 16
@@ -33,7 +34,7 @@ static inline __mmask16 lane_mask(int lo, int hi) {  // lanes [lo, hi) of 16
 }
 
 // One reduction step: c[m][:] += A[m][k] * B[k][:] for the tile's mr rows.
-template <int mr>
+template <int mr, int NV>
 static inline __attribute__((always_inline)) void step(__m512 (&c)[mr][NV], const float* const (&ap)[mr], int k,
                                                        const float* b) {
   __m512 bv[NV];
@@ -44,8 +45,9 @@ static inline __attribute__((always_inline)) void step(__m512 (&c)[mr][NV], cons
   }
 }
 
-template <int mr>
+template <int mr, int NRT>
 __attribute__((noinline)) void tile(const Tile& t, const Epi& e) {
+  constexpr int NV = NRT / 16, NR = NRT;  // zmm vectors per row; this instantiation's panel width
   __m512 c[mr][NV];
   if (t.load_part) {
     for (int m = 0; m < mr; m++)
@@ -54,13 +56,17 @@ __attribute__((noinline)) void tile(const Tile& t, const Epi& e) {
     for (int m = 0; m < mr; m++)
       for (int v = 0; v < NV; v++) c[m][v] = _mm512_setzero_ps();
   }
-  if (t.finish) {  // the epilogue's residual and y lines: fetch them while the reduction runs
+  // Epilogue lines (y, residual) are prefetched one per k step during the first k steps of the first segment
+  // (a burst of 48 prefetches would exhaust the line-fill buffers and stall the FMAs).
+  const char* pl[2 * MR * 4];
+  int npl = 0;
+  if (t.finish) {
     for (int m = 0; m < mr; m++) {
       const char* yr = (const char*)(e.y + (size_t)(t.m0 + m) * (size_t)e.K + t.k0);
-      for (int v = 0; v < NV; v++) _mm_prefetch(yr + 64 * v, _MM_HINT_T0);
+      for (int v = 0; v < NV; v++) pl[npl++] = yr + 64 * v;
       if (e.res_mode != RK_RES_NONE) {
         const char* rr = (const char*)res_row(e, t.roff[m], t.k0);
-        for (int v = 0; v < NV; v++) _mm_prefetch(rr + 64 * v, _MM_HINT_T0);
+        for (int v = 0; v < NV; v++) pl[npl++] = rr + 64 * v;
       }
     }
   }
@@ -71,18 +77,32 @@ __attribute__((noinline)) void tile(const Tile& t, const Epi& e) {
     const float* ap[mr];
     for (int m = 0; m < mr; m++) ap[m] = rp[m];
     const int L = t.segs[sg].len;
+    int k = 0;
+    if (sg == 0 && npl > 0) {
+      const int k1 = npl < L ? npl : L;
+      for (; k < k1; k++) {
+        _mm_prefetch(pl[k], _MM_HINT_T0);
+        if (pf) {
+          _mm_prefetch(pf, _MM_HINT_T1);
+          pf += 64;
+        }
+        step<mr, NV>(c, ap, k, b);
+        b += NR;
+      }
+      for (int i = k1; i < npl; i++) _mm_prefetch(pl[i], _MM_HINT_T0);  // short reduction: the rest at once
+    }
     if (pf) {
 #pragma GCC unroll 2
-      for (int k = 0; k < L; k++) {
+      for (; k < L; k++) {
         _mm_prefetch(pf, _MM_HINT_T1);
         pf += 64;
-        step<mr>(c, ap, k, b);
+        step<mr, NV>(c, ap, k, b);
         b += NR;
       }
     } else {
 #pragma GCC unroll 2
-      for (int k = 0; k < L; k++) {
-        step<mr>(c, ap, k, b);
+      for (; k < L; k++) {
+        step<mr, NV>(c, ap, k, b);
         b += NR;
       }
     }
@@ -123,6 +143,12 @@ __attribute__((noinline)) void tile(const Tile& t, const Epi& e) {
 
 }  // namespace avx512
 
-int conv_gemm_avx512(const ConvArgs& a) { return avx512::conv_run(a); }
+int conv_gemm_avx512(const ConvArgs& a) {
+  switch (nr_avx512(a.K)) {
+    case 16: return avx512::conv_run<16>(a);
+    case 32: return avx512::conv_run<32>(a);
+    default: return avx512::conv_run<64>(a);
+  }
+}
 
 }  // namespace rk_cpu_detail

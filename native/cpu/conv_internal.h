@@ -26,6 +26,9 @@ struct ConvArgs {
 
 // Panel widths (output channels per packed weight panel) of each micro-kernel.
 enum { NR_AVX512 = 64, NR_AVX2 = 16, NR_SCALAR = 8 };
+// AVX-512 uses narrower panels for narrow convs (CIFAR widths 16/32) instead of padding K up to 64.
+// static: each TU gets its own copy (no cross-ISA symbol sharing).
+static inline int nr_avx512(int K) { return K <= 16 ? 16 : K <= 32 ? 32 : NR_AVX512; }
 
 // Dense (groups == 1) implicit-GEMM convolutions; return 0 or an rk_status error code (out of memory).
 int conv_gemm_avx512(const ConvArgs& a);

@@ -9,10 +9,10 @@
 namespace rk_cpu_detail {
 namespace scalar {
 
-constexpr int MR = 4, NR = NR_SCALAR, KC = 512;
+constexpr int MR = 4, NR = NR_SCALAR, KC0 = 512;
 #include "conv_tile.inc"
 
-template <int mr>
+template <int mr, int NRT>
 __attribute__((noinline)) void tile(const Tile& t, const Epi& e) {
   float acc[mr][NR];
   for (int m = 0; m < mr; m++)
@@ -55,6 +55,6 @@ __attribute__((noinline)) void tile(const Tile& t, const Epi& e) {
 
 }  // namespace scalar
 
-int conv_gemm_scalar(const ConvArgs& a) { return scalar::conv_run(a); }
+int conv_gemm_scalar(const ConvArgs& a) { return scalar::conv_run<scalar::NR>(a); }
 
 }  // namespace rk_cpu_detail

@@ -82,9 +82,9 @@ static int current_isa() {
   }
   return v;
 }
-static int isa_nr(int isa) {
-  return isa == ISA_AVX512 ? rk_cpu_detail::NR_AVX512 : isa == ISA_AVX2 ? rk_cpu_detail::NR_AVX2
-                                                                         : rk_cpu_detail::NR_SCALAR;
+static int isa_nr(int isa, int K) {
+  return isa == ISA_AVX512 ? rk_cpu_detail::nr_avx512(K) : isa == ISA_AVX2 ? rk_cpu_detail::NR_AVX2
+                                                                           : rk_cpu_detail::NR_SCALAR;
 }
 
 extern "C" int rk_cpu_force_isa(const char* isa) {
@@ -109,14 +109,15 @@ void rk_cpu_set_threads(int n) {
 int rk_cpu_get_threads(void) { return team_size(); }
 
 // ---- convolution weights ----------------------------------------------------------------------------------
-// groups == 1: panels of NR output channels (NR = 32 AVX-512, 16 AVX2, 8 scalar; the ISA is fixed per process):
+// groups == 1: panels of NR output channels (NR = 64 AVX-512 (16/32 when K <= 16/32), 16 AVX2, 8 scalar; the
+// ISA is fixed per process):
 //   packed[j][r][s][c][jj] = w[j*NR + jj][r][s][c]   (0 for j*NR + jj >= K)      size = ceil(K/NR)*NR*R*S*C
 // groups > 1 (generic grouped path): packed[g][r][s][c][kk] = w[g*K/groups + kk][r][s][c]   size = K*R*S*C/groups
 size_t rk_cpu_conv_packed_size(int K, int C, int R, int S, int groups) {
   if (K <= 0 || C <= 0 || R <= 0 || S <= 0 || groups <= 0 || C % groups || K % groups) return 0;
   const size_t rsc = (size_t)R * S * (size_t)(C / groups);
   if (groups > 1) return (size_t)K * rsc;
-  const size_t nr = (size_t)isa_nr(current_isa());
+  const size_t nr = (size_t)isa_nr(current_isa(), K);
   return ((size_t)K + nr - 1) / nr * nr * rsc;
 }
 
@@ -132,7 +133,7 @@ rk_status rk_cpu_conv_pack(const float* w, int K, int C, int R, int S, int group
             packed[((g * R * S + t) * cg + c) * kg + kk] = w[((g * kg + kk) * R * S + t) * cg + c];
     return RK_OK;
   }
-  const size_t nr = (size_t)isa_nr(current_isa());
+  const size_t nr = (size_t)isa_nr(current_isa(), K);
   const size_t npan = ((size_t)K + nr - 1) / nr;
   for (size_t j = 0; j < npan; j++)
     for (size_t i = 0; i < rsc; i++)

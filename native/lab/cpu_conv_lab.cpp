@@ -108,6 +108,9 @@ static std::vector<ConvCase> conv_cases() {
   v.push_back({1, 7, 7, 512, 512, 3, 3, 1, 1, 1, RK_RES_NONE, 1, true, true, false, 0});   // 2 C-chunks/tap
   v.push_back({1, 7, 7, 1024, 96, 1, 1, 1, 0, 1, RK_RES_IDENTITY, 1, true, true, false, 0});  // 4 blocks
   v.push_back({1, 7, 7, 300, 70, 3, 3, 1, 1, 1, RK_RES_IDENTITY, 1, true, true, true, 0});  // odd chunks, in place
+  v.push_back({1, 7, 7, 300, 12, 3, 3, 1, 1, 1, RK_RES_IDENTITY, 1, true, true, true, 0});  // 16-wide panels
+  v.push_back({2, 6, 6, 200, 24, 3, 3, 2, 1, 1, RK_RES_NONE, 1, true, false, false, 0});    // 32-wide panels
+  v.push_back({1, 5, 5, 13, 96, 3, 3, 1, 1, 1, RK_RES_NONE, 0, true, true, false, 0});      // padded, K tail
   v.push_back({1, 30, 30, 3, 64, 7, 7, 2, 3, 1, RK_RES_NONE, 1, true, true, false, 0});     // ImageNet stem
   v.push_back({2, 16, 16, 3, 16, 3, 3, 1, 1, 1, RK_RES_NONE, 1, true, true, false, 0});     // CIFAR stem
   // odd shapes
@@ -484,6 +487,53 @@ static void bench(int threads, int reps, const char* filter) {
          med_ms + other_med, best_ms + other_best);
 }
 
+// Whole ResNet-50 conv chain as in an inference: every conv instance (53) has its own packed weights (~100 MB
+// in all, more than the L3), run back to back with the network's maxpool / global pool / fc. This includes the
+// cost of streaming the weights from DRAM, which the per-layer table (hot weights) does not.
+static void bench_chain(int threads, int reps) {
+  rk_cpu_set_threads(threads);
+  struct Inst { const Layer* L; int P, Q; std::vector<float> w, sc, sh; bool res; };
+  std::vector<Inst> net;
+  size_t max_x = 0, max_y = 0, wbytes = 0;
+  for (const Layer& L : kResNet50)
+    for (int i = 0; i < L.count; i++) {
+      Inst in;
+      in.L = &L;
+      in.P = (L.H + 2 * L.pad - L.R) / L.stride + 1;
+      in.Q = (L.W + 2 * L.pad - L.R) / L.stride + 1;
+      auto w = rand_vec((size_t)L.K * L.R * L.R * L.C, -0.1f, 0.1f);
+      in.w.resize(rk_cpu_conv_packed_size(L.K, L.C, L.R, L.R, 1));
+      rk_cpu_conv_pack(w.data(), L.K, L.C, L.R, L.R, 1, in.w.data());
+      in.sc = rand_vec(L.K, 0.5f, 1.5f);
+      in.sh = rand_vec(L.K);
+      in.res = L.R == 1 && L.stride == 1 && L.K >= 4 * L.C;
+      max_x = std::max(max_x, (size_t)L.H * L.W * L.C);
+      max_y = std::max(max_y, (size_t)in.P * in.Q * L.K);
+      wbytes += in.w.size() * sizeof(float);
+      net.push_back(std::move(in));
+    }
+  auto x = rand_vec(std::max(max_x, max_y)), y = rand_vec(std::max(max_x, max_y)), r = rand_vec(max_y);
+  std::vector<float> pool((size_t)56 * 56 * 64), gy(2048), fy(1000);
+  auto fw = rand_vec((size_t)1000 * 2048), fb = rand_vec(1000);
+  const Timing t = time_it(
+      [&] {
+        for (size_t i = 0; i < net.size(); i++) {
+          const Inst& in = net[i];
+          const Layer& L = *in.L;
+          rk_cpu_conv2d(x.data(), 1, L.H, L.W, L.C, in.w.data(), L.K, L.R, L.R, L.stride, L.pad, L.pad, 1,
+                        in.sc.data(), in.sh.data(), in.res ? r.data() : nullptr,
+                        in.res ? RK_RES_IDENTITY : RK_RES_NONE, in.P, in.Q, L.K, 1, y.data(), in.P, in.Q);
+          if (i == 0) rk_cpu_maxpool2d(y.data(), 1, 112, 112, 64, 3, 3, 2, 1, 1, pool.data(), 56, 56);
+        }
+        rk_cpu_global_avgpool(y.data(), 1, 49, 2048, gy.data());
+        rk_cpu_fc(gy.data(), 1, 2048, fw.data(), fb.data(), 1000, fy.data());
+      },
+      reps);
+  printf("ResNet-50 chain (%zu convs, %.0f MB packed weights, cold-ish weights), %d thread(s): median %.2f ms, "
+         "best %.2f ms\n",
+         net.size(), wbytes / 1e6, threads, t.med * 1e3, t.best * 1e3);
+}
+
 int main(int argc, char** argv) {
   bool do_test = false, do_bench = false;
   int threads = 2, reps = 15;
@@ -517,6 +567,7 @@ int main(int argc, char** argv) {
     }
     if (!isa) rk_cpu_force_isa(nullptr);
     bench(threads, reps, filter);
+    if (!filter) bench_chain(threads, reps < 10 ? reps : 10);
   }
   return g_fail ? 1 : 0;
 }
