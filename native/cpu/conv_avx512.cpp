@@ -56,18 +56,15 @@ __attribute__((noinline)) void tile(const Tile& t, const Epi& e) {
     for (int m = 0; m < mr; m++)
       for (int v = 0; v < NV; v++) c[m][v] = _mm512_setzero_ps();
   }
-  // Epilogue lines (y, residual) are prefetched one per k step during the first k steps of the first segment
-  // (a burst of 48 prefetches would exhaust the line-fill buffers and stall the FMAs).
-  const char* pl[2 * MR * 4];
+  // The epilogue's residual lines are prefetched one per k step during the first k steps of the first segment
+  // (a burst of 24 prefetches would exhaust the line-fill buffers and stall the FMAs). The y lines need no
+  // prefetch: the store buffer absorbs the tile's 24 stores while their RFOs complete.
+  const char* pl[MR * 4];
   int npl = 0;
-  if (t.finish) {
+  if (t.finish && e.res_mode != RK_RES_NONE) {
     for (int m = 0; m < mr; m++) {
-      const char* yr = (const char*)(e.y + (size_t)(t.m0 + m) * (size_t)e.K + t.k0);
-      for (int v = 0; v < NV; v++) pl[npl++] = yr + 64 * v;
-      if (e.res_mode != RK_RES_NONE) {
-        const char* rr = (const char*)res_row(e, t.roff[m], t.k0);
-        for (int v = 0; v < NV; v++) pl[npl++] = rr + 64 * v;
-      }
+      const char* rr = (const char*)res_row(e, t.roff[m], t.k0);
+      for (int v = 0; v < NV; v++) pl[npl++] = rr + 64 * v;
     }
   }
   const float* b = t.B;

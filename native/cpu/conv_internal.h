@@ -35,6 +35,11 @@ int conv_gemm_avx512(const ConvArgs& a);
 int conv_gemm_avx2(const ConvArgs& a);
 int conv_gemm_scalar(const ConvArgs& a);
 
+// Runs fn(ctx, task, tid) for every task in [0, ntask) on up to nthreads threads and returns when all are done.
+// The caller works as tid 0; tid < nthreads is unique among the executions running at the same time (index
+// per-thread scratch with it). Tasks must not call parallel_for themselves. (thread_pool.cpp)
+void parallel_for(long long ntask, int nthreads, void (*fn)(void* ctx, long long task, int tid), void* ctx);
+
 }  // namespace rk_cpu_detail
 
 // Test hook (not in reskern_cpu.h): force the kernel ISA ("avx512", "avx2", "scalar"); NULL or "" = auto.

@@ -1,7 +1,7 @@
 // CPU kernel lab: validates every reskern_cpu.h op against the naive references (cpu_reference.h, double
 // accumulation) on every available kernel ISA, then times the ResNet-50 batch-1 224x224 conv layers.
 //
-//   lab_cpu_conv_lab [test] [bench] [--threads N] [--reps N] [--isa avx512|avx2|scalar] [--filter NAME]
+//   lab_cpu_conv_lab [test] [bench] [chain] [--threads N] [--reps N] [--isa avx512|avx2|scalar] [--filter NAME]
 // (no mode = both). Exit status 0 iff all checks pass; the last test line is "N passed, N failed".
 #include <immintrin.h>
 #include <omp.h>
@@ -535,23 +535,24 @@ static void bench_chain(int threads, int reps) {
 }
 
 int main(int argc, char** argv) {
-  bool do_test = false, do_bench = false;
+  bool do_test = false, do_bench = false, do_chain = false;
   int threads = 2, reps = 15;
   const char* isa = nullptr;
   const char* filter = nullptr;  // bench only layers whose name contains this
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "test")) do_test = true;
     else if (!strcmp(argv[i], "bench")) do_bench = true;
+    else if (!strcmp(argv[i], "chain")) do_chain = true;
     else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--isa") && i + 1 < argc) isa = argv[++i];
     else if (!strcmp(argv[i], "--filter") && i + 1 < argc) filter = argv[++i];
     else {
-      fprintf(stderr, "usage: %s [test] [bench] [--threads N] [--reps N] [--isa avx512|avx2|scalar] [--filter NAME]\n", argv[0]);
+      fprintf(stderr, "usage: %s [test] [bench] [chain] [--threads N] [--reps N] [--isa avx512|avx2|scalar] [--filter NAME]\n", argv[0]);
       return 2;
     }
   }
-  if (!do_test && !do_bench) do_test = do_bench = true;
+  if (!do_test && !do_bench && !do_chain) do_test = do_bench = true;
   printf("reskern %s, features=%d, default kernel=%s, threads=%d\n", rk_cpu_version(), rk_cpu_features(),
          rk_cpu_kernel_isa(), rk_cpu_get_threads());
   if (do_test) {
@@ -568,6 +569,12 @@ int main(int argc, char** argv) {
     if (!isa) rk_cpu_force_isa(nullptr);
     bench(threads, reps, filter);
     if (!filter) bench_chain(threads, reps < 10 ? reps : 10);
+  } else if (do_chain) {
+    if (isa && rk_cpu_force_isa(isa)) {
+      fprintf(stderr, "isa %s not supported\n", isa);
+      return 2;
+    }
+    bench_chain(threads, reps);
   }
   return g_fail ? 1 : 0;
 }
