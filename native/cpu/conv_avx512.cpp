@@ -121,16 +121,23 @@ __attribute__((noinline)) void tile(const Tile& t, const Epi& e) {
     sc[v] = e.scale ? _mm512_maskz_loadu_ps(km[v], e.scale + k0 + 16 * v) : _mm512_set1_ps(1.f);
     sh[v] = e.shift ? _mm512_maskz_loadu_ps(km[v], e.shift + k0 + 16 * v) : _mm512_setzero_ps();
   }
+  // locals: the y stores could alias e / t in the compiler's view and force reloads
   const __m512 z = _mm512_setzero_ps();
+  const bool relu = e.relu != 0, has_res = e.res_mode != RK_RES_NONE;
+  float* const y0 = e.y + (size_t)t.m0 * (size_t)e.K + k0;
+  const size_t ldy = (size_t)e.K;
+  ptrdiff_t ro[mr];
+  for (int m = 0; m < mr; m++) ro[m] = t.roff[m];
+  const Epi ec = e;
   for (int m = 0; m < mr; m++) {
-    const float* rr = e.res_mode != RK_RES_NONE ? res_row(e, t.roff[m], k0) : nullptr;
-    float* yr = e.y + (size_t)(t.m0 + m) * (size_t)e.K + k0;
+    const float* rr = has_res ? res_row(ec, ro[m], k0) : nullptr;
+    float* yr = y0 + (size_t)m * ldy;
     for (int v = 0; v < NV; v++) {
       if (!km[v]) break;
       __m512 o = _mm512_fmadd_ps(c[m][v], sc[v], sh[v]);
-      if (rr) o = _mm512_add_ps(o, _mm512_maskz_loadu_ps(rm[v], rr + 16 * v));
+      if (has_res) o = _mm512_add_ps(o, _mm512_maskz_loadu_ps(rm[v], rr + 16 * v));
       // max(0, v) keeps NaN (second operand) and -0 like `v < 0 ? 0 : v`; masked form: gcc 12 warns on max_ps
-      if (e.relu) o = _mm512_mask_max_ps(o, (__mmask16)0xFFFF, z, o);
+      if (relu) o = _mm512_mask_max_ps(o, (__mmask16)0xFFFF, z, o);
       _mm512_mask_storeu_ps(yr + 16 * v, km[v], o);
     }
   }

@@ -14,6 +14,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 #include "conv_internal.h"
 #include "cpu_reference.h"
@@ -156,6 +157,43 @@ static void test_conv(const char* isa) {
   }
   printf("conv [%s] (kernel_isa=%s): %d cases x {1,2} threads, max relative error %.3g\n", isa, rk_cpu_kernel_isa(),
          i, worst);
+}
+
+// Determinism and concurrency: the reduction order of every output is independent of the task split, so results
+// must be bitwise identical for 1 and 2 threads, and when several caller threads run convs at once (the pool
+// serves one caller, the others run on their own thread).
+static void test_threads() {
+  const int N = 1, H = 14, W = 14, C = 256, K = 256, R = 3, P = 14, Q = 14;
+  auto x = rand_vec((size_t)N * H * W * C), w = rand_vec((size_t)K * R * R * C, -0.1f, 0.1f);
+  auto sc = rand_vec(K), sh = rand_vec(K), res = rand_vec((size_t)N * P * Q * K);
+  std::vector<float> packed(rk_cpu_conv_packed_size(K, C, R, R, 1));
+  rk_cpu_conv_pack(w.data(), K, C, R, R, 1, packed.data());
+  auto run = [&](std::vector<float>& y) {
+    return rk_cpu_conv2d(x.data(), N, H, W, C, packed.data(), K, R, R, 1, 1, 1, 1, sc.data(), sh.data(), res.data(),
+                         RK_RES_IDENTITY, P, Q, K, 1, y.data(), P, Q);
+  };
+  std::vector<float> y1((size_t)N * P * Q * K), y2(y1.size());
+  rk_cpu_set_threads(1);
+  run(y1);
+  rk_cpu_set_threads(2);
+  run(y2);
+  check(y1 == y2, "conv bitwise identical with 1 and 2 threads");
+  bool ok = true;
+  for (int rep = 0; rep < 3; rep++) {
+    std::vector<std::vector<float>> ys(4, std::vector<float>(y1.size()));
+    std::vector<std::thread> th;
+    std::vector<int> rc(4);
+    for (int i = 0; i < 4; i++) th.emplace_back([&, i] { for (int j = 0; j < 5; j++) rc[i] |= run(ys[i]); });
+    for (auto& t : th) t.join();
+    for (int i = 0; i < 4; i++) ok &= rc[i] == RK_OK && ys[i] == y1;
+  }
+  check(ok, "4 caller threads x 5 convs concurrently: bitwise identical results");
+  rk_cpu_set_threads(1);
+  std::vector<float> y3(y1.size());
+  run(y3);
+  rk_cpu_set_threads(2);
+  check(y3 == y1 && rk_cpu_get_threads() == 2, "set_threads 2 -> 1 -> 2");
+  printf("threads: determinism and concurrent callers done\n");
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -558,6 +596,7 @@ int main(int argc, char** argv) {
   if (do_test) {
     for (const char* i : {"avx512", "avx2", "scalar"}) test_conv(i);
     rk_cpu_force_isa(nullptr);
+    test_threads();
     test_ops();
     printf("%d passed, %d failed\n", g_pass, g_fail);
   }
