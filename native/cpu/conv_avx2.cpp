@@ -11,6 +11,7 @@
 
 namespace rk_cpu_detail {
 namespace avx2 {
+namespace {  // internal linkage: no exported symbols, no PLT calls
 
 constexpr int MR = 6, NR = NR_AVX2, KC0 = 512;
 #include "conv_tile.inc"
@@ -106,6 +107,7 @@ __attribute__((noinline)) void tile(const Tile& t, const Epi& e) {
 
 #include "conv_driver.inc"
 
+}  // namespace
 }  // namespace avx2
 
 int conv_gemm_avx2(const ConvArgs& a) { return avx2::conv_run<avx2::NR>(a); }

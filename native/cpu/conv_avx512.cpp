@@ -21,6 +21,7 @@
 
 namespace rk_cpu_detail {
 namespace avx512 {
+namespace {  // internal linkage: no exported symbols, no PLT calls
 
 constexpr int MR = 6, NR = NR_AVX512, KC0 = 128;
 
@@ -145,6 +146,7 @@ __attribute__((noinline)) void tile(const Tile& t, const Epi& e) {
 
 #include "conv_driver.inc"
 
+}  // namespace
 }  // namespace avx512
 
 int conv_gemm_avx512(const ConvArgs& a) {

@@ -7,6 +7,9 @@
 #define RESKERN_CONV_INTERNAL_H
 #include <stddef.h>
 
+// Internal functions are not exported from the shared library.
+#define RK_INTERNAL __attribute__((visibility("hidden")))
+
 namespace rk_cpu_detail {
 
 // Validated arguments of rk_cpu_conv2d (groups == 1 for the GEMM kernels); w is packed for the ISA's NR.
@@ -31,14 +34,14 @@ enum { NR_AVX512 = 64, NR_AVX2 = 16, NR_SCALAR = 8 };
 static inline int nr_avx512(int K) { return K <= 16 ? 16 : K <= 32 ? 32 : NR_AVX512; }
 
 // Dense (groups == 1) implicit-GEMM convolutions; return 0 or an rk_status error code (out of memory).
-int conv_gemm_avx512(const ConvArgs& a);
-int conv_gemm_avx2(const ConvArgs& a);
-int conv_gemm_scalar(const ConvArgs& a);
+RK_INTERNAL int conv_gemm_avx512(const ConvArgs& a);
+RK_INTERNAL int conv_gemm_avx2(const ConvArgs& a);
+RK_INTERNAL int conv_gemm_scalar(const ConvArgs& a);
 
 // Runs fn(ctx, task, tid) for every task in [0, ntask) on up to nthreads threads and returns when all are done.
 // The caller works as tid 0; tid < nthreads is unique among the executions running at the same time (index
 // per-thread scratch with it). Tasks must not call parallel_for themselves. (thread_pool.cpp)
-void parallel_for(long long ntask, int nthreads, void (*fn)(void* ctx, long long task, int tid), void* ctx);
+RK_INTERNAL void parallel_for(long long ntask, int nthreads, void (*fn)(void* ctx, long long task, int tid), void* ctx);
 
 }  // namespace rk_cpu_detail
 

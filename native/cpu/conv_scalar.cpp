@@ -8,6 +8,7 @@
 
 namespace rk_cpu_detail {
 namespace scalar {
+namespace {  // internal linkage: no exported symbols, no PLT calls
 
 constexpr int MR = 4, NR = NR_SCALAR, KC0 = 512;
 #include "conv_tile.inc"
@@ -53,6 +54,7 @@ __attribute__((noinline)) void tile(const Tile& t, const Epi& e) {
 
 #include "conv_driver.inc"
 
+}  // namespace
 }  // namespace scalar
 
 int conv_gemm_scalar(const ConvArgs& a) { return scalar::conv_run<scalar::NR>(a); }
