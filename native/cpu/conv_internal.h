@@ -37,6 +37,14 @@ static inline int nr_avx512(int K) { return K <= 16 ? 16 : K <= 32 ? 32 : NR_AVX
 RK_INTERNAL int conv_gemm_avx512(const ConvArgs& a);
 RK_INTERNAL int conv_gemm_avx2(const ConvArgs& a);
 RK_INTERNAL int conv_gemm_scalar(const ConvArgs& a);
+// Grouped conv with C/groups == K/groups, K % 16 == 0 and K/groups in {1, 2, 4, 8} or a multiple of 16
+// (grouped_vec_layout() == true): weights packed as [K/16][R][S][C/groups][16].
+RK_INTERNAL int conv_grouped_avx512(const ConvArgs& a);
+static inline bool grouped_vec_shape(int K, int C, int groups) {
+  if (groups <= 1 || C % groups || K % groups || K % 16) return false;
+  const int cg = C / groups, kg = K / groups;
+  return cg == kg && (kg == 1 || kg == 2 || kg == 4 || kg == 8 || kg % 16 == 0);
+}
 
 // Runs fn(ctx, task, tid) for every task in [0, ntask) on up to nthreads threads and returns when all are done.
 // The caller works as tid 0; tid < nthreads is unique among the executions running at the same time (index

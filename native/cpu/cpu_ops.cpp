@@ -130,11 +130,18 @@ void rk_cpu_set_threads(int n) {
 }
 int rk_cpu_get_threads(void) { return team_size(); }
 
+// Grouped convs whose C/groups == K/groups fit the AVX-512 vector kernel (conv_avx512.cpp).
+static bool grouped_vec(int K, int C, int groups) {
+  return current_isa() == ISA_AVX512 && rk_cpu_detail::grouped_vec_shape(K, C, groups);
+}
+
 // ---- convolution weights ----------------------------------------------------------------------------------
 // groups == 1: panels of NR output channels (NR = 64 AVX-512 (16/32 when K <= 16/32), 16 AVX2, 8 scalar; the
 // ISA is fixed per process):
 //   packed[j][r][s][c][jj] = w[j*NR + jj][r][s][c]   (0 for j*NR + jj >= K)      size = ceil(K/NR)*NR*R*S*C
-// groups > 1 (generic grouped path): packed[g][r][s][c][kk] = w[g*K/groups + kk][r][s][c]   size = K*R*S*C/groups
+// groups > 1, AVX-512 and grouped_vec_shape() (C/groups == K/groups in {1,2,4,8,16k}, K % 16 == 0: ResNeXt,
+// depthwise): packed[v][r][s][c][j] = w[16v + j][r][s][c]                          size = K*R*S*C/groups
+// other groups > 1 (generic grouped path): packed[g][r][s][c][kk] = w[g*K/groups + kk][r][s][c]   same size
 size_t rk_cpu_conv_packed_size(int K, int C, int R, int S, int groups) {
   if (K <= 0 || C <= 0 || R <= 0 || S <= 0 || groups <= 0 || C % groups || K % groups) return 0;
   const size_t rsc = (size_t)R * S * (size_t)(C / groups);
@@ -147,6 +154,13 @@ rk_status rk_cpu_conv_pack(const float* w, int K, int C, int R, int S, int group
   const size_t n = rk_cpu_conv_packed_size(K, C, R, S, groups);
   RK_REQUIRE(n && w && packed, "conv_pack: bad arguments K=%d C=%d R=%d S=%d groups=%d", K, C, R, S, groups);
   const size_t cg = (size_t)(C / groups), kg = (size_t)(K / groups), rsc = (size_t)R * S * cg;
+  if (groups > 1 && grouped_vec(K, C, groups)) {
+    for (size_t v = 0; v < (size_t)K / 16; v++)
+      for (size_t t = 0; t < (size_t)R * S; t++)
+        for (size_t c = 0; c < cg; c++)
+          for (size_t j = 0; j < 16; j++) packed[((v * R * S + t) * cg + c) * 16 + j] = w[((v * 16 + j) * R * S + t) * cg + c];
+    return RK_OK;
+  }
   if (groups > 1) {
     for (size_t g = 0; g < (size_t)groups; g++)
       for (size_t t = 0; t < (size_t)R * S; t++)
@@ -245,7 +259,11 @@ rk_status rk_cpu_conv2d(const float* x, int N, int H, int W, int C, const float*
   a.Q = Q;
   const long long flops = (long long)N * P * Q * K * R * S * (C / groups);
   a.nthreads = flops > 4 * kParallelMin ? team_size() : 1;
-  if (groups > 1) return conv_grouped(a);
+  if (groups > 1) {
+    if (!grouped_vec(K, C, groups)) return conv_grouped(a);
+    const int rc = rk_cpu_detail::conv_grouped_avx512(a);
+    return rc ? fail(rc, "conv2d: out of memory") : RK_OK;
+  }
   int rc;
   switch (current_isa()) {
     case ISA_AVX512: rc = rk_cpu_detail::conv_gemm_avx512(a); break;

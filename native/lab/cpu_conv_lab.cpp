@@ -133,6 +133,13 @@ static std::vector<ConvCase> conv_cases() {
   v.push_back({1, 8, 8, 128, 128, 3, 3, 2, 1, 32, RK_RES_NONE, 1, true, true, false, 0});  // ResNeXt 32x4d
   v.push_back({1, 7, 5, 12, 12, 3, 3, 1, 1, 12, RK_RES_IDENTITY, 1, true, true, true, 0});  // depthwise, in place
   v.push_back({1, 6, 6, 8, 16, 3, 3, 2, 1, 2, RK_RES_OPTION_A, 1, true, false, false, 6});
+  // grouped, C/groups == K/groups (AVX-512 vector path when K % 16 == 0)
+  v.push_back({2, 7, 5, 32, 32, 3, 3, 1, 1, 32, RK_RES_IDENTITY, 1, true, true, true, 0});   // depthwise
+  v.push_back({1, 9, 9, 32, 32, 3, 3, 2, 1, 16, RK_RES_NONE, 1, true, false, false, 0});     // kg = 2
+  v.push_back({1, 13, 11, 256, 256, 3, 3, 1, 1, 32, RK_RES_NONE, 1, false, true, false, 0}); // kg = 8
+  v.push_back({1, 6, 7, 64, 64, 3, 3, 1, 1, 4, RK_RES_OPTION_A, 1, true, true, false, 32}); // kg = 16
+  v.push_back({1, 5, 5, 64, 64, 3, 3, 2, 1, 2, RK_RES_OPTION_A, 0, true, true, false, 21}); // kg = 32
+  v.push_back({2, 7, 7, 48, 48, 1, 1, 1, 0, 3, RK_RES_IDENTITY, 1, true, true, false, 0});   // kg = 16, 1x1
   return v;
 }
 
@@ -502,6 +509,24 @@ static void bench(int threads, int reps, const char* filter) {
     med_ms += t.med * 1e3 * L.count;
     best_ms += t.best * 1e3 * L.count;
     total_gflop += gflop * L.count;
+  }
+  // grouped 3x3 convs of ResNeXt-50 32x4d (not part of the ResNet-50 total)
+  if (!filter) {
+    struct GL { int H, C, stride, count; };
+    printf("ResNeXt-50 32x4d grouped 3x3 (groups 32, not in the total above):\n");
+    for (GL g : {GL{56, 128, 1, 3}, GL{28, 256, 1, 4}, GL{14, 512, 1, 6}, GL{7, 1024, 1, 3}}) {
+      const int G = 32, cg = g.C / G, P = g.H, Q = g.H;
+      auto x = rand_vec((size_t)g.H * g.H * g.C), w = rand_vec((size_t)g.C * 9 * cg, -0.1f, 0.1f);
+      std::vector<float> packed(rk_cpu_conv_packed_size(g.C, g.C, 3, 3, G)), y((size_t)P * Q * g.C);
+      rk_cpu_conv_pack(w.data(), g.C, g.C, 3, 3, G, packed.data());
+      const Timing t = time_it([&] {
+        rk_cpu_conv2d(x.data(), 1, g.H, g.H, g.C, packed.data(), g.C, 3, 3, 1, 1, 1, G, nullptr, nullptr, nullptr,
+                      RK_RES_NONE, 0, 0, 0, 1, y.data(), P, Q);
+      }, reps);
+      const double gflop = 2.0 * P * Q * g.C * cg * 9 * 1e-9;
+      printf("  %3dx%-3d C=K=%4d cg=%2d: median %.3f ms (%.1f GFLOP/s), best %.1f GFLOP/s, x%d in the network\n", P, Q,
+             g.C, cg, t.med * 1e3, gflop / t.med, gflop / t.best, g.count);
+    }
   }
   // the non-conv ops of the network
   double other_med = 0, other_best = 0;
