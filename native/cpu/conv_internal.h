@@ -53,7 +53,8 @@ RK_INTERNAL void parallel_for(long long ntask, int nthreads, void (*fn)(void* ct
 
 }  // namespace rk_cpu_detail
 
-// Test hook (not in reskern_cpu.h): force the kernel ISA ("avx512", "avx2", "scalar"); NULL or "" = auto.
+// Test hook (not in reskern_cpu.h): force the kernel ISA ("avx512", "avx2", "scalar"); NULL or "" = the default
+// (the best the CPU supports, narrowed by the RESKERN_CPU_ISA environment variable).
 // Returns 0 on success, nonzero if the ISA is unknown or unsupported by this CPU. Weights must be re-packed
 // after switching, since the packed layout depends on the ISA's panel width.
 extern "C" int rk_cpu_force_isa(const char* isa);

@@ -92,14 +92,16 @@ static bool isa_supported(int isa) {
   const int f = detect_features();
   return isa == ISA_SCALAR || (isa == ISA_AVX2 && (f & 1)) || (isa == ISA_AVX512 && (f & 3) == 3);
 }
+// RESKERN_CPU_ISA=avx2|scalar narrows the choice (e.g. to test the fallbacks); it never widens it.
+static int default_isa() {
+  const int want = parse_isa(getenv("RESKERN_CPU_ISA"));
+  return want >= 0 && isa_supported(want) ? want : best_isa();
+}
 static int current_isa() {
   int v = g_isa.load(std::memory_order_acquire);
   if (v < 0) {
-    // RESKERN_CPU_ISA=avx2|scalar narrows the choice (e.g. to test the fallbacks); never widens it.
-    int want = parse_isa(getenv("RESKERN_CPU_ISA"));
-    if (want < 0 || !isa_supported(want)) want = best_isa();
     int expected = -1;
-    g_isa.compare_exchange_strong(expected, want);
+    g_isa.compare_exchange_strong(expected, default_isa());
     v = g_isa.load(std::memory_order_acquire);
   }
   return v;
@@ -110,7 +112,7 @@ static int isa_nr(int isa, int K) {
 }
 
 extern "C" int rk_cpu_force_isa(const char* isa) {
-  const int v = parse_isa(isa);
+  const int v = (!isa || !*isa) ? default_isa() : parse_isa(isa);
   if (v < 0 || !isa_supported(v)) return 1;
   g_isa.store(v, std::memory_order_release);
   return 0;
