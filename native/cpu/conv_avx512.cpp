@@ -79,6 +79,17 @@ __attribute__((noinline)) void tile(const Tile& t, const Epi& e) {
     const float* ap[mr];
     for (int m = 0; m < mr; m++) ap[m] = rp[m];
     const int L = t.segs[sg].len;
+    if (t.zero) {  // every row of the tile is a padding tap here (image borders): nothing to add
+      bool all0 = true;
+      for (int m = 0; m < mr; m++) all0 &= ap[m] == t.zero;
+      if (all0) {
+        b += (size_t)L * NR;
+        if (pf) pf += (size_t)L * 64;
+        if (sg == 0)
+          for (int i = 0; i < npl; i++) _mm_prefetch(pl[i], _MM_HINT_T0);
+        continue;
+      }
+    }
     int k = 0;
     if (sg == 0 && npl > 0) {
       const int k1 = npl < L ? npl : L;
