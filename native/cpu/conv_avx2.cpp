@@ -1,8 +1,9 @@
 // AVX2+FMA implicit-GEMM convolution (compiled with -mavx2 -mfma; selected at run time when AVX-512 is absent).
 //
 // Micro-kernel: MR x NR = 6 pixels x 16 output channels: 12 ymm accumulators + 2 B vectors + 1 broadcast = 15
-// of the 16 ymm registers; 12 independent FMA chains cover latency 4-5 x 2 ports. Same driver, row-pointer A
-// access and fused epilogue as the AVX-512 kernel (conv_avx512.cpp); masks via vmaskmov.
+// of the 16 ymm registers; 12 independent FMA chains cover latency 4-5 x 2 ports. KC = 512 (B block 32 KiB).
+// Same driver, row-pointer A access, next-B-block prefetch, padding-segment skip and fused epilogue as the
+// AVX-512 kernel (conv_avx512.cpp); masks via vmaskmov. ~75% of the ymm FMA peak on the ResNet-50 layers.
 #include <immintrin.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -41,6 +42,7 @@ __attribute__((noinline)) void tile(const Tile& t, const Epi& e) {
   RK_ROWS(RK_INIT)
 #undef RK_INIT
   const float* b = t.B;
+  const char* pf = t.pf;
   for (int sg = 0; sg < t.nseg; sg++) {
     const float* const* rp = t.rows + sg * t.rstride;
 #define RK_ROWPTR(i) \
@@ -48,18 +50,40 @@ __attribute__((noinline)) void tile(const Tile& t, const Epi& e) {
     RK_ROWS(RK_ROWPTR)
 #undef RK_ROWPTR
     const int L = t.segs[sg].len;
-    for (int k = 0; k < L; k++) {
-      const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-      b += NR;
+    if (t.zero) {  // every row of the tile is a padding tap here (image borders): nothing to add
+      bool all0 = true;
+#define RK_Z(i) \
+  if constexpr (mr > i) all0 &= a##i == t.zero;
+      RK_ROWS(RK_Z)
+#undef RK_Z
+      if (all0) {
+        b += (size_t)L * NR;
+        if (pf) pf += (size_t)L * 64;
+        continue;
+      }
+    }
 #define RK_FMA(i)                                         \
   if constexpr (mr > i) {                                 \
     const __m256 av = _mm256_broadcast_ss(a##i + k);      \
     c##i##0 = _mm256_fmadd_ps(av, b0, c##i##0);           \
     c##i##1 = _mm256_fmadd_ps(av, b1, c##i##1);           \
   }
-      RK_ROWS(RK_FMA)
-#undef RK_FMA
+    if (pf) {  // also prefetch the next B block into L2, one line per k step
+      for (int k = 0; k < L; k++) {
+        _mm_prefetch(pf, _MM_HINT_T1);
+        pf += 64;
+        const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+        b += NR;
+        RK_ROWS(RK_FMA)
+      }
+    } else {
+      for (int k = 0; k < L; k++) {
+        const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+        b += NR;
+        RK_ROWS(RK_FMA)
+      }
     }
+#undef RK_FMA
   }
   // Park the accumulators in memory (part for a partial block, else a local buffer read by the epilogue).
   alignas(32) float acc[mr * NR];
