@@ -138,23 +138,40 @@ static bool grouped_vec(int K, int C, int groups) {
 }
 
 // ---- convolution weights ----------------------------------------------------------------------------------
+// Data layout after the header (see kPackHdr below):
 // groups == 1: panels of NR output channels (NR = 64 AVX-512 (16/32 when K <= 16/32), 16 AVX2, 8 scalar; the
 // ISA is fixed per process):
 //   packed[j][r][s][c][jj] = w[j*NR + jj][r][s][c]   (0 for j*NR + jj >= K)      size = ceil(K/NR)*NR*R*S*C
 // groups > 1, AVX-512 and grouped_vec_shape() (C/groups == K/groups in {1,2,4,8,16k}, K % 16 == 0: ResNeXt,
 // depthwise): packed[v][r][s][c][j] = w[16v + j][r][s][c]                          size = K*R*S*C/groups
 // other groups > 1 (generic grouped path): packed[g][r][s][c][kk] = w[g*K/groups + kk][r][s][c]   same size
-size_t rk_cpu_conv_packed_size(int K, int C, int R, int S, int groups) {
+// Every packed buffer starts with a header of kPackHdr floats: [0] = offset (floats) of the data, chosen in
+// [16, 31] so that the data is 64-byte aligned whatever the buffer's alignment (split zmm loads of unaligned
+// weights cost 15-20%), [1] = magic, [2] = ISA, [3..7] = K, C, R, S, groups. rk_cpu_conv2d checks it, so weights
+// packed for another shape or ISA are rejected instead of producing garbage; a packed buffer copied elsewhere
+// stays valid (the offset travels with it; only the alignment benefit may be lost).
+static const size_t kPackHdr = 32;
+static const int32_t kPackMagic = 0x524B5057;  // "RKPW"
+static size_t packed_data_size(int K, int C, int R, int S, int groups) {
   if (K <= 0 || C <= 0 || R <= 0 || S <= 0 || groups <= 0 || C % groups || K % groups) return 0;
   const size_t rsc = (size_t)R * S * (size_t)(C / groups);
   if (groups > 1) return (size_t)K * rsc;
   const size_t nr = (size_t)isa_nr(current_isa(), K);
   return ((size_t)K + nr - 1) / nr * nr * rsc;
 }
+size_t rk_cpu_conv_packed_size(int K, int C, int R, int S, int groups) {
+  const size_t n = packed_data_size(K, C, R, S, groups);
+  return n ? n + kPackHdr : 0;
+}
 
-rk_status rk_cpu_conv_pack(const float* w, int K, int C, int R, int S, int groups, float* packed) {
-  const size_t n = rk_cpu_conv_packed_size(K, C, R, S, groups);
-  RK_REQUIRE(n && w && packed, "conv_pack: bad arguments K=%d C=%d R=%d S=%d groups=%d", K, C, R, S, groups);
+rk_status rk_cpu_conv_pack(const float* w, int K, int C, int R, int S, int groups, float* buf) {
+  const size_t n = packed_data_size(K, C, R, S, groups);
+  RK_REQUIRE(n && w && buf, "conv_pack: bad arguments K=%d C=%d R=%d S=%d groups=%d", K, C, R, S, groups);
+  const size_t off = 16 + ((64 - ((uintptr_t)(buf + 16) & 63)) & 63) / sizeof(float);  // 16..31
+  const int32_t hdr[8] = {(int32_t)off, kPackMagic, current_isa(), K, C, R, S, groups};
+  memset(buf, 0, kPackHdr * sizeof(float));
+  memcpy(buf, hdr, sizeof hdr);
+  float* packed = buf + off;
   const size_t cg = (size_t)(C / groups), kg = (size_t)(K / groups), rsc = (size_t)R * S * cg;
   if (groups > 1 && grouped_vec(K, C, groups)) {
     for (size_t v = 0; v < (size_t)K / 16; v++)
@@ -254,6 +271,15 @@ rk_status rk_cpu_conv2d(const float* x, int N, int H, int W, int C, const float*
                "conv2d: option-A residual [%d,%d,%d] does not fit output [%d,%d,%d]", res_h, res_w, res_c, P, Q, K);
     RK_REQUIRE(res != y, "conv2d: y may alias the residual only for RK_RES_IDENTITY");
   }
+  int32_t hdr[8];
+  memcpy(hdr, w, sizeof hdr);
+  RK_REQUIRE(hdr[1] == kPackMagic && hdr[0] >= 16 && hdr[0] < (int32_t)kPackHdr,
+             "conv2d: weights were not packed by rk_cpu_conv_pack");
+  RK_REQUIRE(hdr[2] == current_isa() && hdr[3] == K && hdr[4] == C && hdr[5] == R && hdr[6] == S && hdr[7] == groups,
+             "conv2d: weights were packed for K=%d C=%d R=%d S=%d groups=%d isa=%d, not K=%d C=%d R=%d S=%d "
+             "groups=%d isa=%d",
+             hdr[3], hdr[4], hdr[5], hdr[6], hdr[7], hdr[2], K, C, R, S, groups, current_isa());
+  w += hdr[0];
   ConvArgs a;
   a.x = x; a.N = N; a.H = H; a.W = W; a.C = C; a.w = w; a.K = K; a.R = R; a.S = S; a.stride = stride;
   a.pad_h = pad_h; a.pad_w = pad_w; a.groups = groups; a.scale = scale; a.shift = shift; a.res = res;

@@ -29,10 +29,39 @@ static void check(bool ok, const char* what) {
   }
 }
 
+// 64-byte aligned float vectors for the benchmarks (how the product should allocate activations; the packed
+// weights align themselves, see rk_cpu_conv_pack)
+template <class T>
+struct Aligned64 {
+  using value_type = T;
+  Aligned64() = default;
+  template <class U>
+  Aligned64(const Aligned64<U>&) {}
+  T* allocate(size_t n) {
+    void* p = aligned_alloc(64, (n * sizeof(T) + 63) / 64 * 64);
+    if (!p) throw std::bad_alloc();
+    return (T*)p;
+  }
+  void deallocate(T* p, size_t) { free(p); }
+  template <class U>
+  bool operator==(const Aligned64<U>&) const { return true; }
+  template <class U>
+  bool operator!=(const Aligned64<U>&) const { return false; }
+};
+using AVec = std::vector<float, Aligned64<float>>;
+static AVec arand(size_t n, float lo = -1.f, float hi = 1.f);
+
 static std::mt19937 rng(12345);
-static std::vector<float> rand_vec(size_t n, float lo = -1.f, float hi = 1.f) {
+static std::vector<float> rand_vec(size_t n, float lo = -1.f, float hi = 1.f);
+static std::vector<float> rand_vec(size_t n, float lo, float hi) {
   std::uniform_real_distribution<float> d(lo, hi);
   std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+static AVec arand(size_t n, float lo, float hi) {
+  std::uniform_real_distribution<float> d(lo, hi);
+  AVec v(n);
   for (auto& x : v) x = d(rng);
   return v;
 }
@@ -200,6 +229,21 @@ static void test_threads() {
   run(y3);
   rk_cpu_set_threads(2);
   check(y3 == y1 && rk_cpu_get_threads() == 2, "set_threads 2 -> 1 -> 2");
+  // packed-weight header: a copy at another alignment still works; mismatched or unpacked weights are rejected
+  {
+    std::vector<float> shifted(packed.size() + 5);
+    std::copy(packed.begin(), packed.end(), shifted.begin() + 3);
+    std::vector<float> y4(y1.size());
+    const int rc = rk_cpu_conv2d(x.data(), N, H, W, C, shifted.data() + 3, K, R, R, 1, 1, 1, 1, sc.data(), sh.data(),
+                                 res.data(), RK_RES_IDENTITY, P, Q, K, 1, y4.data(), P, Q);
+    check(rc == RK_OK && y4 == y1, "packed weights copied to another alignment: same result");
+    check(rk_cpu_conv2d(x.data(), N, H, W, C, packed.data(), K - 16, R, R, 1, 1, 1, 1, nullptr, nullptr, nullptr,
+                        RK_RES_NONE, 0, 0, 0, 0, y4.data(), P, Q) == RK_ERR_INVALID_ARG,
+          "weights packed for another K rejected");
+    check(rk_cpu_conv2d(x.data(), N, H, W, C, w.data(), K, R, R, 1, 1, 1, 1, nullptr, nullptr, nullptr, RK_RES_NONE,
+                        0, 0, 0, 0, y4.data(), P, Q) == RK_ERR_INVALID_ARG && strlen(rk_cpu_last_error()) > 0,
+          "unpacked weights rejected");
+  }
   printf("threads: determinism and concurrent callers done\n");
 }
 
@@ -487,12 +531,12 @@ static void bench(int threads, int reps, const char* filter) {
   for (const Layer& L : kResNet50) {
     if (filter && !strstr(L.name, filter)) continue;
     const int P = (L.H + 2 * L.pad - L.R) / L.stride + 1, Q = (L.W + 2 * L.pad - L.R) / L.stride + 1;
-    auto x = rand_vec((size_t)L.H * L.W * L.C);
+    auto x = arand((size_t)L.H * L.W * L.C);
     auto w = rand_vec((size_t)L.K * L.R * L.R * L.C, -0.1f, 0.1f);
     auto sc = rand_vec(L.K, 0.5f, 1.5f), sh = rand_vec(L.K);
     std::vector<float> packed(rk_cpu_conv_packed_size(L.K, L.C, L.R, L.R, 1));
     rk_cpu_conv_pack(w.data(), L.K, L.C, L.R, L.R, 1, packed.data());
-    std::vector<float> y((size_t)P * Q * L.K), res(y.size(), 0.5f);
+    AVec y((size_t)P * Q * L.K), res(y.size(), 0.5f);
     const bool with_res = L.R == 1 && L.stride == 1 && L.K >= 4 * L.C;  // expand convs carry the residual add
     const Timing t = time_it(
         [&] {
@@ -516,8 +560,10 @@ static void bench(int threads, int reps, const char* filter) {
     printf("ResNeXt-50 32x4d grouped 3x3 (groups 32, not in the total above):\n");
     for (GL g : {GL{56, 128, 1, 3}, GL{28, 256, 1, 4}, GL{14, 512, 1, 6}, GL{7, 1024, 1, 3}}) {
       const int G = 32, cg = g.C / G, P = g.H, Q = g.H;
-      auto x = rand_vec((size_t)g.H * g.H * g.C), w = rand_vec((size_t)g.C * 9 * cg, -0.1f, 0.1f);
-      std::vector<float> packed(rk_cpu_conv_packed_size(g.C, g.C, 3, 3, G)), y((size_t)P * Q * g.C);
+      auto x = arand((size_t)g.H * g.H * g.C);
+      auto w = rand_vec((size_t)g.C * 9 * cg, -0.1f, 0.1f);
+      std::vector<float> packed(rk_cpu_conv_packed_size(g.C, g.C, 3, 3, G));
+      AVec y((size_t)P * Q * g.C);
       rk_cpu_conv_pack(w.data(), g.C, g.C, 3, 3, G, packed.data());
       const Timing t = time_it([&] {
         rk_cpu_conv2d(x.data(), 1, g.H, g.H, g.C, packed.data(), g.C, 3, 3, 1, 1, 1, G, nullptr, nullptr, nullptr,
@@ -531,10 +577,10 @@ static void bench(int threads, int reps, const char* filter) {
   // the non-conv ops of the network
   double other_med = 0, other_best = 0;
   {
-    auto x = rand_vec((size_t)112 * 112 * 64);
-    std::vector<float> y((size_t)56 * 56 * 64);
-    auto g = rand_vec((size_t)49 * 2048);
-    std::vector<float> gy(2048), fy(1000);
+    auto x = arand((size_t)112 * 112 * 64);
+    AVec y((size_t)56 * 56 * 64);
+    auto g = arand((size_t)49 * 2048);
+    AVec gy(2048), fy(1000);
     auto fw = rand_vec((size_t)1000 * 2048), fb = rand_vec(1000);
     const Timing t1 = time_it([&] { rk_cpu_maxpool2d(x.data(), 1, 112, 112, 64, 3, 3, 2, 1, 1, y.data(), 56, 56); }, reps);
     const Timing t2 = time_it([&] { rk_cpu_global_avgpool(g.data(), 1, 49, 2048, gy.data()); }, reps);
@@ -575,8 +621,8 @@ static void bench_chain(int threads, int reps) {
       wbytes += in.w.size() * sizeof(float);
       net.push_back(std::move(in));
     }
-  auto x = rand_vec(std::max(max_x, max_y)), y = rand_vec(std::max(max_x, max_y)), r = rand_vec(max_y);
-  std::vector<float> pool((size_t)56 * 56 * 64), gy(2048), fy(1000);
+  auto x = arand(std::max(max_x, max_y)), y = arand(std::max(max_x, max_y)), r = arand(max_y);
+  AVec pool((size_t)56 * 56 * 64), gy(2048), fy(1000);
   auto fw = rand_vec((size_t)1000 * 2048), fb = rand_vec(1000);
   const Timing t = time_it(
       [&] {
