@@ -599,8 +599,9 @@ static void bench(int threads, int reps, const char* filter) {
 // Whole ResNet-50 conv chain as in an inference: every conv instance (53) has its own packed weights (~100 MB
 // in all, more than the L3), run back to back with the network's maxpool / global pool / fc. This includes the
 // cost of streaming the weights from DRAM, which the per-layer table (hot weights) does not.
-static void bench_chain(int threads, int reps) {
+static void bench_chain(int threads, int reps, bool verbose) {
   rk_cpu_set_threads(threads);
+  std::vector<std::vector<double>> per_layer(sizeof(kResNet50) / sizeof(kResNet50[0]));
   struct Inst { const Layer* L; int P, Q; std::vector<float> w, sc, sh; bool res; };
   std::vector<Inst> net;
   size_t max_x = 0, max_y = 0, wbytes = 0;
@@ -629,15 +630,28 @@ static void bench_chain(int threads, int reps) {
         for (size_t i = 0; i < net.size(); i++) {
           const Inst& in = net[i];
           const Layer& L = *in.L;
+          const double t0 = now_s();
           rk_cpu_conv2d(x.data(), 1, L.H, L.W, L.C, in.w.data(), L.K, L.R, L.R, L.stride, L.pad, L.pad, 1,
                         in.sc.data(), in.sh.data(), in.res ? r.data() : nullptr,
                         in.res ? RK_RES_IDENTITY : RK_RES_NONE, in.P, in.Q, L.K, 1, y.data(), in.P, in.Q);
+          per_layer[in.L - kResNet50].push_back(now_s() - t0);
           if (i == 0) rk_cpu_maxpool2d(y.data(), 1, 112, 112, 64, 3, 3, 2, 1, 1, pool.data(), 56, 56);
         }
         rk_cpu_global_avgpool(y.data(), 1, 49, 2048, gy.data());
         rk_cpu_fc(gy.data(), 1, 2048, fw.data(), fb.data(), 1000, fy.data());
       },
       reps);
+  if (verbose) {  // per layer type: median over all its instances and runs x count
+    printf("chain, per layer (median of its instances x count):\n");
+    for (size_t l = 0; l < per_layer.size(); l++) {
+      auto v = per_layer[l];
+      std::sort(v.begin(), v.end());
+      const Layer& L = kResNet50[l];
+      const int P = (L.H + 2 * L.pad - L.R) / L.stride + 1, Q = (L.W + 2 * L.pad - L.R) / L.stride + 1;
+      const double gflop = 2.0 * P * Q * L.K * L.C * L.R * L.R * 1e-9;
+      printf("  %-26s %7.3f ms x%d  (%.1f GFLOP/s)\n", L.name, v[v.size() / 2] * 1e3, L.count, gflop / v[v.size() / 2]);
+    }
+  }
   printf("ResNet-50 chain (%zu convs, %.0f MB packed weights, cold-ish weights), %d thread(s): median %.2f ms, "
          "best %.2f ms\n",
          net.size(), wbytes / 1e6, threads, t.med * 1e3, t.best * 1e3);
@@ -678,13 +692,13 @@ int main(int argc, char** argv) {
     }
     if (!isa) rk_cpu_force_isa(nullptr);
     bench(threads, reps, filter);
-    if (!filter) bench_chain(threads, reps < 10 ? reps : 10);
+    if (!filter) bench_chain(threads, reps < 10 ? reps : 10, false);
   } else if (do_chain) {
     if (isa && rk_cpu_force_isa(isa)) {
       fprintf(stderr, "isa %s not supported\n", isa);
       return 2;
     }
-    bench_chain(threads, reps);
+    bench_chain(threads, reps, true);
   }
   return g_fail ? 1 : 0;
 }
