@@ -1,15 +1,19 @@
 // Internal interface between the portable dispatcher (cpu_ops.cpp) and the ISA-specific convolution
 // translation units (conv_avx512.cpp, conv_avx2.cpp, conv_scalar.cpp). Not part of the public ABI.
 //
-// Only plain structs and extern functions live here: the ISA TUs are compiled with different -m flags, so
-// they must not share inline functions or templates with the portable code (the linker would pick one copy).
+// Only plain structs, extern functions and `static inline` helpers (internal linkage: one copy per TU) live here:
+// the ISA TUs are compiled with different -m flags, so they must not share external inline functions or
+// templates with the portable code (the linker would keep one copy, possibly with AVX-512 instructions).
 #ifndef RESKERN_CONV_INTERNAL_H
 #define RESKERN_CONV_INTERNAL_H
 #include <stddef.h>
 
+// Internal functions are not exported from the shared library.
+#define RK_INTERNAL __attribute__((visibility("hidden")))
+
 namespace rk_cpu_detail {
 
-// Validated arguments of rk_cpu_conv2d (groups == 1 for the GEMM kernels); w is packed for the ISA's NR.
+// Validated arguments of rk_cpu_conv2d; w points at the packed data (past the header written by rk_cpu_conv_pack).
 struct ConvArgs {
   const float* x;
   int N, H, W, C;
@@ -26,17 +30,34 @@ struct ConvArgs {
 
 // Panel widths (output channels per packed weight panel) of each micro-kernel.
 enum { NR_AVX512 = 64, NR_AVX2 = 16, NR_SCALAR = 8 };
+// AVX-512 uses narrower panels for narrow convs (CIFAR widths 16/32) instead of padding K up to 64.
+// static: each TU gets its own copy (no cross-ISA symbol sharing).
+static inline int nr_avx512(int K) { return K <= 16 ? 16 : K <= 32 ? 32 : NR_AVX512; }
 
 // Dense (groups == 1) implicit-GEMM convolutions; return 0 or an rk_status error code (out of memory).
-int conv_gemm_avx512(const ConvArgs& a);
-int conv_gemm_avx2(const ConvArgs& a);
-int conv_gemm_scalar(const ConvArgs& a);
+RK_INTERNAL int conv_gemm_avx512(const ConvArgs& a);
+RK_INTERNAL int conv_gemm_avx2(const ConvArgs& a);
+RK_INTERNAL int conv_gemm_scalar(const ConvArgs& a);
+// Grouped conv with C/groups == K/groups, K % 16 == 0 and K/groups in {1, 2, 4, 8} or a multiple of 16
+// (grouped_vec_shape() == true): weights packed as [K/16][R][S][C/groups][16].
+RK_INTERNAL int conv_grouped_avx512(const ConvArgs& a);
+static inline bool grouped_vec_shape(int K, int C, int groups) {
+  if (groups <= 1 || C % groups || K % groups || K % 16) return false;
+  const int cg = C / groups, kg = K / groups;
+  return cg == kg && (kg == 1 || kg == 2 || kg == 4 || kg == 8 || kg % 16 == 0);
+}
+
+// Runs fn(ctx, task, tid) for every task in [0, ntask) on up to nthreads threads and returns when all are done.
+// The caller works as tid 0; tid < nthreads is unique among the executions running at the same time (index
+// per-thread scratch with it). Tasks must not call parallel_for themselves. (thread_pool.cpp)
+RK_INTERNAL void parallel_for(long long ntask, int nthreads, void (*fn)(void* ctx, long long task, int tid), void* ctx);
 
 }  // namespace rk_cpu_detail
 
-// Test hook (not in reskern_cpu.h): force the kernel ISA ("avx512", "avx2", "scalar"); NULL or "" = auto.
+// Test hook (not in reskern_cpu.h): force the kernel ISA ("avx512", "avx2", "scalar"); NULL or "" = the default
+// (the best the CPU supports, narrowed by the RESKERN_CPU_ISA environment variable).
 // Returns 0 on success, nonzero if the ISA is unknown or unsupported by this CPU. Weights must be re-packed
-// after switching, since the packed layout depends on the ISA's panel width.
+// after switching (the packed layout depends on the ISA; rk_cpu_conv2d rejects weights packed for another).
 extern "C" int rk_cpu_force_isa(const char* isa);
 
 #endif

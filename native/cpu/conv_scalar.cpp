@@ -8,11 +8,12 @@
 
 namespace rk_cpu_detail {
 namespace scalar {
+namespace {  // internal linkage: no exported symbols, no PLT calls
 
-constexpr int MR = 4, NR = NR_SCALAR, KC = 512;
+constexpr int MR = 4, NR = NR_SCALAR, KC0 = 512;
 #include "conv_tile.inc"
 
-template <int mr>
+template <int mr, int NRT>
 __attribute__((noinline)) void tile(const Tile& t, const Epi& e) {
   float acc[mr][NR];
   for (int m = 0; m < mr; m++)
@@ -53,8 +54,9 @@ __attribute__((noinline)) void tile(const Tile& t, const Epi& e) {
 
 #include "conv_driver.inc"
 
+}  // namespace
 }  // namespace scalar
 
-int conv_gemm_scalar(const ConvArgs& a) { return scalar::conv_run(a); }
+int conv_gemm_scalar(const ConvArgs& a) { return scalar::conv_run<scalar::NR>(a); }
 
 }  // namespace rk_cpu_detail

@@ -33,15 +33,37 @@ static rk_status fail(rk_status s, const char* fmt, ...) {
     if (!(cond)) return fail(RK_ERR_INVALID_ARG, __VA_ARGS__); \
   } while (0)
 
-// Team size: 0 = OpenMP default (all cores). Kept globally (not as the calling thread's OpenMP ICV) so that a
-// rk_cpu_set_threads() issued from one Java thread applies to ops launched from any other thread.
+// Team size: 0 = the OpenMP default (OMP_NUM_THREADS, else all cores). Kept globally (not as the calling thread's
+// OpenMP ICV) so that a rk_cpu_set_threads() issued from one Java thread applies to ops launched from any other
+// thread. The ops run on the work-sharing pool of thread_pool.cpp (see there why not OpenMP regions).
 static std::atomic<int> g_threads{0};
 static int team_size() {
   const int t = g_threads.load(std::memory_order_relaxed);
   return t > 0 ? t : omp_get_max_threads();
 }
-// Work below this many elements runs on the calling thread (a parallel region costs a few microseconds).
+// Work below this many elements runs on the calling thread (a parallel dispatch costs a few microseconds).
 static const long long kParallelMin = 1 << 15;
+
+// body(i0, i1, tid) over [0, n), split into up to 4 blocks per thread handed out dynamically (thread_pool.cpp).
+template <class F>
+static void par_range(long long n, int nt, F&& body) {
+  if (n <= 0) return;
+  if (nt <= 1 || n == 1) {
+    body(0LL, n, 0);
+    return;
+  }
+  struct Ctx {
+    F* f;
+    long long n, nb;
+  } c{&body, n, std::min<long long>(n, 4LL * nt)};
+  rk_cpu_detail::parallel_for(
+      c.nb, nt,
+      [](void* v, long long t, int tid) {
+        const Ctx& c = *(const Ctx*)v;
+        (*c.f)(c.n * t / c.nb, c.n * (t + 1) / c.nb, tid);
+      },
+      &c);
+}
 
 // ---- ISA dispatch ---------------------------------------------------------------------------------------
 enum Isa { ISA_SCALAR = 0, ISA_AVX2 = 1, ISA_AVX512 = 2 };
@@ -70,25 +92,27 @@ static bool isa_supported(int isa) {
   const int f = detect_features();
   return isa == ISA_SCALAR || (isa == ISA_AVX2 && (f & 1)) || (isa == ISA_AVX512 && (f & 3) == 3);
 }
+// RESKERN_CPU_ISA=avx2|scalar narrows the choice (e.g. to test the fallbacks); it never widens it.
+static int default_isa() {
+  const int want = parse_isa(getenv("RESKERN_CPU_ISA"));
+  return want >= 0 && isa_supported(want) ? want : best_isa();
+}
 static int current_isa() {
   int v = g_isa.load(std::memory_order_acquire);
   if (v < 0) {
-    // RESKERN_CPU_ISA=avx2|scalar narrows the choice (e.g. to test the fallbacks); never widens it.
-    int want = parse_isa(getenv("RESKERN_CPU_ISA"));
-    if (want < 0 || !isa_supported(want)) want = best_isa();
     int expected = -1;
-    g_isa.compare_exchange_strong(expected, want);
+    g_isa.compare_exchange_strong(expected, default_isa());
     v = g_isa.load(std::memory_order_acquire);
   }
   return v;
 }
-static int isa_nr(int isa) {
-  return isa == ISA_AVX512 ? rk_cpu_detail::NR_AVX512 : isa == ISA_AVX2 ? rk_cpu_detail::NR_AVX2
-                                                                         : rk_cpu_detail::NR_SCALAR;
+static int isa_nr(int isa, int K) {
+  return isa == ISA_AVX512 ? rk_cpu_detail::nr_avx512(K) : isa == ISA_AVX2 ? rk_cpu_detail::NR_AVX2
+                                                                           : rk_cpu_detail::NR_SCALAR;
 }
 
 extern "C" int rk_cpu_force_isa(const char* isa) {
-  const int v = parse_isa(isa);
+  const int v = (!isa || !*isa) ? default_isa() : parse_isa(isa);
   if (v < 0 || !isa_supported(v)) return 1;
   g_isa.store(v, std::memory_order_release);
   return 0;
@@ -108,22 +132,54 @@ void rk_cpu_set_threads(int n) {
 }
 int rk_cpu_get_threads(void) { return team_size(); }
 
+// Grouped convs whose C/groups == K/groups fit the AVX-512 vector kernel (conv_avx512.cpp).
+static bool grouped_vec(int K, int C, int groups) {
+  return current_isa() == ISA_AVX512 && rk_cpu_detail::grouped_vec_shape(K, C, groups);
+}
+
 // ---- convolution weights ----------------------------------------------------------------------------------
-// groups == 1: panels of NR output channels (NR = 32 AVX-512, 16 AVX2, 8 scalar; the ISA is fixed per process):
+// Data layout after the header (see kPackHdr below):
+// groups == 1: panels of NR output channels (NR = 64 AVX-512 (16/32 when K <= 16/32), 16 AVX2, 8 scalar; the
+// ISA is fixed per process):
 //   packed[j][r][s][c][jj] = w[j*NR + jj][r][s][c]   (0 for j*NR + jj >= K)      size = ceil(K/NR)*NR*R*S*C
-// groups > 1 (generic grouped path): packed[g][r][s][c][kk] = w[g*K/groups + kk][r][s][c]   size = K*R*S*C/groups
-size_t rk_cpu_conv_packed_size(int K, int C, int R, int S, int groups) {
+// groups > 1, AVX-512 and grouped_vec_shape() (C/groups == K/groups in {1,2,4,8,16k}, K % 16 == 0: ResNeXt,
+// depthwise): packed[v][r][s][c][j] = w[16v + j][r][s][c]                          size = K*R*S*C/groups
+// other groups > 1 (generic grouped path): packed[g][r][s][c][kk] = w[g*K/groups + kk][r][s][c]   same size
+// Every packed buffer starts with a header of kPackHdr floats: [0] = offset (floats) of the data, chosen in
+// [16, 31] so that the data is 64-byte aligned whatever the buffer's alignment (split zmm loads of unaligned
+// weights cost 15-20%), [1] = magic, [2] = ISA, [3..7] = K, C, R, S, groups. rk_cpu_conv2d checks it, so weights
+// packed for another shape or ISA are rejected instead of producing garbage; a packed buffer copied elsewhere
+// stays valid (the offset travels with it; only the alignment benefit may be lost).
+static const size_t kPackHdr = 32;
+static const int32_t kPackMagic = 0x524B5057;  // "RKPW"
+static size_t packed_data_size(int K, int C, int R, int S, int groups) {
   if (K <= 0 || C <= 0 || R <= 0 || S <= 0 || groups <= 0 || C % groups || K % groups) return 0;
   const size_t rsc = (size_t)R * S * (size_t)(C / groups);
   if (groups > 1) return (size_t)K * rsc;
-  const size_t nr = (size_t)isa_nr(current_isa());
+  const size_t nr = (size_t)isa_nr(current_isa(), K);
   return ((size_t)K + nr - 1) / nr * nr * rsc;
 }
+size_t rk_cpu_conv_packed_size(int K, int C, int R, int S, int groups) {
+  const size_t n = packed_data_size(K, C, R, S, groups);
+  return n ? n + kPackHdr : 0;
+}
 
-rk_status rk_cpu_conv_pack(const float* w, int K, int C, int R, int S, int groups, float* packed) {
-  const size_t n = rk_cpu_conv_packed_size(K, C, R, S, groups);
-  RK_REQUIRE(n && w && packed, "conv_pack: bad arguments K=%d C=%d R=%d S=%d groups=%d", K, C, R, S, groups);
+rk_status rk_cpu_conv_pack(const float* w, int K, int C, int R, int S, int groups, float* buf) {
+  const size_t n = packed_data_size(K, C, R, S, groups);
+  RK_REQUIRE(n && w && buf, "conv_pack: bad arguments K=%d C=%d R=%d S=%d groups=%d", K, C, R, S, groups);
+  const size_t off = 16 + ((64 - ((uintptr_t)(buf + 16) & 63)) & 63) / sizeof(float);  // 16..31
+  const int32_t hdr[8] = {(int32_t)off, kPackMagic, current_isa(), K, C, R, S, groups};
+  memset(buf, 0, kPackHdr * sizeof(float));
+  memcpy(buf, hdr, sizeof hdr);
+  float* packed = buf + off;
   const size_t cg = (size_t)(C / groups), kg = (size_t)(K / groups), rsc = (size_t)R * S * cg;
+  if (groups > 1 && grouped_vec(K, C, groups)) {
+    for (size_t v = 0; v < (size_t)K / 16; v++)
+      for (size_t t = 0; t < (size_t)R * S; t++)
+        for (size_t c = 0; c < cg; c++)
+          for (size_t j = 0; j < 16; j++) packed[((v * R * S + t) * cg + c) * 16 + j] = w[((v * 16 + j) * R * S + t) * cg + c];
+    return RK_OK;
+  }
   if (groups > 1) {
     for (size_t g = 0; g < (size_t)groups; g++)
       for (size_t t = 0; t < (size_t)R * S; t++)
@@ -132,7 +188,7 @@ rk_status rk_cpu_conv_pack(const float* w, int K, int C, int R, int S, int group
             packed[((g * R * S + t) * cg + c) * kg + kk] = w[((g * kg + kk) * R * S + t) * cg + c];
     return RK_OK;
   }
-  const size_t nr = (size_t)isa_nr(current_isa());
+  const size_t nr = (size_t)isa_nr(current_isa(), K);
   const size_t npan = ((size_t)K + nr - 1) / nr;
   for (size_t j = 0; j < npan; j++)
     for (size_t i = 0; i < rsc; i++)
@@ -151,18 +207,12 @@ static rk_status conv_grouped(const ConvArgs& a) {
   const int G = a.groups, cg = a.C / G, kg = a.K / G, K = a.K;
   const long long M = (long long)a.N * a.P * a.Q, PQ = (long long)a.P * a.Q;
   const int apad = (K - a.res_c) / 2;
-  int err = 0;
   const int nt = M * K * (long long)a.R * a.S * cg > kParallelMin ? team_size() : 1;
-#pragma omp parallel num_threads(nt) if (nt > 1)
-  {
-    float* acc = (float*)malloc(sizeof(float) * (size_t)K);
-    if (!acc) {
-#pragma omp atomic write
-      err = RK_ERR_OUT_OF_MEMORY;
-    }
-#pragma omp for schedule(static)
-    for (long long m = 0; m < M; m++) {
-      if (!acc) continue;
+  float* accs = (float*)malloc(sizeof(float) * (size_t)K * (size_t)nt);  // one accumulator row per thread
+  if (!accs) return fail(RK_ERR_OUT_OF_MEMORY, "conv2d: out of memory");
+  par_range(M, nt, [&](long long m0, long long m1, int tid) {
+    float* acc = accs + (size_t)tid * K;
+    for (long long m = m0; m < m1; m++) {
       const long long n = m / PQ, rem = m - n * PQ, p = rem / a.Q, q = rem - p * a.Q;
       const long long hb = p * a.stride - a.pad_h, wb = q * a.stride - a.pad_w;
       for (int k = 0; k < K; k++) acc[k] = 0.f;
@@ -197,9 +247,9 @@ static rk_status conv_grouped(const ConvArgs& a) {
         yr[k] = a.relu && v < 0.f ? 0.f : v;
       }
     }
-    free(acc);
-  }
-  return err ? fail(err, "conv2d: out of memory") : RK_OK;
+  });
+  free(accs);
+  return RK_OK;
 }
 
 // y[n,p,q,k] = relu?(scale[k] * sum_{r,s,c} x[n,p*st-ph+r,q*st-pw+s,c] * W[k,r,s,c] + shift[k] + res[...])
@@ -221,6 +271,15 @@ rk_status rk_cpu_conv2d(const float* x, int N, int H, int W, int C, const float*
                "conv2d: option-A residual [%d,%d,%d] does not fit output [%d,%d,%d]", res_h, res_w, res_c, P, Q, K);
     RK_REQUIRE(res != y, "conv2d: y may alias the residual only for RK_RES_IDENTITY");
   }
+  int32_t hdr[8];
+  memcpy(hdr, w, sizeof hdr);
+  RK_REQUIRE(hdr[1] == kPackMagic && hdr[0] >= 16 && hdr[0] < (int32_t)kPackHdr,
+             "conv2d: weights were not packed by rk_cpu_conv_pack");
+  RK_REQUIRE(hdr[2] == current_isa() && hdr[3] == K && hdr[4] == C && hdr[5] == R && hdr[6] == S && hdr[7] == groups,
+             "conv2d: weights were packed for K=%d C=%d R=%d S=%d groups=%d isa=%d, not K=%d C=%d R=%d S=%d "
+             "groups=%d isa=%d",
+             hdr[3], hdr[4], hdr[5], hdr[6], hdr[7], hdr[2], K, C, R, S, groups, current_isa());
+  w += hdr[0];
   ConvArgs a;
   a.x = x; a.N = N; a.H = H; a.W = W; a.C = C; a.w = w; a.K = K; a.R = R; a.S = S; a.stride = stride;
   a.pad_h = pad_h; a.pad_w = pad_w; a.groups = groups; a.scale = scale; a.shift = shift; a.res = res;
@@ -228,7 +287,11 @@ rk_status rk_cpu_conv2d(const float* x, int N, int H, int W, int C, const float*
   a.Q = Q;
   const long long flops = (long long)N * P * Q * K * R * S * (C / groups);
   a.nthreads = flops > 4 * kParallelMin ? team_size() : 1;
-  if (groups > 1) return conv_grouped(a);
+  if (groups > 1) {
+    if (!grouped_vec(K, C, groups)) return conv_grouped(a);
+    const int rc = rk_cpu_detail::conv_grouped_avx512(a);
+    return rc ? fail(rc, "conv2d: out of memory") : RK_OK;
+  }
   int rc;
   switch (current_isa()) {
     case ISA_AVX512: rc = rk_cpu_detail::conv_gemm_avx512(a); break;
@@ -245,18 +308,19 @@ rk_status rk_cpu_bn_relu(const float* x, long long M, int C, const float* scale,
                          float* y) {
   RK_REQUIRE(x && y && scale && shift && M >= 0 && C > 0, "bn_relu: bad arguments");
   const int nt = M * C > kParallelMin ? team_size() : 1;
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-  for (long long i = 0; i < M; i++) {
-    const float* xr = x + (size_t)i * C;
-    float* yr = y + (size_t)i * C;
-    if (relu)
-      for (int c = 0; c < C; c++) {
-        const float v = scale[c] * xr[c] + shift[c];
-        yr[c] = v < 0.f ? 0.f : v;
-      }
-    else
-      for (int c = 0; c < C; c++) yr[c] = scale[c] * xr[c] + shift[c];
-  }
+  par_range(M, nt, [&](long long i0_, long long i1_, int) {
+    for (long long i = (long long)i0_; i < (long long)i1_; i++) {
+      const float* xr = x + (size_t)i * C;
+      float* yr = y + (size_t)i * C;
+      if (relu)
+        for (int c = 0; c < C; c++) {
+          const float v = scale[c] * xr[c] + shift[c];
+          yr[c] = v < 0.f ? 0.f : v;
+        }
+      else
+        for (int c = 0; c < C; c++) yr[c] = scale[c] * xr[c] + shift[c];
+    }
+  });
   return RK_OK;
 }
 
@@ -265,17 +329,18 @@ rk_status rk_cpu_add_relu(const float* a, const float* b, long long count, int r
   RK_REQUIRE(a && b && y && count >= 0, "add_relu: bad arguments");
   const long long blk = 4096, nb = (count + blk - 1) / blk;
   const int nt = count > kParallelMin ? team_size() : 1;
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-  for (long long ib = 0; ib < nb; ib++) {
-    const long long i0 = ib * blk, i1 = i0 + blk < count ? i0 + blk : count;
-    if (relu)
-      for (long long i = i0; i < i1; i++) {
-        const float v = a[i] + b[i];
-        y[i] = v < 0.f ? 0.f : v;
-      }
-    else
-      for (long long i = i0; i < i1; i++) y[i] = a[i] + b[i];
-  }
+  par_range(nb, nt, [&](long long i0_, long long i1_, int) {
+    for (long long ib = (long long)i0_; ib < (long long)i1_; ib++) {
+      const long long i0 = ib * blk, i1 = i0 + blk < count ? i0 + blk : count;
+      if (relu)
+        for (long long i = i0; i < i1; i++) {
+          const float v = a[i] + b[i];
+          y[i] = v < 0.f ? 0.f : v;
+        }
+      else
+        for (long long i = i0; i < i1; i++) y[i] = a[i] + b[i];
+    }
+  });
   return RK_OK;
 }
 
@@ -287,27 +352,28 @@ rk_status rk_cpu_maxpool2d(const float* x, int N, int H, int W, int C, int kh, i
              "maxpool2d: bad arguments");
   const long long rows = (long long)N * P;
   const int nt = rows * Q * C * (long long)kh * kw > kParallelMin ? team_size() : 1;
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-  for (long long np = 0; np < rows; np++) {
-    const long long n = np / P, p = np - n * P;
-    for (int q = 0; q < Q; q++) {
-      float* yr = y + (size_t)((np * Q + q) * C);
-      for (int c = 0; c < C; c++) yr[c] = -std::numeric_limits<float>::infinity();
-      for (int r = 0; r < kh; r++) {
-        const long long hi = p * stride - pad_h + r;
-        if (hi < 0 || hi >= H) continue;
-        for (int s = 0; s < kw; s++) {
-          const long long wi = (long long)q * stride - pad_w + s;
-          if (wi < 0 || wi >= W) continue;
-          const float* xr = x + (size_t)(((n * H + hi) * W + wi) * C);
-          for (int c = 0; c < C; c++) {
-            const float v = xr[c], m = yr[c];
-            yr[c] = (v > m || v != v) ? v : m;
+  par_range(rows, nt, [&](long long i0_, long long i1_, int) {
+    for (long long np = (long long)i0_; np < (long long)i1_; np++) {
+      const long long n = np / P, p = np - n * P;
+      for (int q = 0; q < Q; q++) {
+        float* yr = y + (size_t)((np * Q + q) * C);
+        for (int c = 0; c < C; c++) yr[c] = -std::numeric_limits<float>::infinity();
+        for (int r = 0; r < kh; r++) {
+          const long long hi = p * stride - pad_h + r;
+          if (hi < 0 || hi >= H) continue;
+          for (int s = 0; s < kw; s++) {
+            const long long wi = (long long)q * stride - pad_w + s;
+            if (wi < 0 || wi >= W) continue;
+            const float* xr = x + (size_t)(((n * H + hi) * W + wi) * C);
+            for (int c = 0; c < C; c++) {
+              const float v = xr[c], m = yr[c];
+              yr[c] = (v > m || v != v) ? v : m;
+            }
           }
         }
       }
     }
-  }
+  });
   return RK_OK;
 }
 
@@ -320,33 +386,34 @@ rk_status rk_cpu_avgpool2d(const float* x, int N, int H, int W, int C, int kh, i
              "avgpool2d: bad arguments");
   const long long rows = (long long)N * P;
   const int nt = rows * Q * C * (long long)kh * kw > kParallelMin ? team_size() : 1;
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-  for (long long np = 0; np < rows; np++) {
-    const long long n = np / P, p = np - n * P;
-    for (int q = 0; q < Q; q++) {
-      const long long h0 = p * stride - pad_h, w0 = (long long)q * stride - pad_w;
-      const long long h1 = std::min<long long>(h0 + kh, (long long)H + pad_h);
-      const long long w1 = std::min<long long>(w0 + kw, (long long)W + pad_w);
-      const long long pool = (h1 - h0) * (w1 - w0);
-      const long long hs = std::max<long long>(h0, 0), ws = std::max<long long>(w0, 0);
-      const long long he = std::min<long long>(h1, H), we = std::min<long long>(w1, W);
-      const long long inb = (he > hs && we > ws) ? (he - hs) * (we - ws) : 0;
-      const long long cnt = count_include_pad ? pool : inb;
-      float* yr = y + (size_t)((np * Q + q) * C);
-      for (int c = 0; c < C; c++) yr[c] = 0.f;
-      for (long long hi = hs; hi < he; hi++)
-        for (long long wi = ws; wi < we; wi++) {
-          const float* xr = x + (size_t)(((n * H + hi) * W + wi) * C);
-          for (int c = 0; c < C; c++) yr[c] += xr[c];
-        }
-      if (cnt > 0) {
-        const float d = (float)cnt;
-        for (int c = 0; c < C; c++) yr[c] /= d;
-      } else {
+  par_range(rows, nt, [&](long long i0_, long long i1_, int) {
+    for (long long np = (long long)i0_; np < (long long)i1_; np++) {
+      const long long n = np / P, p = np - n * P;
+      for (int q = 0; q < Q; q++) {
+        const long long h0 = p * stride - pad_h, w0 = (long long)q * stride - pad_w;
+        const long long h1 = std::min<long long>(h0 + kh, (long long)H + pad_h);
+        const long long w1 = std::min<long long>(w0 + kw, (long long)W + pad_w);
+        const long long pool = (h1 - h0) * (w1 - w0);
+        const long long hs = std::max<long long>(h0, 0), ws = std::max<long long>(w0, 0);
+        const long long he = std::min<long long>(h1, H), we = std::min<long long>(w1, W);
+        const long long inb = (he > hs && we > ws) ? (he - hs) * (we - ws) : 0;
+        const long long cnt = count_include_pad ? pool : inb;
+        float* yr = y + (size_t)((np * Q + q) * C);
         for (int c = 0; c < C; c++) yr[c] = 0.f;
+        for (long long hi = hs; hi < he; hi++)
+          for (long long wi = ws; wi < we; wi++) {
+            const float* xr = x + (size_t)(((n * H + hi) * W + wi) * C);
+            for (int c = 0; c < C; c++) yr[c] += xr[c];
+          }
+        if (cnt > 0) {
+          const float d = (float)cnt;
+          for (int c = 0; c < C; c++) yr[c] /= d;
+        } else {
+          for (int c = 0; c < C; c++) yr[c] = 0.f;
+        }
       }
     }
-  }
+  });
   return RK_OK;
 }
 
@@ -356,19 +423,20 @@ rk_status rk_cpu_global_avgpool(const float* x, int N, int HW, int C, float* y) 
   const int cb = 256;  // channel block: each task sums a [HW x 256] column strip
   const long long nblk = (long long)N * ((C + cb - 1) / cb);
   const int nt = (long long)N * HW * C > kParallelMin ? team_size() : 1;
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-  for (long long b = 0; b < nblk; b++) {
-    const long long n = b / ((C + cb - 1) / cb);
-    const int c0 = (int)(b - n * ((C + cb - 1) / cb)) * cb, c1 = c0 + cb < C ? c0 + cb : C;
-    float* yn = y + (size_t)n * C;
-    for (int c = c0; c < c1; c++) yn[c] = 0.f;
-    for (int i = 0; i < HW; i++) {
-      const float* xr = x + ((size_t)n * HW + i) * C;
-      for (int c = c0; c < c1; c++) yn[c] += xr[c];
+  par_range(nblk, nt, [&](long long i0_, long long i1_, int) {
+    for (long long b = (long long)i0_; b < (long long)i1_; b++) {
+      const long long n = b / ((C + cb - 1) / cb);
+      const int c0 = (int)(b - n * ((C + cb - 1) / cb)) * cb, c1 = c0 + cb < C ? c0 + cb : C;
+      float* yn = y + (size_t)n * C;
+      for (int c = c0; c < c1; c++) yn[c] = 0.f;
+      for (int i = 0; i < HW; i++) {
+        const float* xr = x + ((size_t)n * HW + i) * C;
+        for (int c = c0; c < c1; c++) yn[c] += xr[c];
+      }
+      const float d = (float)HW;
+      for (int c = c0; c < c1; c++) yn[c] /= d;
     }
-    const float d = (float)HW;
-    for (int c = c0; c < c1; c++) yn[c] /= d;
-  }
+  });
   return RK_OK;
 }
 
@@ -388,12 +456,13 @@ static inline float dot(const float* __restrict a, const float* __restrict b, in
 rk_status rk_cpu_fc(const float* x, int N, int C, const float* w, const float* bias, int K, float* y) {
   RK_REQUIRE(x && w && y && N > 0 && C > 0 && K > 0, "fc: bad arguments");
   const int nt = (long long)N * C * K > kParallelMin ? team_size() : 1;
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-  for (int k = 0; k < K; k++) {  // each weight row is read once for all N inputs
-    const float* wk = w + (size_t)k * C;
-    const float b = bias ? bias[k] : 0.f;
-    for (int n = 0; n < N; n++) y[(size_t)n * K + k] = dot(x + (size_t)n * C, wk, C) + b;
-  }
+  par_range(K, nt, [&](long long k0, long long k1, int) {
+    for (long long k = k0; k < k1; k++) {  // each weight row is read once for all N inputs
+      const float* wk = w + (size_t)k * C;
+      const float b = bias ? bias[k] : 0.f;
+      for (int n = 0; n < N; n++) y[(size_t)n * K + k] = dot(x + (size_t)n * C, wk, C) + b;
+    }
+  });
   return RK_OK;
 }
 
@@ -403,20 +472,21 @@ rk_status rk_cpu_nchw_to_nhwc(const float* x, int N, int C, int H, int W, float*
   const size_t HW = (size_t)H * W;
   const long long rows = (long long)N * H;
   const int nt = rows * W * C > kParallelMin ? team_size() : 1;
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-  for (long long nh = 0; nh < rows; nh++) {
-    const size_t n = (size_t)(nh / H), h = (size_t)(nh % H);
-    const float* xs = x + n * C * HW + h * W;
-    float* yr = y + (size_t)nh * W * C;
-    for (int c0 = 0; c0 < C; c0 += 16) {  // 16x16 tiles keep both sides' lines in L1
-      const int c1 = c0 + 16 < C ? c0 + 16 : C;
-      for (int w0 = 0; w0 < W; w0 += 16) {
-        const int w1 = w0 + 16 < W ? w0 + 16 : W;
-        for (int wi = w0; wi < w1; wi++)
-          for (int c = c0; c < c1; c++) yr[(size_t)wi * C + c] = xs[(size_t)c * HW + wi];
+  par_range(rows, nt, [&](long long i0_, long long i1_, int) {
+    for (long long nh = (long long)i0_; nh < (long long)i1_; nh++) {
+      const size_t n = (size_t)(nh / H), h = (size_t)(nh % H);
+      const float* xs = x + n * C * HW + h * W;
+      float* yr = y + (size_t)nh * W * C;
+      for (int c0 = 0; c0 < C; c0 += 16) {  // 16x16 tiles keep both sides' lines in L1
+        const int c1 = c0 + 16 < C ? c0 + 16 : C;
+        for (int w0 = 0; w0 < W; w0 += 16) {
+          const int w1 = w0 + 16 < W ? w0 + 16 : W;
+          for (int wi = w0; wi < w1; wi++)
+            for (int c = c0; c < c1; c++) yr[(size_t)wi * C + c] = xs[(size_t)c * HW + wi];
+        }
       }
     }
-  }
+  });
   return RK_OK;
 }
 
@@ -427,14 +497,15 @@ rk_status rk_cpu_preprocess_u8(const uint8_t* x, int N, int H, int W, const floa
   const long long px = (long long)N * H * W;
   const float m0 = mean[0], m1 = mean[1], m2 = mean[2], s0 = std[0], s1 = std[1], s2 = std[2];
   const int nt = px * 3 > kParallelMin ? team_size() : 1;
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-  for (long long i = 0; i < px; i++) {
-    const uint8_t* xi = x + (size_t)i * 3;
-    float* yi = y + (size_t)i * 3;
-    yi[0] = (xi[0] / 255.f - m0) / s0;
-    yi[1] = (xi[1] / 255.f - m1) / s1;
-    yi[2] = (xi[2] / 255.f - m2) / s2;
-  }
+  par_range(px, nt, [&](long long i0_, long long i1_, int) {
+    for (long long i = (long long)i0_; i < (long long)i1_; i++) {
+      const uint8_t* xi = x + (size_t)i * 3;
+      float* yi = y + (size_t)i * 3;
+      yi[0] = (xi[0] / 255.f - m0) / s0;
+      yi[1] = (xi[1] / 255.f - m1) / s1;
+      yi[2] = (xi[2] / 255.f - m2) / s2;
+    }
+  });
   return RK_OK;
 }
 }  // extern "C"

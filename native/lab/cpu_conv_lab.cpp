@@ -1,7 +1,7 @@
 // CPU kernel lab: validates every reskern_cpu.h op against the naive references (cpu_reference.h, double
 // accumulation) on every available kernel ISA, then times the ResNet-50 batch-1 224x224 conv layers.
 //
-//   lab_cpu_conv_lab [test] [bench] [--threads N] [--reps N] [--isa avx512|avx2|scalar] [--filter NAME]
+//   lab_cpu_conv_lab [test] [bench] [chain] [--threads N] [--reps N] [--isa avx512|avx2|scalar] [--filter NAME]
 // (no mode = both). Exit status 0 iff all checks pass; the last test line is "N passed, N failed".
 #include <immintrin.h>
 #include <omp.h>
@@ -14,6 +14,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 #include "conv_internal.h"
 #include "cpu_reference.h"
@@ -28,10 +29,39 @@ static void check(bool ok, const char* what) {
   }
 }
 
+// 64-byte aligned float vectors for the benchmarks (how the product should allocate activations; the packed
+// weights align themselves, see rk_cpu_conv_pack)
+template <class T>
+struct Aligned64 {
+  using value_type = T;
+  Aligned64() = default;
+  template <class U>
+  Aligned64(const Aligned64<U>&) {}
+  T* allocate(size_t n) {
+    void* p = aligned_alloc(64, (n * sizeof(T) + 63) / 64 * 64);
+    if (!p) throw std::bad_alloc();
+    return (T*)p;
+  }
+  void deallocate(T* p, size_t) { free(p); }
+  template <class U>
+  bool operator==(const Aligned64<U>&) const { return true; }
+  template <class U>
+  bool operator!=(const Aligned64<U>&) const { return false; }
+};
+using AVec = std::vector<float, Aligned64<float>>;
+static AVec arand(size_t n, float lo = -1.f, float hi = 1.f);
+
 static std::mt19937 rng(12345);
-static std::vector<float> rand_vec(size_t n, float lo = -1.f, float hi = 1.f) {
+static std::vector<float> rand_vec(size_t n, float lo = -1.f, float hi = 1.f);
+static std::vector<float> rand_vec(size_t n, float lo, float hi) {
   std::uniform_real_distribution<float> d(lo, hi);
   std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+static AVec arand(size_t n, float lo, float hi) {
+  std::uniform_real_distribution<float> d(lo, hi);
+  AVec v(n);
   for (auto& x : v) x = d(rng);
   return v;
 }
@@ -108,6 +138,9 @@ static std::vector<ConvCase> conv_cases() {
   v.push_back({1, 7, 7, 512, 512, 3, 3, 1, 1, 1, RK_RES_NONE, 1, true, true, false, 0});   // 2 C-chunks/tap
   v.push_back({1, 7, 7, 1024, 96, 1, 1, 1, 0, 1, RK_RES_IDENTITY, 1, true, true, false, 0});  // 4 blocks
   v.push_back({1, 7, 7, 300, 70, 3, 3, 1, 1, 1, RK_RES_IDENTITY, 1, true, true, true, 0});  // odd chunks, in place
+  v.push_back({1, 7, 7, 300, 12, 3, 3, 1, 1, 1, RK_RES_IDENTITY, 1, true, true, true, 0});  // 16-wide panels
+  v.push_back({2, 6, 6, 200, 24, 3, 3, 2, 1, 1, RK_RES_NONE, 1, true, false, false, 0});    // 32-wide panels
+  v.push_back({1, 5, 5, 13, 96, 3, 3, 1, 1, 1, RK_RES_NONE, 0, true, true, false, 0});      // padded, K tail
   v.push_back({1, 30, 30, 3, 64, 7, 7, 2, 3, 1, RK_RES_NONE, 1, true, true, false, 0});     // ImageNet stem
   v.push_back({2, 16, 16, 3, 16, 3, 3, 1, 1, 1, RK_RES_NONE, 1, true, true, false, 0});     // CIFAR stem
   // odd shapes
@@ -129,6 +162,13 @@ static std::vector<ConvCase> conv_cases() {
   v.push_back({1, 8, 8, 128, 128, 3, 3, 2, 1, 32, RK_RES_NONE, 1, true, true, false, 0});  // ResNeXt 32x4d
   v.push_back({1, 7, 5, 12, 12, 3, 3, 1, 1, 12, RK_RES_IDENTITY, 1, true, true, true, 0});  // depthwise, in place
   v.push_back({1, 6, 6, 8, 16, 3, 3, 2, 1, 2, RK_RES_OPTION_A, 1, true, false, false, 6});
+  // grouped, C/groups == K/groups (AVX-512 vector path when K % 16 == 0)
+  v.push_back({2, 7, 5, 32, 32, 3, 3, 1, 1, 32, RK_RES_IDENTITY, 1, true, true, true, 0});   // depthwise
+  v.push_back({1, 9, 9, 32, 32, 3, 3, 2, 1, 16, RK_RES_NONE, 1, true, false, false, 0});     // kg = 2
+  v.push_back({1, 13, 11, 256, 256, 3, 3, 1, 1, 32, RK_RES_NONE, 1, false, true, false, 0}); // kg = 8
+  v.push_back({1, 6, 7, 64, 64, 3, 3, 1, 1, 4, RK_RES_OPTION_A, 1, true, true, false, 32}); // kg = 16
+  v.push_back({1, 5, 5, 64, 64, 3, 3, 2, 1, 2, RK_RES_OPTION_A, 0, true, true, false, 21}); // kg = 32
+  v.push_back({2, 7, 7, 48, 48, 1, 1, 1, 0, 3, RK_RES_IDENTITY, 1, true, true, false, 0});   // kg = 16, 1x1
   return v;
 }
 
@@ -153,6 +193,58 @@ static void test_conv(const char* isa) {
   }
   printf("conv [%s] (kernel_isa=%s): %d cases x {1,2} threads, max relative error %.3g\n", isa, rk_cpu_kernel_isa(),
          i, worst);
+}
+
+// Determinism and concurrency: the reduction order of every output is independent of the task split, so results
+// must be bitwise identical for 1 and 2 threads, and when several caller threads run convs at once (the pool
+// serves one caller, the others run on their own thread).
+static void test_threads() {
+  const int N = 1, H = 14, W = 14, C = 256, K = 256, R = 3, P = 14, Q = 14;
+  auto x = rand_vec((size_t)N * H * W * C), w = rand_vec((size_t)K * R * R * C, -0.1f, 0.1f);
+  auto sc = rand_vec(K), sh = rand_vec(K), res = rand_vec((size_t)N * P * Q * K);
+  std::vector<float> packed(rk_cpu_conv_packed_size(K, C, R, R, 1));
+  rk_cpu_conv_pack(w.data(), K, C, R, R, 1, packed.data());
+  auto run = [&](std::vector<float>& y) {
+    return rk_cpu_conv2d(x.data(), N, H, W, C, packed.data(), K, R, R, 1, 1, 1, 1, sc.data(), sh.data(), res.data(),
+                         RK_RES_IDENTITY, P, Q, K, 1, y.data(), P, Q);
+  };
+  std::vector<float> y1((size_t)N * P * Q * K), y2(y1.size());
+  rk_cpu_set_threads(1);
+  run(y1);
+  rk_cpu_set_threads(2);
+  run(y2);
+  check(y1 == y2, "conv bitwise identical with 1 and 2 threads");
+  bool ok = true;
+  for (int rep = 0; rep < 3; rep++) {
+    std::vector<std::vector<float>> ys(4, std::vector<float>(y1.size()));
+    std::vector<std::thread> th;
+    std::vector<int> rc(4);
+    for (int i = 0; i < 4; i++) th.emplace_back([&, i] { for (int j = 0; j < 5; j++) rc[i] |= run(ys[i]); });
+    for (auto& t : th) t.join();
+    for (int i = 0; i < 4; i++) ok &= rc[i] == RK_OK && ys[i] == y1;
+  }
+  check(ok, "4 caller threads x 5 convs concurrently: bitwise identical results");
+  rk_cpu_set_threads(1);
+  std::vector<float> y3(y1.size());
+  run(y3);
+  rk_cpu_set_threads(2);
+  check(y3 == y1 && rk_cpu_get_threads() == 2, "set_threads 2 -> 1 -> 2");
+  // packed-weight header: a copy at another alignment still works; mismatched or unpacked weights are rejected
+  {
+    std::vector<float> shifted(packed.size() + 5);
+    std::copy(packed.begin(), packed.end(), shifted.begin() + 3);
+    std::vector<float> y4(y1.size());
+    const int rc = rk_cpu_conv2d(x.data(), N, H, W, C, shifted.data() + 3, K, R, R, 1, 1, 1, 1, sc.data(), sh.data(),
+                                 res.data(), RK_RES_IDENTITY, P, Q, K, 1, y4.data(), P, Q);
+    check(rc == RK_OK && y4 == y1, "packed weights copied to another alignment: same result");
+    check(rk_cpu_conv2d(x.data(), N, H, W, C, packed.data(), K - 16, R, R, 1, 1, 1, 1, nullptr, nullptr, nullptr,
+                        RK_RES_NONE, 0, 0, 0, 0, y4.data(), P, Q) == RK_ERR_INVALID_ARG,
+          "weights packed for another K rejected");
+    check(rk_cpu_conv2d(x.data(), N, H, W, C, w.data(), K, R, R, 1, 1, 1, 1, nullptr, nullptr, nullptr, RK_RES_NONE,
+                        0, 0, 0, 0, y4.data(), P, Q) == RK_ERR_INVALID_ARG && strlen(rk_cpu_last_error()) > 0,
+          "unpacked weights rejected");
+  }
+  printf("threads: determinism and concurrent callers done\n");
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -439,12 +531,12 @@ static void bench(int threads, int reps, const char* filter) {
   for (const Layer& L : kResNet50) {
     if (filter && !strstr(L.name, filter)) continue;
     const int P = (L.H + 2 * L.pad - L.R) / L.stride + 1, Q = (L.W + 2 * L.pad - L.R) / L.stride + 1;
-    auto x = rand_vec((size_t)L.H * L.W * L.C);
+    auto x = arand((size_t)L.H * L.W * L.C);
     auto w = rand_vec((size_t)L.K * L.R * L.R * L.C, -0.1f, 0.1f);
     auto sc = rand_vec(L.K, 0.5f, 1.5f), sh = rand_vec(L.K);
     std::vector<float> packed(rk_cpu_conv_packed_size(L.K, L.C, L.R, L.R, 1));
     rk_cpu_conv_pack(w.data(), L.K, L.C, L.R, L.R, 1, packed.data());
-    std::vector<float> y((size_t)P * Q * L.K), res(y.size(), 0.5f);
+    AVec y((size_t)P * Q * L.K), res(y.size(), 0.5f);
     const bool with_res = L.R == 1 && L.stride == 1 && L.K >= 4 * L.C;  // expand convs carry the residual add
     const Timing t = time_it(
         [&] {
@@ -462,13 +554,33 @@ static void bench(int threads, int reps, const char* filter) {
     best_ms += t.best * 1e3 * L.count;
     total_gflop += gflop * L.count;
   }
+  // grouped 3x3 convs of ResNeXt-50 32x4d (not part of the ResNet-50 total)
+  if (!filter) {
+    struct GL { int H, C, stride, count; };
+    printf("ResNeXt-50 32x4d grouped 3x3 (groups 32, not in the total above):\n");
+    for (GL g : {GL{56, 128, 1, 3}, GL{28, 256, 1, 4}, GL{14, 512, 1, 6}, GL{7, 1024, 1, 3}}) {
+      const int G = 32, cg = g.C / G, P = g.H, Q = g.H;
+      auto x = arand((size_t)g.H * g.H * g.C);
+      auto w = rand_vec((size_t)g.C * 9 * cg, -0.1f, 0.1f);
+      std::vector<float> packed(rk_cpu_conv_packed_size(g.C, g.C, 3, 3, G));
+      AVec y((size_t)P * Q * g.C);
+      rk_cpu_conv_pack(w.data(), g.C, g.C, 3, 3, G, packed.data());
+      const Timing t = time_it([&] {
+        rk_cpu_conv2d(x.data(), 1, g.H, g.H, g.C, packed.data(), g.C, 3, 3, 1, 1, 1, G, nullptr, nullptr, nullptr,
+                      RK_RES_NONE, 0, 0, 0, 1, y.data(), P, Q);
+      }, reps);
+      const double gflop = 2.0 * P * Q * g.C * cg * 9 * 1e-9;
+      printf("  %3dx%-3d C=K=%4d cg=%2d: median %.3f ms (%.1f GFLOP/s), best %.1f GFLOP/s, x%d in the network\n", P, Q,
+             g.C, cg, t.med * 1e3, gflop / t.med, gflop / t.best, g.count);
+    }
+  }
   // the non-conv ops of the network
   double other_med = 0, other_best = 0;
   {
-    auto x = rand_vec((size_t)112 * 112 * 64);
-    std::vector<float> y((size_t)56 * 56 * 64);
-    auto g = rand_vec((size_t)49 * 2048);
-    std::vector<float> gy(2048), fy(1000);
+    auto x = arand((size_t)112 * 112 * 64);
+    AVec y((size_t)56 * 56 * 64);
+    auto g = arand((size_t)49 * 2048);
+    AVec gy(2048), fy(1000);
     auto fw = rand_vec((size_t)1000 * 2048), fb = rand_vec(1000);
     const Timing t1 = time_it([&] { rk_cpu_maxpool2d(x.data(), 1, 112, 112, 64, 3, 3, 2, 1, 1, y.data(), 56, 56); }, reps);
     const Timing t2 = time_it([&] { rk_cpu_global_avgpool(g.data(), 1, 49, 2048, gy.data()); }, reps);
@@ -484,29 +596,92 @@ static void bench(int threads, int reps, const char* filter) {
          med_ms + other_med, best_ms + other_best);
 }
 
+// Whole ResNet-50 conv chain as in an inference: every conv instance (53) has its own packed weights (~100 MB
+// in all, more than the L3), run back to back with the network's maxpool / global pool / fc. This includes the
+// cost of streaming the weights from DRAM, which the per-layer table (hot weights) does not.
+static void bench_chain(int threads, int reps, bool verbose) {
+  rk_cpu_set_threads(threads);
+  std::vector<std::vector<double>> per_layer(sizeof(kResNet50) / sizeof(kResNet50[0]));
+  struct Inst { const Layer* L; int P, Q; std::vector<float> w, sc, sh; bool res; };
+  std::vector<Inst> net;
+  size_t max_x = 0, max_y = 0, wbytes = 0;
+  for (const Layer& L : kResNet50)
+    for (int i = 0; i < L.count; i++) {
+      Inst in;
+      in.L = &L;
+      in.P = (L.H + 2 * L.pad - L.R) / L.stride + 1;
+      in.Q = (L.W + 2 * L.pad - L.R) / L.stride + 1;
+      auto w = rand_vec((size_t)L.K * L.R * L.R * L.C, -0.1f, 0.1f);
+      in.w.resize(rk_cpu_conv_packed_size(L.K, L.C, L.R, L.R, 1));
+      rk_cpu_conv_pack(w.data(), L.K, L.C, L.R, L.R, 1, in.w.data());
+      in.sc = rand_vec(L.K, 0.5f, 1.5f);
+      in.sh = rand_vec(L.K);
+      in.res = L.R == 1 && L.stride == 1 && L.K >= 4 * L.C;
+      max_x = std::max(max_x, (size_t)L.H * L.W * L.C);
+      max_y = std::max(max_y, (size_t)in.P * in.Q * L.K);
+      wbytes += in.w.size() * sizeof(float);
+      net.push_back(std::move(in));
+    }
+  auto x = arand(std::max(max_x, max_y)), y = arand(std::max(max_x, max_y)), r = arand(max_y);
+  AVec pool((size_t)56 * 56 * 64), gy(2048), fy(1000);
+  auto fw = rand_vec((size_t)1000 * 2048), fb = rand_vec(1000);
+  const Timing t = time_it(
+      [&] {
+        for (size_t i = 0; i < net.size(); i++) {
+          const Inst& in = net[i];
+          const Layer& L = *in.L;
+          const double t0 = now_s();
+          rk_cpu_conv2d(x.data(), 1, L.H, L.W, L.C, in.w.data(), L.K, L.R, L.R, L.stride, L.pad, L.pad, 1,
+                        in.sc.data(), in.sh.data(), in.res ? r.data() : nullptr,
+                        in.res ? RK_RES_IDENTITY : RK_RES_NONE, in.P, in.Q, L.K, 1, y.data(), in.P, in.Q);
+          per_layer[in.L - kResNet50].push_back(now_s() - t0);
+          if (i == 0) rk_cpu_maxpool2d(y.data(), 1, 112, 112, 64, 3, 3, 2, 1, 1, pool.data(), 56, 56);
+        }
+        rk_cpu_global_avgpool(y.data(), 1, 49, 2048, gy.data());
+        rk_cpu_fc(gy.data(), 1, 2048, fw.data(), fb.data(), 1000, fy.data());
+      },
+      reps);
+  if (verbose) {  // per layer type: median over all its instances and runs x count
+    printf("chain, per layer (median of its instances x count):\n");
+    for (size_t l = 0; l < per_layer.size(); l++) {
+      auto v = per_layer[l];
+      std::sort(v.begin(), v.end());
+      const Layer& L = kResNet50[l];
+      const int P = (L.H + 2 * L.pad - L.R) / L.stride + 1, Q = (L.W + 2 * L.pad - L.R) / L.stride + 1;
+      const double gflop = 2.0 * P * Q * L.K * L.C * L.R * L.R * 1e-9;
+      printf("  %-26s %7.3f ms x%d  (%.1f GFLOP/s)\n", L.name, v[v.size() / 2] * 1e3, L.count, gflop / v[v.size() / 2]);
+    }
+  }
+  printf("ResNet-50 chain (%zu convs, %.0f MB packed weights, cold-ish weights), %d thread(s): median %.2f ms, "
+         "best %.2f ms\n",
+         net.size(), wbytes / 1e6, threads, t.med * 1e3, t.best * 1e3);
+}
+
 int main(int argc, char** argv) {
-  bool do_test = false, do_bench = false;
+  bool do_test = false, do_bench = false, do_chain = false;
   int threads = 2, reps = 15;
   const char* isa = nullptr;
   const char* filter = nullptr;  // bench only layers whose name contains this
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "test")) do_test = true;
     else if (!strcmp(argv[i], "bench")) do_bench = true;
+    else if (!strcmp(argv[i], "chain")) do_chain = true;
     else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--isa") && i + 1 < argc) isa = argv[++i];
     else if (!strcmp(argv[i], "--filter") && i + 1 < argc) filter = argv[++i];
     else {
-      fprintf(stderr, "usage: %s [test] [bench] [--threads N] [--reps N] [--isa avx512|avx2|scalar] [--filter NAME]\n", argv[0]);
+      fprintf(stderr, "usage: %s [test] [bench] [chain] [--threads N] [--reps N] [--isa avx512|avx2|scalar] [--filter NAME]\n", argv[0]);
       return 2;
     }
   }
-  if (!do_test && !do_bench) do_test = do_bench = true;
+  if (!do_test && !do_bench && !do_chain) do_test = do_bench = true;
   printf("reskern %s, features=%d, default kernel=%s, threads=%d\n", rk_cpu_version(), rk_cpu_features(),
          rk_cpu_kernel_isa(), rk_cpu_get_threads());
   if (do_test) {
     for (const char* i : {"avx512", "avx2", "scalar"}) test_conv(i);
     rk_cpu_force_isa(nullptr);
+    test_threads();
     test_ops();
     printf("%d passed, %d failed\n", g_pass, g_fail);
   }
@@ -517,6 +692,13 @@ int main(int argc, char** argv) {
     }
     if (!isa) rk_cpu_force_isa(nullptr);
     bench(threads, reps, filter);
+    if (!filter) bench_chain(threads, reps < 10 ? reps : 10, false);
+  } else if (do_chain) {
+    if (isa && rk_cpu_force_isa(isa)) {
+      fprintf(stderr, "isa %s not supported\n", isa);
+      return 2;
+    }
+    bench_chain(threads, reps, true);
   }
   return g_fail ? 1 : 0;
 }
