@@ -131,6 +131,12 @@ rk_status launch_conv_simt_f32(const ConvParams&, cudaStream_t);
 rk_status launch_conv_simt_f16(const ConvParams&, cudaStream_t);
 rk_status launch_conv_simt_bf16(const ConvParams&, cudaStream_t);
 #define RK_DECLARE_TC(dt, tile, mode) rk_status launch_conv_tc_##dt##_##tile##_##mode(const ConvParams&, cudaStream_t);
+RK_DECLARE_TC(f16, 256x128, im2col)
+RK_DECLARE_TC(f16, 256x64, im2col)
+RK_DECLARE_TC(bf16, 256x128, im2col)
+RK_DECLARE_TC(bf16, 256x64, im2col)
+RK_DECLARE_TC(tf32, 256x128, im2col)
+RK_DECLARE_TC(tf32, 256x64, im2col)
 RK_DECLARE_TC(f16, 128x128, im2col)
 RK_DECLARE_TC(f16, 128x64, im2col)
 RK_DECLARE_TC(f16, 64x64, im2col)

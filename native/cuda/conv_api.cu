@@ -7,6 +7,7 @@
 //   7- 9  tc_tf32_{128x128,128x64,64x64}    mma.m16n8k8 tf32 (F32 in/out, math = RK_MATH_TF32 only)
 //   10-12 tc_{f16,bf16,tf32}_64x64_avgpool  1x1 conv with the fused 2x2/2 pre-avgpool (ResNet-D shortcut)
 //   13-14 tc_{f16,bf16}_128x64_gather       element-gather loader for C % 8 != 0 (7x7 stem on C = 3)
+//   15-20 tc_{f16,bf16,tf32}_{256x128,256x64}  64x64 warp tiles (less smem traffic per MMA), im2col loader
 // can_implement (tensor-core algos): dtype (and math for tf32) match; groups == 1; K % 8 == 0;
 //   im2col/avgpool: C % (16 B / element size) == 0 (8 for f16/bf16, 4 for tf32); avgpool: pre_avgpool with
 //   R = S = 1, stride 1; im2col/gather: pre_avgpool == 0; gather: R·S·C <= 1024, R, S <= 255;
@@ -35,6 +36,12 @@ const ConvAlgo kAlgos[] = {
     {"tc_tf32_64x64_avgpool", ConvKind::TensorCore, RK_F32, TC_AVGPOOL, 64, 64, RK_TC(tf32, 64x64, avgpool)},
     {"tc_f16_128x64_gather", ConvKind::TensorCore, RK_F16, TC_GATHER, 128, 64, RK_TC(f16, 128x64, gather)},
     {"tc_bf16_128x64_gather", ConvKind::TensorCore, RK_BF16, TC_GATHER, 128, 64, RK_TC(bf16, 128x64, gather)},
+    {"tc_f16_256x128", ConvKind::TensorCore, RK_F16, TC_IM2COL, 256, 128, RK_TC(f16, 256x128, im2col)},
+    {"tc_f16_256x64", ConvKind::TensorCore, RK_F16, TC_IM2COL, 256, 64, RK_TC(f16, 256x64, im2col)},
+    {"tc_bf16_256x128", ConvKind::TensorCore, RK_BF16, TC_IM2COL, 256, 128, RK_TC(bf16, 256x128, im2col)},
+    {"tc_bf16_256x64", ConvKind::TensorCore, RK_BF16, TC_IM2COL, 256, 64, RK_TC(bf16, 256x64, im2col)},
+    {"tc_tf32_256x128", ConvKind::TensorCore, RK_F32, TC_IM2COL, 256, 128, RK_TC(tf32, 256x128, im2col)},
+    {"tc_tf32_256x64", ConvKind::TensorCore, RK_F32, TC_IM2COL, 256, 64, RK_TC(tf32, 256x64, im2col)},
 };
 #undef RK_TC
 constexpr int kNumAlgos = static_cast<int>(sizeof(kAlgos) / sizeof(kAlgos[0]));
@@ -100,8 +107,9 @@ rk_status algo_can_implement(int a, const ConvShape& s, bool quiet = false) {
 
 // Heuristic: tensor cores whenever the dtype/math allow and a kernel implements the shape, fp32 + EXACT -> simt.
 // Among the im2col tiles: the largest one that still gives about one full wave of CTAs (M = N·P·Q and K against
-// the SM count), never 128x128 when K <= 64 (half the N tile would be empty); if every tile leaves SMs idle, the
-// smallest. The specialised loaders (avgpool, gather) are taken only when no im2col tile can do the problem.
+// the SM count), never a 128-wide N tile when K <= 64 (half of it would be empty), ties to the wider N tile; if
+// every tile leaves SMs idle, the smallest. The specialised loaders (avgpool, gather) are taken only when no im2col
+// tile can do the problem.
 int heuristic(const ConvShape& s, int sms) {
   if (s.dtype == RK_F32 && s.math == RK_MATH_EXACT) return 0;
   if (sms <= 0) sms = 108;
@@ -117,9 +125,9 @@ int heuristic(const ConvShape& s, int sms) {
       continue;
     }
     if (smallest < 0 || area(a) < area(smallest)) smallest = a;
-    if (al.bm == 128 && al.bn == 128 && (s.K <= 64 || ctas(al) < sms)) continue;
-    if (al.bm == 128 && al.bn == 64 && ctas(al) < sms) continue;
-    if (best < 0 || area(a) > area(best)) best = a;
+    if (al.bn > 64 && s.K <= 64) continue;
+    if (area(a) > 64 * 64 && ctas(al) < sms) continue;
+    if (best < 0 || area(a) > area(best) || (area(a) == area(best) && al.bn > kAlgos[best].bn)) best = a;
   }
   if (best >= 0) return best;
   if (smallest >= 0) return smallest;

@@ -6,7 +6,9 @@
 // Design (one commented line per choice, as CUTLASS example 16):
 //  - CTA tile BM x BN x (64 bytes of k): 32 halves (m16n8k16, f16/bf16) or 16 floats (m16n8k8, tf32). Measuring k in
 //    bytes makes the shared-memory layout, the loaders and the fragment loads identical for every dtype.
-//  - Warp tile WTM x WTN = 64x32 or 32x32; per 32-byte k-step a warp issues (WTM/16)·(WTN/8) MMAs.
+//  - Warp tile WTM x WTN = 64x64, 64x32 or 32x32; per 32-byte k-step a warp issues (WTM/16)·(WTN/8) MMAs from
+//    WTM/16 + WTN/16 ldmatrix.x4. 64x64 warp tiles (the 256-row CTAs) read 32 B of smem per 1 KFLOP, half of
+//    what H100's 128 B/clk/SM smem port can feed at mma.sync peak; 64x32 tiles need 1.5x that (smem-bound there).
 //  - Mainloop: STAGES-deep cp.async.cg (16 B, L2 only) ring; one __syncthreads per k-tile; the tile kt+STAGES-1 is
 //    requested before the MMAs of tile kt so that global latency hides behind STAGES-1 tiles of math.
 //  - Shared memory rows are 64 B = 4 chunks of 16 B; chunk' = chunk ^ ((row >> 1) & 3) (XOR swizzle) makes both the
@@ -18,8 +20,9 @@
 //    taps and k >= Ktot are zero-filled by cp.async's src-size = 0.
 //    AvgPool / Gather loaders are register-staged: global loads for tile kt+STAGES are issued before the MMAs of
 //    tile kt and written to shared memory one iteration later.
-//  - Epilogue: accumulators -> shared memory (fp32, rows padded by 8 floats: conflict-free float2 stores) -> each
-//    thread takes 8 consecutive channels of one row: scale/shift/residual/relu in fp32, 16-byte stores of y (and y2).
+//  - Epilogue: accumulators -> shared memory (fp32, rows padded by 8 floats: conflict-free float2 stores), one warp
+//    row of the tile per pass -> each thread takes 8 consecutive channels of one row: scale/shift/residual/relu in
+//    fp32, 16-byte stores of y (and y2).
 //  - Grid: 1-D, the N-tiles of one M-tile are adjacent, so the A rows they share are read from L2, not DRAM.
 #pragma once
 #include "conv.cuh"
@@ -35,6 +38,8 @@ struct TileCfg {
   static constexpr int WTM = BM / WARPS_M, WTN = BN / WARPS_N;
   static_assert(WTM % 16 == 0 && WTN % 16 == 0, "warp tile must be a multiple of 16x16");
 };
+using Tile256x128 = TileCfg<256, 128, 4, 2, 4>;  // 8 warps, warp tile 64x64, 96 KB of stages
+using Tile256x64 = TileCfg<256, 64, 4, 1, 4>;    // 4 warps, warp tile 64x64, 80 KB of stages
 using Tile128x128 = TileCfg<128, 128, 2, 4, 4>;  // 8 warps, warp tile 64x32, 64 KB of stages
 using Tile128x64 = TileCfg<128, 64, 2, 2, 4>;    // 4 warps, warp tile 64x32, 48 KB of stages
 using Tile64x64 = TileCfg<64, 64, 2, 2, 4>;      // 4 warps, warp tile 32x32, 32 KB of stages
@@ -119,7 +124,7 @@ template <class TL> struct SmemLayout {
   static constexpr int A_BYTES = TL::BM * 64, B_BYTES = TL::BN * 64, STAGE_BYTES = A_BYTES + B_BYTES;
   static constexpr int PIPE_BYTES = TL::STAGES * STAGE_BYTES;
   static constexpr int LDC = TL::BN + 8;  // fp32 epilogue staging row, padded
-  static constexpr int EPI_BYTES = TL::BM * LDC * 4;
+  static constexpr int EPI_BYTES = TL::WTM * LDC * 4;  // one warp-row slice (WTM rows) per epilogue pass
   static constexpr int MAIN_BYTES = PIPE_BYTES > EPI_BYTES ? PIPE_BYTES : EPI_BYTES;
 };
 template <class TL, int MODE> constexpr int smem_bytes() {
@@ -388,28 +393,36 @@ conv_scale_shift_residual_relu_tc(const ConvParams p) {
   __syncthreads();  // pipeline smem is reused for the epilogue
 
   // ---- epilogue: accumulators -> smem (fp32) -> 8 channels per thread -> fused math -> 16-byte stores ----
+  // One pass per warp row (WTM rows of the CTA tile): the warps of that row stage their accumulators, then all
+  // threads run the fused epilogue over those rows. Keeps the staging buffer inside the pipeline's footprint.
   float* cs = reinterpret_cast<float*>(smem);
-#pragma unroll
-  for (int mt = 0; mt < MT; mt++)
-#pragma unroll
-    for (int nt = 0; nt < NT; nt++) {
-      const int r = warp_m * WTM + mt * 16 + (lane >> 2);
-      const int c = warp_n * WTN + nt * 8 + (lane & 3) * 2;
-      *reinterpret_cast<float2*>(cs + r * L::LDC + c) = make_float2(acc[mt][nt][0], acc[mt][nt][1]);
-      *reinterpret_cast<float2*>(cs + (r + 8) * L::LDC + c) = make_float2(acc[mt][nt][2], acc[mt][nt][3]);
-    }
-  __syncthreads();
   constexpr int CPR = BN / 8;  // 8-channel chunks per row
-  for (int idx = tid; idx < BM * CPR; idx += NTHREADS) {
-    const int row = idx / CPR, cc = idx - row * CPR;
-    const int m = m0 + row, k = n0 + cc * 8;
-    if (m < p.M && k < p.K) {
-      float v[8];
-      const float4 lo = *reinterpret_cast<const float4*>(cs + row * L::LDC + cc * 8);
-      const float4 hi = *reinterpret_cast<const float4*>(cs + row * L::LDC + cc * 8 + 4);
-      v[0] = lo.x; v[1] = lo.y; v[2] = lo.z; v[3] = lo.w; v[4] = hi.x; v[5] = hi.y; v[6] = hi.z; v[7] = hi.w;
-      epilogue8<T>(p, m, k, v);
+#pragma unroll 1
+  for (int pass = 0; pass < TL::WARPS_M; pass++) {
+    if (warp_m == pass) {
+#pragma unroll
+      for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+        for (int nt = 0; nt < NT; nt++) {
+          const int r = mt * 16 + (lane >> 2);
+          const int c = warp_n * WTN + nt * 8 + (lane & 3) * 2;
+          *reinterpret_cast<float2*>(cs + r * L::LDC + c) = make_float2(acc[mt][nt][0], acc[mt][nt][1]);
+          *reinterpret_cast<float2*>(cs + (r + 8) * L::LDC + c) = make_float2(acc[mt][nt][2], acc[mt][nt][3]);
+        }
     }
+    __syncthreads();
+    for (int idx = tid; idx < WTM * CPR; idx += NTHREADS) {
+      const int row = idx / CPR, cc = idx - row * CPR;
+      const int m = m0 + pass * WTM + row, k = n0 + cc * 8;
+      if (m < p.M && k < p.K) {
+        float v[8];
+        const float4 lo = *reinterpret_cast<const float4*>(cs + row * L::LDC + cc * 8);
+        const float4 hi = *reinterpret_cast<const float4*>(cs + row * L::LDC + cc * 8 + 4);
+        v[0] = lo.x; v[1] = lo.y; v[2] = lo.z; v[3] = lo.w; v[4] = hi.x; v[5] = hi.y; v[6] = hi.z; v[7] = hi.w;
+        epilogue8<T>(p, m, k, v);
+      }
+    }
+    __syncthreads();
   }
 }
 

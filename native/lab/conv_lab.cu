@@ -291,6 +291,8 @@ static const char* tile_code(int algo) {
   if (!strncmp(n, "simt", 4)) return "s";
   if (strstr(n, "avgpool")) return "P";
   if (strstr(n, "gather")) return "G";
+  if (strstr(n, "256x128")) return "X";
+  if (strstr(n, "256x64")) return "W";
   if (strstr(n, "128x128")) return "L";
   if (strstr(n, "128x64")) return "M";
   if (strstr(n, "64x64")) return "S";
@@ -346,8 +348,18 @@ static Cmp spot_check(const Case& c, int dt, const DevBuf& y, const Pool& pool, 
   return compare(out, ref);
 }
 
+// Roofline floor of one conv in ms: max(FLOPs / measured compute ceiling, minimum bytes / 3.0 TB/s), with the
+// ceilings measured on H100 (gpu-host.md: bf16 ~800 TFLOP/s, copy ~3.0 TB/s; tf32 and fp32 taken as 80% of spec).
+static double floor_ms(const Case& c, int dt, int math, bool simt) {
+  const double ceiling = dt != RK_F32 ? 800e12 : (math == RK_MATH_TF32 && !simt) ? 396e12 : 54e12;
+  const double es = dt == RK_F32 ? 4 : 2;
+  const double x = (double)c.N * c.H * c.W * c.C;  // un-pooled input for pre_avgpool, too
+  const double bytes = es * (x + (double)c.N * c.P * c.Q * c.K + (double)c.K * c.R * c.S * c.C / c.groups);
+  return std::max(c.flops() / ceiling, bytes / 3.0e12) * 1e3;
+}
+
 struct Row {
-  double us = -1, tflops = 0, pct = 0;
+  double us = -1, tflops = 0, pct = 0, roof = 0;
   int algo = -1;
   bool ok = true;
 };
@@ -356,13 +368,15 @@ static void bench(const std::vector<int>& batches, int reps, bool all_algos, FIL
   const Peaks pk = peaks_for(major, minor, sms);
   printf("\n== timing: median of %d (L2 flushed), peaks used for %%: f32 %.0f, tf32 %.0f, f16/bf16 %.0f TFLOP/s (%s)\n",
          reps, pk.f32, pk.tf32, pk.f16, pk.what);
-  printf("   algo codes: s=simt L=128x128 M=128x64 S=64x64 P=avgpool(64x64) G=gather(128x64)\n");
+  printf("   %%pk = of the spec peak above; %%roof = roofline floor (max of FLOPs at 800/396/54 TFLOP/s measured-ish\n"
+         "   ceilings for f16|bf16/tf32/f32 and x+W+y bytes at 3.0 TB/s) over the measured time\n");
+  printf("   algo codes: s=simt X=256x128 W=256x64 L=128x128 M=128x64 S=64x64 P=avgpool(64x64) G=gather(128x64)\n");
   Pool pool;
   Timer timer;
-  if (csv) fprintf(csv, "batch,layer,M,K,Ktot,mode,algo,us,tflops,pct_peak,spot_rel\n");
+  if (csv) fprintf(csv, "batch,layer,M,K,Ktot,mode,algo,us,tflops,pct_peak,pct_roofline,spot_rel\n");
   for (int N : batches) {
-    printf("\n%4s %-10s %8s %5s %5s | %-22s | %-22s | %-22s | %-22s\n", "N", "layer", "M", "K", "Ktot", "f32 exact us TF/s %pk",
-           "tf32", "f16", "bf16");
+    printf("\n%4s %-10s %8s %5s %5s | %-27s | %-27s | %-27s | %-27s\n", "N", "layer", "M", "K", "Ktot",
+           "f32 exact: us TF/s %pk %roof", "tf32", "f16", "bf16");
     double total[4] = {0, 0, 0, 0};
     double total_flops = 0;
     for (const Layer& l : kR50) {
@@ -414,22 +428,26 @@ static void bench(const std::vector<int>& batches, int reps, bool all_algos, FIL
           const double tf = c.flops() / (ms * 1e-3) / 1e12;
           const double peak = m.dt == RK_F32 ? (m.math == RK_MATH_TF32 && strncmp(tile_code(chosen), "s", 1) ? pk.tf32 : pk.f32) : pk.f16;
           if (csv)
-            fprintf(csv, "%d,%s,%d,%d,%d,%s,%s,%.2f,%.2f,%.1f,%.2e\n", N, l.name, c.N * c.P * c.Q, c.K, c.R * c.S * c.C,
-                    m.name, rk_cuda_conv2d_algo_name(chosen), ms * 1e3, tf, peak > 0 ? 100 * tf / peak : 0, sp.rel);
+            fprintf(csv, "%d,%s,%d,%d,%d,%s,%s,%.2f,%.2f,%.1f,%.1f,%.2e\n", N, l.name, c.N * c.P * c.Q, c.K,
+                    c.R * c.S * c.C, m.name, rk_cuda_conv2d_algo_name(chosen), ms * 1e3, tf,
+                    peak > 0 ? 100 * tf / peak : 0,
+                    100 * floor_ms(c, m.dt, m.math, !strncmp(tile_code(chosen), "s", 1)) / ms, sp.rel);
           if (a >= 0) {
-            printf("     %-10s %-5s %-22s %9.1f us %7.1f TF/s %5.1f%%\n", l.name, m.name, rk_cuda_conv2d_algo_name(a),
-                   ms * 1e3, tf, peak > 0 ? 100 * tf / peak : 0);
+            printf("     %-10s %-5s %-22s %9.1f us %7.1f TF/s %5.1f%% peak %5.1f%% roofline\n", l.name, m.name,
+                   rk_cuda_conv2d_algo_name(a), ms * 1e3, tf, peak > 0 ? 100 * tf / peak : 0,
+                   100 * floor_ms(c, m.dt, m.math, false) / ms);
             continue;
           }
-          rows[mi] = Row{ms * 1e3, tf, peak > 0 ? 100 * tf / peak : 0, chosen, ok};
+          const double roof = 100 * floor_ms(c, m.dt, m.math, !strncmp(tile_code(chosen), "s", 1)) / ms;
+          rows[mi] = Row{ms * 1e3, tf, peak > 0 ? 100 * tf / peak : 0, roof, chosen, ok};
           total[mi] += ms * l.mult;
         }
       }
       total_flops += c.flops() * l.mult;
       printf("%4d %-10s %8d %5d %5d", N, l.name, c.N * c.P * c.Q, c.K, c.R * c.S * c.C);
       for (int mi = 0; mi < 4; mi++)
-        printf(" | %8.1f %6.1f %3.0f%% %s%s", rows[mi].us, rows[mi].tflops, rows[mi].pct, tile_code(rows[mi].algo),
-               rows[mi].ok ? " " : "!");
+        printf(" | %8.1f %6.1f %3.0f%% %3.0f%% %s%s", rows[mi].us, rows[mi].tflops, rows[mi].pct, rows[mi].roof,
+               tile_code(rows[mi].algo), rows[mi].ok ? " " : "!");
       printf("\n");
     }
     printf("N=%d ResNet-50 convs (%.1f GFLOP, layers weighted by count):", N, total_flops / 1e9);
@@ -462,7 +480,8 @@ int main(int argc, char** argv) {
   int sms = 0, major = 0, minor = 0;
   if (!init_device(&sms, &major, &minor)) return 2;
   if (has_flag(argc, argv, "--picks")) {  // heuristic choices only (no kernels run)
-    printf("heuristic picks (%d SMs):\n%-10s", sms, "layer");
+    printf("heuristic picks (%d SMs; s=simt X=256x128 W=256x64 L=128x128 M=128x64 S=64x64 P=avgpool G=gather):\n%-10s",
+           sms, "layer");
     for (int N : batches) printf(" | N=%-4d f32/tf32/f16/bf16", N);
     printf("\n");
     for (const Layer& l : kR50) {
