@@ -168,6 +168,10 @@ inline uint32_t smem_u32(const void* p) {
   return static_cast<uint32_t>(static_cast<const unsigned char*>(p) - emu::g_smem);
 }
 inline void cp_async16(uint32_t dst, const void* src, bool valid) {
+  if ((valid && (reinterpret_cast<uintptr_t>(src) & 15)) || (dst & 15)) {
+    fprintf(stderr, "emu: cp.async with a misaligned address (src %p, smem offset %u)\n", src, dst);
+    abort();
+  }
   emu::PendingCopy c{dst, src, valid};
   if (emu::g_copy_mode == emu::CopyMode::Eager) emu::apply(c);
   else emu::t_open.push_back(c);
