@@ -1,0 +1,3 @@
+// Instantiation: tensor-core conv, dtype bf16, CTA tile 128x128, A loader im2col (see conv_tc.cuh).
+#include "conv_tc.cuh"
+RK_INSTANTIATE_TC(bf16, __nv_bfloat16, 128x128, Tile128x128, im2col, TC_IM2COL)

@@ -1,0 +1,3 @@
+// Instantiation: tensor-core conv, dtype bf16, CTA tile 128x64, A loader gather (see conv_tc.cuh).
+#include "conv_tc.cuh"
+RK_INSTANTIATE_TC(bf16, __nv_bfloat16, 128x64, Tile128x64, gather, TC_GATHER)

@@ -1,0 +1,3 @@
+// Instantiation: tensor-core conv, dtype f16, CTA tile 128x64, A loader gather (see conv_tc.cuh).
+#include "conv_tc.cuh"
+RK_INSTANTIATE_TC(f16, __half, 128x64, Tile128x64, gather, TC_GATHER)

@@ -1,0 +1,267 @@
+// Host emulation of the CUDA features the reskern conv kernels use, so that the *real kernel source* can be
+// executed and checked on a machine without a GPU (g++, one std::thread per CUDA thread, one CTA at a time).
+//
+//  - threadIdx / blockIdx are thread_local; __syncthreads() is a std::barrier over the CTA.
+//  - Warp-collective PTX (ldmatrix.x4, mma.sync m16n8k16 f16/bf16 and m16n8k8 tf32) is emulated from the fragment
+//    layouts of the PTX ISA ("Matrix Fragments for mma.m16n8k16 / m16n8k8", "ldmatrix"): the 32 lanes deposit
+//    their operands, meet at a warp barrier, and every lane computes its own result from the whole warp's data.
+//  - cp.async: copies are queued per thread and land at cp.async.wait_group (mode Deferred: latest legal moment,
+//    catches missing waits) or immediately at issue (mode Eager: earliest moment, catches write-after-read hazards).
+//  - Shared memory is filled with 0xFF (NaN in every dtype) before each CTA, so reads of unwritten smem show up.
+//  - Built with -fsanitize=address, every global-memory access of the kernels is bounds-checked by ASan.
+// Not emulated: timing, occupancy, bank conflicts, register limits, the real tensor-core rounding order.
+#pragma once
+#define RK_EMULATE 1
+#include <cuda_runtime.h>
+#include <cuda_fp16.h>
+#include <cuda_bf16.h>
+#include <barrier>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#ifdef __launch_bounds__
+#undef __launch_bounds__
+#endif
+#define __launch_bounds__(...)
+// __shared__: the tensor-core kernel's `extern __shared__ unsigned char smem[]` must name one global buffer (empty
+// macro); every other kernel declares fixed-size __shared__ arrays, which become function statics shared by the
+// CTA's threads (CTAs run one at a time). The build compiles conv_tc_*.cu without, everything else with,
+// -DEMU_SHARED_STATIC.
+#undef __shared__
+#ifdef EMU_SHARED_STATIC
+#define __shared__ static
+#else
+#define __shared__
+#endif
+
+inline thread_local uint3 threadIdx;
+inline thread_local uint3 blockIdx;
+inline dim3 blockDim, gridDim;
+
+inline float __uint_as_float(unsigned u) { float f; memcpy(&f, &u, 4); return f; }
+inline unsigned __float_as_uint(float f) { unsigned u; memcpy(&u, &f, 4); return u; }
+template <typename T> inline T __ldg(const T* p) { return *p; }
+using std::max;
+using std::min;
+using std::isnan;
+
+namespace emu {
+
+struct Warp {
+  std::barrier<> bar{32};
+  uint32_t addr[32];
+  uint32_t a[32][4], b[32][2];
+  float c[32][4];
+};
+struct Cta {
+  explicit Cta(int nthreads) : bar(nthreads), warps(nthreads / 32) {
+    for (auto& w : warps) w = std::make_unique<Warp>();
+  }
+  std::barrier<> bar;
+  std::vector<std::unique_ptr<Warp>> warps;
+};
+inline Cta* g_cta = nullptr;
+enum class CopyMode { Deferred, Eager };
+inline CopyMode g_copy_mode = CopyMode::Deferred;
+inline unsigned char* g_smem = nullptr;  // base of the emulated shared memory (TC kernel)
+inline size_t g_smem_bytes = 0;
+
+inline unsigned linear_tid() { return threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z); }
+inline Warp& warp() { return *g_cta->warps[linear_tid() / 32]; }
+inline int lane() { return static_cast<int>(linear_tid() % 32); }
+
+struct PendingCopy {
+  uint32_t dst;
+  const void* src;
+  bool valid;
+};
+inline thread_local std::vector<PendingCopy> t_open;
+inline thread_local std::deque<std::vector<PendingCopy>> t_groups;
+inline void smem_check(uint32_t off, size_t n) {
+  if (off + n > g_smem_bytes) {
+    fprintf(stderr, "emu: shared-memory access out of range: offset %u + %zu > %zu\n", off, n, g_smem_bytes);
+    abort();
+  }
+}
+inline void apply(const PendingCopy& c) {
+  smem_check(c.dst, 16);
+  if (c.valid) memcpy(g_smem + c.dst, c.src, 16);
+  else memset(g_smem + c.dst, 0, 16);
+}
+
+extern unsigned char* const g_dynamic_smem;  // rk::tc::smem (defined in fake_cudart.cpp)
+constexpr size_t kDynamicSmemMax = 256 * 1024;
+void set_launch_error(cudaError_t e);       // fake_cudart.cpp: what cudaGetLastError() returns next
+bool enqueue(cudaStream_t s, std::function<void()> work);  // run now, or record while `s` is being captured
+
+// Run `body` as a CUDA grid: CTAs one after another, each with one std::thread per CUDA thread.
+template <class F> void launch(dim3 grid, dim3 block, size_t smem, F&& body) {
+  const unsigned nt = block.x * block.y * block.z;
+  if (nt == 0 || nt > 1024 || nt % 32 || grid.x == 0 || grid.y == 0 || grid.z == 0 || grid.y > 65535 ||
+      grid.z > 65535 || smem > kDynamicSmemMax) {
+    set_launch_error(cudaErrorInvalidConfiguration);
+    return;
+  }
+  gridDim = grid;
+  blockDim = block;
+  g_smem = smem ? g_dynamic_smem : nullptr;
+  g_smem_bytes = smem;
+  if (const char* m = getenv("RK_EMU_COPY")) g_copy_mode = strcmp(m, "eager") ? CopyMode::Deferred : CopyMode::Eager;
+  for (unsigned bz = 0; bz < grid.z; bz++)
+    for (unsigned by = 0; by < grid.y; by++)
+      for (unsigned bx = 0; bx < grid.x; bx++) {
+        Cta cta(static_cast<int>(nt));
+        g_cta = &cta;
+        if (g_smem) memset(g_smem, 0xFF, g_smem_bytes);
+        std::vector<std::thread> ts;
+        ts.reserve(nt);
+        for (unsigned t = 0; t < nt; t++)
+          ts.emplace_back([&, t] {
+            threadIdx = make_uint3(t % block.x, (t / block.x) % block.y, t / (block.x * block.y));
+            blockIdx = make_uint3(bx, by, bz);
+            t_open.clear();
+            t_groups.clear();
+            body();
+            if (!t_open.empty() || !t_groups.empty()) {
+              fprintf(stderr, "emu: thread %u exited with cp.async copies never waited for\n", t);
+              abort();
+            }
+          });
+        for (auto& th : ts) th.join();
+        g_cta = nullptr;
+      }
+}
+
+// RK_LAUNCH(grid, block, smem, stream, kernel)(args...): arguments are copied, as a real launch does.
+struct Launcher {
+  dim3 grid, block;
+  size_t smem;
+  cudaStream_t stream;
+  template <class K> auto bind(K kernel) const {
+    const Launcher self = *this;
+    return [self, kernel](auto... args) {
+      enqueue(self.stream, [self, kernel, args...]() { launch(self.grid, self.block, self.smem, [&] { kernel(args...); }); });
+    };
+  }
+};
+
+}  // namespace emu
+
+inline void __syncthreads() { emu::g_cta->bar.arrive_and_wait(); }
+#define RK_LAUNCH(grid, block, smem, stream, ...) \
+  ::emu::Launcher{dim3(grid), dim3(block), static_cast<size_t>(smem), (stream)}.bind(__VA_ARGS__)
+
+// ---- PTX replacements used by conv_tc.cuh (same names and signatures as its RK_EMULATE-guarded wrappers) ----
+namespace rk {
+namespace tc {
+extern unsigned char smem[];  // the kernel's `extern __shared__ unsigned char smem[]` refers to this
+
+inline uint32_t smem_u32(const void* p) {
+  return static_cast<uint32_t>(static_cast<const unsigned char*>(p) - emu::g_smem);
+}
+inline void cp_async16(uint32_t dst, const void* src, bool valid) {
+  if ((valid && (reinterpret_cast<uintptr_t>(src) & 15)) || (dst & 15)) {
+    fprintf(stderr, "emu: cp.async with a misaligned address (src %p, smem offset %u)\n", src, dst);
+    abort();
+  }
+  emu::PendingCopy c{dst, src, valid};
+  if (emu::g_copy_mode == emu::CopyMode::Eager) emu::apply(c);
+  else emu::t_open.push_back(c);
+}
+inline void cp_async_commit() {
+  emu::t_groups.push_back(std::move(emu::t_open));
+  emu::t_open.clear();
+}
+template <int N> inline void cp_async_wait() {
+  while (emu::t_groups.size() > static_cast<size_t>(N)) {
+    for (const auto& c : emu::t_groups.front()) emu::apply(c);
+    emu::t_groups.pop_front();
+  }
+}
+// ldmatrix.sync.aligned.m8n8.x4.shared.b16: lanes 8j..8j+7 give the row addresses of matrix j; lane i receives in
+// r[j] the 32-bit word (i % 4) of row (i / 4) of matrix j.
+inline void ldmatrix_x4(uint32_t (&r)[4], uint32_t addr) {
+  emu::Warp& w = emu::warp();
+  const int l = emu::lane();
+  w.addr[l] = addr;
+  w.bar.arrive_and_wait();
+  for (int j = 0; j < 4; j++) {
+    const uint32_t row = w.addr[8 * j + l / 4];
+    if (row % 16) { fprintf(stderr, "emu: ldmatrix row address %u not 16-byte aligned\n", row); abort(); }
+    emu::smem_check(row, 16);
+    memcpy(&r[j], emu::g_smem + row + (l % 4) * 4, 4);
+  }
+  w.bar.arrive_and_wait();
+}
+inline void st_shared16(uint32_t addr, const uint4& v) {
+  emu::smem_check(addr, 16);
+  memcpy(emu::g_smem + addr, &v, 16);
+}
+// cvt.rna.tf32.f32: round to nearest (ties away from zero) to 10 mantissa bits.
+inline uint32_t f32_to_tf32(uint32_t x) {
+  if ((x & 0x7f800000u) == 0x7f800000u) return x;  // inf / nan unchanged
+  return (x + 0x1000u) & 0xffffe000u;
+}
+inline float lo_f(uint32_t r, bool bf) {
+  const uint16_t h = static_cast<uint16_t>(r & 0xffff);
+  return bf ? __bfloat162float(__ushort_as_bfloat16(h)) : __half2float(__ushort_as_half(h));
+}
+inline float hi_f(uint32_t r, bool bf) {
+  const uint16_t h = static_cast<uint16_t>(r >> 16);
+  return bf ? __bfloat162float(__ushort_as_bfloat16(h)) : __half2float(__ushort_as_half(h));
+}
+
+// mma.sync.aligned.m16n8k16.row.col.f32.{f16,bf16}: A 16x16 (row), B 16x8 (col), C/D 16x8 f32.
+//   A: a0,a1: (g, 2t+{0,1}); a2,a3: (g+8, 2t+{0,1}); a4,a5: (g, 2t+8+{0,1}); a6,a7: (g+8, 2t+8+{0,1})
+//   B: b0,b1: (k = 2t+{0,1}, n = g); b2,b3: (k = 2t+8+{0,1}, n = g)
+//   C: c0,c1: (g, 2t+{0,1}); c2,c3: (g+8, 2t+{0,1})        with g = lane/4, t = lane%4
+// mma.sync.aligned.m16n8k8.row.col.f32.tf32: A 16x8: a0 (g,t) a1 (g+8,t) a2 (g,t+4) a3 (g+8,t+4);
+//   B 8x8: b0 (k=t, n=g) b1 (k=t+4, n=g); C as above. The tensor core reads only the tf32 bits (top 19).
+template <typename T> struct Mma {
+  static void run(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
+    constexpr bool tf32 = sizeof(T) == 4;
+    constexpr bool bf = std::is_same<T, __nv_bfloat16>::value;
+    constexpr int KK = tf32 ? 8 : 16;
+    emu::Warp& w = emu::warp();
+    const int l = emu::lane();
+    for (int i = 0; i < 4; i++) { w.a[l][i] = a[i]; w.c[l][i] = d[i]; }
+    w.b[l][0] = b[0]; w.b[l][1] = b[1];
+    w.bar.arrive_and_wait();
+    float A[16][16], B[16][8], C[16][8];
+    for (int L = 0; L < 32; L++) {
+      const int g = L / 4, t = L % 4;
+      if (tf32) {
+        auto f = [](uint32_t u) { return __uint_as_float(u & 0xffffe000u); };
+        A[g][t] = f(w.a[L][0]); A[g + 8][t] = f(w.a[L][1]); A[g][t + 4] = f(w.a[L][2]); A[g + 8][t + 4] = f(w.a[L][3]);
+        B[t][g] = f(w.b[L][0]); B[t + 4][g] = f(w.b[L][1]);
+      } else {
+        A[g][2 * t] = lo_f(w.a[L][0], bf);     A[g][2 * t + 1] = hi_f(w.a[L][0], bf);
+        A[g + 8][2 * t] = lo_f(w.a[L][1], bf); A[g + 8][2 * t + 1] = hi_f(w.a[L][1], bf);
+        A[g][2 * t + 8] = lo_f(w.a[L][2], bf); A[g][2 * t + 9] = hi_f(w.a[L][2], bf);
+        A[g + 8][2 * t + 8] = lo_f(w.a[L][3], bf); A[g + 8][2 * t + 9] = hi_f(w.a[L][3], bf);
+        B[2 * t][g] = lo_f(w.b[L][0], bf);     B[2 * t + 1][g] = hi_f(w.b[L][0], bf);
+        B[2 * t + 8][g] = lo_f(w.b[L][1], bf); B[2 * t + 9][g] = hi_f(w.b[L][1], bf);
+      }
+      C[g][2 * t] = w.c[L][0]; C[g][2 * t + 1] = w.c[L][1]; C[g + 8][2 * t] = w.c[L][2]; C[g + 8][2 * t + 1] = w.c[L][3];
+    }
+    const int g = l / 4, t = l % 4;
+    const int rows[4] = {g, g, g + 8, g + 8}, cols[4] = {2 * t, 2 * t + 1, 2 * t, 2 * t + 1};
+    for (int i = 0; i < 4; i++) {
+      float s = C[rows[i]][cols[i]];
+      for (int k = 0; k < KK; k++) s += A[rows[i]][k] * B[k][cols[i]];
+      d[i] = s;
+    }
+    w.bar.arrive_and_wait();
+  }
+};
+
+}  // namespace tc
+}  // namespace rk
