@@ -6,7 +6,7 @@
 #   (default)        ModelBenchmark: ResNet-50 batch 1 and 8, reskern vs ONNX Runtime, same run
 #   --kernels        also PeakBenchmark, CpuConvBenchmark (24 shapes x batch 1, 8), CpuOpsBenchmark
 #   --kernels-only   only the kernel benchmarks
-#   --threads N      threads for both runtimes (default: nproc)
+#   --threads N      threads for both runtimes (default: nproc; a list such as 1,2 runs each)
 #   --quick          smoke test: 0 warm-up, 1 short measurement iteration (numbers not for keeping)
 #   --no-build       use benchmarks/target/benchmarks.jar as it is
 #   -- ARGS          appended to every JMH command line, e.g. -- -p batch=1
@@ -30,7 +30,7 @@ while [ $# -gt 0 ]; do
     --quick) quick=1 ;;
     --no-build) build=0 ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "run-cpu.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -82,7 +82,7 @@ cat > "$out/meta.json" <<EOF
   "cpu_model": $(json_str "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"),
   "cpu_flags_simd": $(json_str "$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx2|fma|avx512f|avx512_vnni|avx512_bf16|amx_tile)$' | tr '\n' ' ' | sed 's/ $//')"),
   "nproc": $(nproc),
-  "threads": $threads,
+  "threads": "$threads",
   "commit": "$(git rev-parse HEAD)",
   "dirty": $dirty,
   "command": $(json_str "$(echo "benchmarks/run-cpu.sh $orig_args" | sed 's/ *$//')"),

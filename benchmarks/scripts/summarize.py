@@ -50,23 +50,25 @@ def model_table(runs, out):
         b = int(r["params"]["batch"])
         t = r["params"]["threads"]
         pm = r["primaryMetric"]
-        rows.setdefault((t, b), {})[rt] = (pm["score"], pm["scoreError"], spread(iters(pm)), len(iters(pm)))
+        it = iters(pm)
+        rows.setdefault((t, b), {})[rt] = (pm["score"], min(it) if it else float("nan"), spread(it))
     if not rows:
         return
-    out.append("| threads | batch | reskern ms/batch | ORT ms/batch | reskern / ORT | reskern img/s | ORT img/s "
-               "| spread reskern / ORT |")
+    out.append("| threads | batch | reskern ms/batch mean (best) | ORT ms/batch mean (best) | reskern / ORT mean (best) "
+               "| reskern img/s | ORT img/s | spread reskern / ORT |")
     out.append("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for (t, b) in sorted(rows, key=lambda k: (int(k[0]), k[1])):
         v = rows[(t, b)]
         rk, ort = v.get("reskern"), v.get("ort")
-        ratio = rk[0] / ort[0] if rk and ort else None
-        out.append(f"| {t} | {b} | {fmt(rk[0]) if rk else '–'} | {fmt(ort[0]) if ort else '–'} | "
-                   f"{fmt(ratio, 2) if ratio else '–'} | {fmt(1000 * b / rk[0], 2) if rk else '–'} | "
+        cell = lambda m: f"{fmt(m[0])} ({fmt(m[1])})" if m else "–"
+        ratio = f"{fmt(rk[0] / ort[0], 2)} ({fmt(rk[1] / ort[1], 2)})" if rk and ort else "–"
+        out.append(f"| {t} | {b} | {cell(rk)} | {cell(ort)} | {ratio} | {fmt(1000 * b / rk[0], 2) if rk else '–'} | "
                    f"{fmt(1000 * b / ort[0], 1) if ort else '–'} | "
                    f"{fmt(rk[2] if rk else None, 0)}% / {fmt(ort[2] if ort else None, 0)}% |")
     out.append("")
-    out.append("ms/batch = JMH average time of one forward pass of the whole batch (float[] NCHW in, float[] logits "
-               "out), mean of the measurement iterations; ratio > 1 means reskern is slower.")
+    out.append("ms/batch = one forward pass of the whole batch (float[] NCHW in, float[] logits out): JMH mean of the "
+               "measurement iterations, and in brackets the best iteration (less sensitive to other processes on "
+               "the cores); reskern / ORT > 1 means reskern is slower; img/s from the mean.")
 
 
 def kernel_tables(runs, env, out):
