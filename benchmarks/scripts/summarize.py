@@ -1,0 +1,164 @@
+#!/usr/bin/python3
+"""Turn one results folder of benchmarks/run-cpu.sh into markdown (stdout).
+
+    /usr/bin/python3 benchmarks/scripts/summarize.py benchmarks/results/<date>-cpu-<sha>
+
+Reads meta.json (runner: date, CPU, commit, command, load), env.json (BenchInfo: versions, conv shape table),
+model.json and, if present, kernels.json (JMH -rf json). Standard library only.
+
+Noise column: spread = (max - min) / mean over the measurement iterations of that row, in %.
+"""
+import json
+import os
+import sys
+
+
+def load(path):
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def short(bench):
+    return bench.rsplit(".", 2)[-2] + "." + bench.rsplit(".", 1)[-1]
+
+
+def iters(metric):
+    return [v for fork in metric.get("rawData", []) for v in fork]
+
+
+def spread(values):
+    if len(values) < 2:
+        return float("nan")
+    m = sum(values) / len(values)
+    return 100.0 * (max(values) - min(values)) / m if m else float("nan")
+
+
+def fmt(x, digits=1):
+    if x is None or x != x:
+        return "–"
+    return f"{x:,.{digits}f}"
+
+
+def model_table(runs, out):
+    rows = {}
+    for r in runs:
+        if not r["benchmark"].endswith(("ModelBenchmark.reskern", "ModelBenchmark.ort")):
+            continue
+        rt = r["benchmark"].rsplit(".", 1)[-1]
+        b = int(r["params"]["batch"])
+        t = r["params"]["threads"]
+        pm = r["primaryMetric"]
+        it = iters(pm)
+        rows.setdefault((t, b), {})[rt] = (pm["score"], min(it) if it else float("nan"), spread(it))
+    if not rows:
+        return
+    out.append("| threads | batch | reskern ms/batch mean (best) | ORT ms/batch mean (best) | reskern / ORT mean (best) "
+               "| reskern img/s | ORT img/s | spread reskern / ORT |")
+    out.append("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for (t, b) in sorted(rows, key=lambda k: (int(k[0]), k[1])):
+        v = rows[(t, b)]
+        rk, ort = v.get("reskern"), v.get("ort")
+        cell = lambda m: f"{fmt(m[0])} ({fmt(m[1])})" if m else "–"
+        ratio = f"{fmt(rk[0] / ort[0], 2)} ({fmt(rk[1] / ort[1], 2)})" if rk and ort else "–"
+        out.append(f"| {t} | {b} | {cell(rk)} | {cell(ort)} | {ratio} | {fmt(1000 * b / rk[0], 2) if rk else '–'} | "
+                   f"{fmt(1000 * b / ort[0], 1) if ort else '–'} | "
+                   f"{fmt(rk[2] if rk else None, 0)}% / {fmt(ort[2] if ort else None, 0)}% |")
+    out.append("")
+    out.append("ms/batch = one forward pass of the whole batch (float[] NCHW in, float[] logits out): JMH mean of the "
+               "measurement iterations, and in brackets the best iteration (less sensitive to other processes on "
+               "the cores); reskern / ORT > 1 means reskern is slower; img/s from the mean.")
+
+
+def kernel_tables(runs, env, out):
+    shapes = {s["id"]: s for s in (env or {}).get("conv_shapes", [])}
+    peak_all = peak_one = None
+    for r in runs:
+        if r["benchmark"].endswith("PeakBenchmark.fmaAllCores"):
+            peak_all = r["secondaryMetrics"]["gflops"]["score"]
+        elif r["benchmark"].endswith("PeakBenchmark.fmaOneCore"):
+            peak_one = r["secondaryMetrics"]["gflops"]["score"]
+    conv = [r for r in runs if r["benchmark"].endswith("CpuConvBenchmark.conv")]
+    if conv:
+        out.append("### Conv kernels (`rk_cpu_conv2d`, fused epilogue), GFLOP/s")
+        out.append("")
+        if peak_all:
+            out.append(f"Measured roof: fp32 FMA loop {fmt(peak_all)} GFLOP/s on all cores"
+                       f" ({fmt(peak_one)} on one core); `% peak` uses the all-cores figure.")
+            out.append("")
+        out.append("| layer | role | shape (C×H×W → K×P×Q, R×S/stride) | ×in net | N | ms | GFLOP/s | % peak | GB/s "
+                   "| FLOP/B | spread |")
+        out.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        order = list(shapes) or sorted({r["params"]["layer"] for r in conv})
+        per_batch = {}
+        for r in sorted(conv, key=lambda r: (int(r["params"]["batch"]), order.index(r["params"]["layer"])
+                                             if r["params"]["layer"] in order else 999)):
+            lid, b = r["params"]["layer"], int(r["params"]["batch"])
+            s = shapes.get(lid, {})
+            ops = r["primaryMetric"]["score"]
+            ms = 1000.0 / ops if ops else float("nan")
+            gf = r["secondaryMetrics"]["gflops"]["score"]
+            gb = r["secondaryMetrics"]["gbytes"]["score"]
+            cnt = s.get("count", 0)
+            per_batch.setdefault(b, 0.0)
+            per_batch[b] += cnt * ms
+            pct = 100.0 * gf / peak_all if peak_all else None
+            out.append(f"| {lid} | {s.get('role', '?')} | {s.get('describe', '?')} | {cnt} | {b} | {fmt(ms, 2)} | "
+                       f"{fmt(gf, 2)} | {fmt(pct, 1)} | {fmt(gb, 2)} | {fmt(gf / gb if gb else None, 1)} | "
+                       f"{fmt(spread(iters(r['primaryMetric'])), 0)}% |")
+        out.append("")
+        for b, total in sorted(per_batch.items()):
+            out.append(f"- Σ (×in net · ms) at N={b}: {fmt(total)} ms — the conv share of one ResNet-50 forward pass "
+                       f"if each layer ran as fast as in isolation (hot caches).")
+        out.append("")
+    ops = [r for r in runs if "CpuOpsBenchmark." in r["benchmark"]]
+    if ops:
+        out.append("### Memory-bound ops, GB/s of compulsory traffic")
+        out.append("")
+        out.append("| op | N | ms | GB/s | spread |")
+        out.append("|---|---:|---:|---:|---:|")
+        for r in sorted(ops, key=lambda r: (r["benchmark"], int(r["params"]["batch"]))):
+            ops_s = r["primaryMetric"]["score"]
+            out.append(f"| {r['benchmark'].rsplit('.', 1)[-1]} | {r['params']['batch']} | {fmt(1000 / ops_s, 3)} | "
+                       f"{fmt(r['secondaryMetrics']['gbytes']['score'], 2)} | "
+                       f"{fmt(spread(iters(r['primaryMetric'])), 0)}% |")
+        out.append("")
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    d = sys.argv[1]
+    meta = load(os.path.join(d, "meta.json")) or {}
+    env = load(os.path.join(d, "env.json")) or {}
+    model = load(os.path.join(d, "model.json")) or []
+    kernels = load(os.path.join(d, "kernels.json")) or []
+    out = [f"## reskern CPU benchmarks — {meta.get('date', '?')}", ""]
+    out.append(f"- CPU: {meta.get('cpu_model', '?')}, {meta.get('nproc', '?')} cores visible; "
+               f"threads: {meta.get('threads', '?')}")
+    out.append(f"- commit: `{meta.get('commit', '?')}`{' (dirty tree)' if meta.get('dirty') else ''}; "
+               f"reskern kernel ISA: {env.get('reskern_kernel_isa', '?')}; ONNX Runtime {env.get('onnxruntime', '?')}; "
+               f"{env.get('java', '?')}")
+    out.append(f"- command: `{meta.get('command', '?')}`")
+    jmh = []
+    if model:
+        jmh.append(f"model `{meta.get('model_jmh_args', '?').strip()}`")
+    if kernels:
+        jmh.append(f"kernels `{meta.get('kernel_jmh_args', '?').strip()}`")
+    out.append(f"- JMH options: {'; '.join(jmh) or '–'}; wall time {meta.get('wall_seconds', '?')} s")
+    out.append(f"- load average before / after: {meta.get('loadavg_before', '?')} / {meta.get('loadavg_after', '?')}"
+               f" (other processes share the cores: read the spread column)")
+    out.append("")
+    if model:
+        out.append("### ResNet-50 fp32, 224², reskern vs ONNX Runtime (CPU EP), same weights, same JMH run")
+        out.append("")
+        model_table(model, out)
+        out.append("")
+    if kernels:
+        kernel_tables(kernels, env, out)
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()

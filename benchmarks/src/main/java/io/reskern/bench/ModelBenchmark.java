@@ -1,0 +1,185 @@
+package io.reskern.bench;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import io.reskern.Devices;
+import io.reskern.Model;
+import io.reskern.ReskernException;
+import io.reskern.io.Npy;
+import io.reskern.io.NpyArray;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.BenchmarkParams;
+
+/**
+ * ResNet-50 at 224², fp32 on the CPU: reskern vs ONNX Runtime Java (CPU execution provider), same weights (the export
+ * script writes one torchvision model as both ONNX and safetensors), same thread count, same JMH run.
+ *
+ * <p>One op = one forward pass from a Java {@code float[]} NCHW batch to a Java {@code float[]} of logits, through each
+ * library's public API: {@code Model.predict} for reskern; {@code OnnxTensor.createTensor} (copies the heap buffer)
+ * + {@code OrtSession.run} + copying the logits out for ORT. ORT: intra-op threads = {@code threads}, inter-op 1,
+ * sequential execution, graph optimisation ALL (it fuses the exported BN into the convs). reskern:
+ * {@code Devices.setCpuThreads(threads)}.
+ *
+ * <p>Correctness before timing (a benchmark of wrong outputs is worthless): sample 0 of the batch is
+ * {@code resnet50.input.npy}; the other samples are seeded N(0,1). Every fork checks its runtime against
+ * {@code resnet50.expected.npy} (torch float64) on sample 0; the reskern fork also runs ORT on the whole batch and
+ * checks the two agree on every sample (ORT is closed again before timing). Error measure:
+ * {@code max|a − b| / max|b|}, limit {@value #TOLERANCE}.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx4g"})
+@Warmup(iterations = 1, time = 2)
+@Measurement(iterations = 3, time = 2)
+public class ModelBenchmark {
+    static final double TOLERANCE = 1e-4;
+    private static final int SIZE = 224;
+
+    @Param({"1", "8"})
+    public int batch;
+
+    /** Threads for both runtimes; 0 = all available cores. */
+    @Param({"0"})
+    public int threads;
+
+    private float[] input;
+    private long[] shape;
+    private Model model;
+    private OrtEnvironment env;
+    private OrtSession session;
+    private String inputName;
+    private Thread owner;
+
+    @Setup(Level.Trial)
+    public void setup(BenchmarkParams params) throws Exception {
+        boolean reskern = params.getBenchmark().endsWith(".reskern");
+        int t = Native.resolveThreads(threads);
+        Path dir = ModelFiles.ensure();
+        NpyArray in0 = Npy.read(dir.resolve(ModelFiles.INPUT));
+        float[] expected = Npy.read(dir.resolve(ModelFiles.EXPECTED)).data();
+        int classes = expected.length;
+        int per = 3 * SIZE * SIZE;
+        if (in0.size() != per) {
+            throw new IllegalStateException(ModelFiles.INPUT + " has shape " + Arrays.toString(in0.shape())
+                    + ", expected [1, 3, 224, 224]");
+        }
+        input = new float[batch * per];
+        System.arraycopy(in0.data(), 0, input, 0, per);
+        SplittableRandom rng = new SplittableRandom(2024);
+        for (int i = per; i < input.length; i++) {
+            input[i] = (float) nextGaussian(rng);
+        }
+        shape = new long[] {batch, 3, SIZE, SIZE};
+
+        openOrt(dir, t);
+        float[] ort = ort();
+        check("ORT vs torch float64 (sample 0)", Arrays.copyOf(ort, classes), expected);
+        if (reskern) {
+            Devices.setCpuThreads(t); // libgomp keeps this per calling thread: reskern() re-applies it if JMH switches
+            owner = Thread.currentThread();
+            model = Model.builder().model("resnet50").optClasses(classes).optWeights(dir.resolve(ModelFiles.SAFETENSORS)).build();
+            float[] rk = reskern();
+            check("reskern vs torch float64 (sample 0)", Arrays.copyOf(rk, classes), expected);
+            check("reskern vs ORT (all " + batch + " samples)", rk, ort);
+            session.close(); // free ORT's thread pool and memory before timing reskern
+            session = null;
+            System.out.printf("# reskern: %d CPU threads, conv kernel %s, weights %s%n", t, Devices.cpuKernelIsa(),
+                    model.weightsDescription());
+        } else {
+            System.out.printf("# ORT %s: %d intra-op threads, CPU EP, opt level ALL%n", env.getVersion(), t);
+        }
+    }
+
+    private void openOrt(Path dir, int t) throws OrtException {
+        env = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
+            so.setIntraOpNumThreads(t);
+            so.setInterOpNumThreads(1);
+            so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+            so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            session = env.createSession(dir.resolve(ModelFiles.ONNX).toString(), so);
+        }
+        inputName = session.getInputNames().iterator().next();
+    }
+
+    private static double nextGaussian(SplittableRandom r) {
+        double u = 1 - r.nextDouble();
+        return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r.nextDouble());
+    }
+
+    /** Throws unless max|got − want| / max|want| ≤ {@link #TOLERANCE}; prints the error either way. */
+    static void check(String what, float[] got, float[] want) {
+        if (got.length != want.length) {
+            throw new IllegalStateException(what + ": " + got.length + " outputs, expected " + want.length);
+        }
+        double maxDiff = 0;
+        double scale = 0;
+        int worst = 0;
+        for (int i = 0; i < got.length; i++) {
+            double d = Math.abs((double) got[i] - want[i]);
+            if (!(d <= maxDiff)) { // NaN-safe: a NaN difference becomes the maximum
+                maxDiff = d;
+                worst = i;
+            }
+            scale = Math.max(scale, Math.abs(want[i]));
+        }
+        double rel = maxDiff / Math.max(scale, 1e-30);
+        System.out.printf("# check %s: max|diff| %.3g, max|ref| %.3g, rel %.3g (limit %.0e)%n", what, maxDiff, scale, rel,
+                TOLERANCE);
+        if (!(rel <= TOLERANCE)) {
+            throw new IllegalStateException(String.format("%s: relative error %.3g > %.0e (element %d: %g vs %g); refusing "
+                    + "to benchmark wrong outputs", what, rel, TOLERANCE, worst, got[worst], want[worst]));
+        }
+    }
+
+    @Benchmark
+    public float[] reskern() throws ReskernException {
+        if (Thread.currentThread() != owner) {
+            Devices.setCpuThreads(Native.resolveThreads(threads));
+            owner = Thread.currentThread();
+        }
+        return model.predict(input, batch, SIZE, SIZE);
+    }
+
+    @Benchmark
+    public float[] ort() throws OrtException {
+        try (OnnxTensor x = OnnxTensor.createTensor(env, FloatBuffer.wrap(input), shape);
+             OrtSession.Result r = session.run(Map.of(inputName, x))) {
+            FloatBuffer fb = ((OnnxTensor) r.get(0)).getFloatBuffer();
+            float[] out = new float[fb.remaining()];
+            fb.get(out);
+            return out;
+        }
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws OrtException {
+        if (model != null) {
+            model.close();
+        }
+        if (session != null) {
+            session.close();
+        }
+    }
+}
