@@ -61,7 +61,8 @@ public final class Devices {
             IntPointer count = new IntPointer(1);
             int st = CudaOps.deviceCount(count);
             if (st != 0) {
-                String why = NativeStatus.of(st) == NativeStatus.NO_DEVICE ? "no CUDA driver or GPU (" + CudaOps.lastError() + ")"
+                String why = rt.get() == 0 ? CudaOps.lastError() // the no-CUDA stand-in library
+                        : NativeStatus.of(st) == NativeStatus.NO_DEVICE ? "no CUDA driver or GPU (" + CudaOps.lastError() + ")"
                         : CudaOps.lastError();
                 return new CudaProbe(true, List.of(), rt.get(), drv.get(), why);
             }

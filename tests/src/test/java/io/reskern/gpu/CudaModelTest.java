@@ -20,11 +20,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Every variant end-to-end on CUDA against the CPU backend (same seeded weights, odd input sizes) in every
@@ -32,13 +33,14 @@ import org.junit.jupiter.api.TestFactory;
  * on CUDA fp32. Skips without a GPU.
  */
 @Tag("gpu")
+@ExtendWith(GpuCondition.class)
 class CudaModelTest {
     static final List<String> MODELS = List.of("resnet18", "resnet50", "resnet50_v1", "resnet50c", "resnet50d", "resnet18d",
             "resnetv2_50", "resnetv2_18", "cifar_resnet20", "cifar_resnet20:B", "resnext50_32x4d", "wide_resnet50_2");
 
-    @BeforeEach
-    void gpu() {
-        Gpu.require();
+    @BeforeAll
+    static void gpu() {
+        Gpu.require(); // class-level: without a GPU every test here is reported skipped, with the reason
     }
 
     static double tolerance(Precision p) {
@@ -73,7 +75,6 @@ class CudaModelTest {
 
     @TestFactory
     Stream<DynamicTest> everyVariantMatchesTheCpuBackend() {
-        Gpu.require();
         List<DynamicTest> tests = new ArrayList<>();
         for (String m : MODELS) {
             boolean cifar = m.startsWith("cifar");
@@ -135,7 +136,6 @@ class CudaModelTest {
 
     @TestFactory
     Stream<DynamicTest> pytorchGoldensOnCuda() throws Exception {
-        Gpu.require();
         Path dir = Path.of(System.getProperty("reskern.gpuGoldens", System.getProperty("reskern.goldens", "target/goldens")));
         if (!Files.isRegularFile(dir.resolve("manifest.json"))) {
             return Stream.of(DynamicTest.dynamicTest("no goldens in " + dir, () -> org.junit.jupiter.api.Assumptions.assumeTrue(false,

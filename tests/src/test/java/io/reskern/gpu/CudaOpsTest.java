@@ -11,10 +11,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Every CUDA op against the float64 reference in fp32 / TF32 / fp16 / bf16 (tolerances in {@link CudaOpRunner}):
@@ -22,10 +23,11 @@ import org.junit.jupiter.api.TestFactory;
  * v1d and v2 epilogues and the fused head. Skips without a GPU.
  */
 @Tag("gpu")
+@ExtendWith(GpuCondition.class)
 class CudaOpsTest {
-    @BeforeEach
-    void gpu() {
-        Gpu.require();
+    @BeforeAll
+    static void gpu() {
+        Gpu.require(); // class-level: without a GPU every test here is reported skipped, with the reason
     }
 
     static Stream<Precision> precisions() {
@@ -34,7 +36,6 @@ class CudaOpsTest {
 
     @TestFactory
     Stream<DynamicTest> convolutions() {
-        Gpu.require();
         return precisions().flatMap(p -> {
             CudaOpRunner r = new CudaOpRunner(p);
             return Stream.concat(OpCases.convTests(r, 1).map(t -> DynamicTest.dynamicTest(p + " " + t.getDisplayName(), t.getExecutable())),
@@ -45,14 +46,12 @@ class CudaOpsTest {
 
     @TestFactory
     Stream<DynamicTest> otherOps() {
-        Gpu.require();
         return precisions().flatMap(p -> OpCases.otherOpTests(new CudaOpRunner(p))
                 .map(t -> DynamicTest.dynamicTest(p + " " + t.getDisplayName(), t.getExecutable())));
     }
 
     @TestFactory
     Stream<DynamicTest> everyAlgoOnEveryResNet50Shape() {
-        Gpu.require();
         List<DynamicTest> tests = new ArrayList<>();
         int algos = CudaOps.conv2dAlgoCount();
         for (Precision p : List.of(Precision.FP32, Precision.TF32, Precision.FP16, Precision.BF16)) {
@@ -95,7 +94,6 @@ class CudaOpsTest {
 
     @TestFactory
     Stream<DynamicTest> fusedEpilogues() {
-        Gpu.require();
         return precisions().flatMap(p -> {
             CudaOpRunner r = new CudaOpRunner(p);
             return Stream.of(

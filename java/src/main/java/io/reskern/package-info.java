@@ -1,0 +1,29 @@
+/**
+ * reskern: ResNet inference for Java on hand-written CUDA and CPU kernels.
+ *
+ * <h2>Use</h2>
+ * {@link io.reskern.Model#builder()} → {@link io.reskern.Model#predict}. Models are named in {@link io.reskern.ResNets}
+ * (variants as data: {@link io.reskern.ResNetSpec}); weights come from safetensors checkpoints with torchvision, timm or
+ * CIFAR names, or from a seeded Kaiming initialisation.
+ *
+ * <h2>Pipeline</h2>
+ * spec → {@link io.reskern.graph.Graph} (fused ops: conv + folded BN + residual + ReLU) → {@link io.reskern.graph.Plan}
+ * (shapes and liveness-shared activation buffers for one input size) → {@link io.reskern.backend.Executor} on a device.
+ *
+ * <h2>Threading</h2>
+ * A {@link io.reskern.Model} is safe to call from many threads; its calls are serialised on one execution context. CPU
+ * kernels use OpenMP inside one call ({@link io.reskern.Devices#setCpuThreads} sets the team size, process-wide).
+ *
+ * <h2>Lifetime</h2>
+ * Models own native (and device) memory: close them (try-with-resources). {@code close()} waits for a call in flight;
+ * calls after close throw {@link java.lang.IllegalStateException}. Failures of the environment or data throw the checked
+ * {@link io.reskern.ReskernException} with an {@link io.reskern.ReskernException.ErrorCode}; misuse throws unchecked
+ * exceptions. No native error exits the JVM: every native function returns a status.
+ *
+ * <h2>Native loading order</h2>
+ * {@code libreskern_cpu} loads (through JavaCPP) the first time a CPU op or {@link io.reskern.Devices} is used.
+ * {@code libreskern_cuda} is loaded only by {@link io.reskern.Devices#cuda()} — it links the CUDA runtime statically,
+ * so it loads on machines with no driver and then reports "no device"; a build without nvcc has no CUDA library and
+ * the probe says so. {@code --device auto} picks the first usable GPU, else the CPU.
+ */
+package io.reskern;
