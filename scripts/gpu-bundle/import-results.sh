@@ -51,7 +51,7 @@ cp -r "$r"/. "$dest"/
   echo "- GPU: ${gpu:-none}; $(cat "$r/env/driver.txt" 2>/dev/null || echo 'driver: unknown')"
   echo "- host software: $(head -n 1 "$r/env/python.txt" 2>/dev/null || echo unknown)"
   echo "- commit: ${commit_line:-unknown}"
-  echo "- bundle: $(field built "$r/env/BUNDLE.txt"), $(field 'cuda library' "$r/env/BUNDLE.txt" | sed 's/^/CUDA library /')"
+  echo "- bundle: built $(field built "$r/env/BUNDLE.txt"); reskern_cuda: $(field 'cuda library' "$r/env/BUNDLE.txt")"
   echo "- command: $cmd"
   echo "- run arguments: $(field args "$r/env/run-info.txt")"
   echo "- elapsed: $(cat "$r/elapsed.txt" 2>/dev/null || echo unknown)"

@@ -9,8 +9,8 @@
 #                       peers/ (Python: goldens, PyTorch peer, summary), run.sh, lab-args.conf, BUNDLE.txt
 #   BUNDLE.txt          commit, build facts, contents and sizes
 # --no-build   reuse what the last build left under java/ tests/ benchmarks/ target/
-# --cpu-only   build with -Dreskern.cuda=OFF (for testing this script on a machine without nvcc; the bundle then
-#              has no CUDA library and its GPU tests can only skip or fail)
+# --cpu-only   build with -Dreskern.cuda=OFF and accept the no-CUDA stand-in of libreskern_cuda (for testing this
+#              script without nvcc or CUDA sources; the bundle's GPU tests can then only skip or fail)
 # Env: RESKERN_BUNDLE_JDK (default /usr/lib/jvm/temurin-25-jdk-amd64), RESKERN_BUNDLE_MAX_MIB (default 60).
 set -euo pipefail
 
@@ -56,9 +56,14 @@ jar="$root/java/target/reskern-$version.jar"
 [ -f "$jar" ] || die "missing $jar (run without --no-build)"
 [ -d "$root/tests/target/test-classes/io/reskern/gpu" ] || die "missing tests/target/test-classes (run without --no-build)"
 [ -f "$classes_nat/libreskern_cpu.so" ] && [ -f "$classes_nat/libjniCpuOps.so" ] || die "CPU native libraries missing in $classes_nat"
-if [ "$cuda" = ON ]; then
-  [ -f "$classes_nat/libreskern_cuda.so" ] && [ -f "$classes_nat/libjniCudaOps.so" ] \
-    || die "libreskern_cuda.so / libjniCudaOps.so missing in $classes_nat: was nvcc found? (--cpu-only to bundle without CUDA)"
+[ -f "$classes_nat/libreskern_cuda.so" ] && [ -f "$classes_nat/libjniCudaOps.so" ] \
+  || die "libreskern_cuda.so / libjniCudaOps.so missing in $classes_nat"
+# Without nvcc or without native/cuda/*.cu the build makes a stand-in libreskern_cuda ("built without CUDA"):
+# a CUDA library has GPU code in an .nv_fatbin section.
+cuda_kind="no-CUDA stand-in"
+readelf -S "$classes_nat/libreskern_cuda.so" 2>/dev/null | grep -q '\.nv_fatbin' && cuda_kind="CUDA"
+if [ "$cuda" = ON ] && [ "$cuda_kind" != CUDA ]; then
+  die "libreskern_cuda.so is the no-CUDA stand-in (no nvcc, or no native/cuda/*.cu): a GPU bundle needs the real one (--cpu-only to pack it anyway)"
 fi
 
 # ---------------------------------------------------------------- 2. stage: lib/
@@ -153,7 +158,7 @@ natfiles=("$stage/native/cp/$natdir"/*.so "$stage/native/bin"/*)
   echo "branch:        $(git -C "$root" rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)"
   echo "built:         $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(uname -m), $(hostname)"
   echo "version:       $version"
-  echo "cuda library:  $cuda ($( (nvcc --version 2>/dev/null || /usr/local/cuda/bin/nvcc --version 2>/dev/null) | grep -o 'release [0-9.]*' || echo 'no nvcc'))"
+  echo "cuda library:  $cuda_kind (reskern.cuda=$cuda, nvcc $( (nvcc --version 2>/dev/null || /usr/local/cuda/bin/nvcc --version 2>/dev/null) | grep -o 'release [0-9.]*' || echo 'none'))"
   echo "jre:           $("$stage/jre/bin/java" -version 2>&1 | head -1) modules $modules"
   echo "junit console: $console_version"
   echo "labs:          ${labs[*]:-none}"
