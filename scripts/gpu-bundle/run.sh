@@ -99,7 +99,7 @@ rjava() { env LD_LIBRARY_PATH="$JLD" "$JAVA" "${JOPTS[@]}" "$@"; }
 
 # ---------------------------------------------------------------- step machinery
 ORDER=(env goldens tests labs bench peer sanitizer jmh)
-declare -A CAP=([env]=45 [goldens]=150 [tests]=210 [labs]=110 [bench]=110 [peer]=170 [sanitizer]=150 [jmh]=120)
+declare -A CAP=([env]=45 [goldens]=150 [tests]=210 [labs]=150 [bench]=110 [peer]=170 [sanitizer]=150 [jmh]=120)
 declare -A MIN=([env]=15 [goldens]=30 [tests]=60 [labs]=20 [bench]=60 [peer]=90 [sanitizer]=20 [jmh]=30)
 RESERVE=15                                       # summary + tar at the end
 STEP_END=0
@@ -339,26 +339,27 @@ sanitize_one() {  # sanitize_one NAME TOOL CAP CMD...
 
 step_sanitizer() {
   if [ -z "$CS" ]; then echo "compute-sanitizer not found: skipped"; NOTE="no compute-sanitizer"; return 3; fi
-  local rc=0 lab="" args="" exe cap
-  while read -r exe; do
-    if lab_conf sanitize "$(basename "$exe")" >/dev/null; then lab="$exe"; args="$(lab_conf sanitize "$(basename "$exe")")"; break; fi
+  local rc=0 exe n args cap targets=()
+  while read -r exe; do   # every lab with a "sanitize" line in lab-args.conf ...
+    lab_conf sanitize "$(basename "$exe")" >/dev/null && targets+=("$exe")
   done < <(lab_list)
-  if [ -z "$lab" ]; then
-    lab="$(lab_list | grep -v '/lab_cpu_' | head -n 1)"
-    [ -n "$lab" ] && args="$(lab_conf run "$(basename "$lab")" || true)"
+  if [ "${#targets[@]}" = 0 ]; then   # ... else the first CUDA lab with its run arguments
+    exe="$(lab_list | grep -v '/lab_cpu_' | head -n 1)"
+    [ -n "$exe" ] && targets+=("$exe")
   fi
   local jcmd=("$JAVA" "${JOPTS[@]}" -cp "$CP" io.reskern.cli.Main bench --model resnet50 --device cuda:0 --precision fp16
               --batch 1 --warmup 0 --iters 2 --seconds 0)
-  cap=$(( (STEP_END - $(now)) / 4 ))
+  cap=$(( (STEP_END - $(now)) / (2 * ${#targets[@]} + 2) ))
   (( cap > 90 )) && cap=90
-  if [ -n "$lab" ]; then
+  for exe in "${targets[@]}"; do
+    n="$(basename "$exe")"
+    args="$(lab_conf sanitize "$n" || lab_conf run "$n" || true)"
     # shellcheck disable=SC2086
-    (cd "$R/sanitizer" && sanitize_one "$(basename "$lab")" memcheck "$cap" "$lab" $args) || rc=1
+    (cd "$R/sanitizer" && sanitize_one "$n" memcheck "$cap" "$exe" $args) || rc=1
     # shellcheck disable=SC2086
-    (cd "$R/sanitizer" && sanitize_one "$(basename "$lab")" racecheck "$cap" "$lab" $args) || rc=1
-  else
-    echo "no CUDA lab to sanitize"
-  fi
+    (cd "$R/sanitizer" && sanitize_one "$n" racecheck "$cap" "$exe" $args) || rc=1
+  done
+  [ "${#targets[@]}" = 0 ] && echo "no CUDA lab to sanitize"
   sanitize_one java_resnet50_fp16_b1 memcheck "$cap" "${jcmd[@]}" || rc=1
   sanitize_one java_resnet50_fp16_b1 racecheck "$cap" "${jcmd[@]}" || rc=1
   return "$rc"
