@@ -130,7 +130,8 @@ def labs(R):
         lines = [ln.strip() for ln in log.splitlines() if ln.strip()]
         fails = [ln for ln in lines if re.search(r"\bFAIL", ln)]
         passed = re.findall(r"(\d+) passed, (\d+) failed", log)
-        res = "pass" if rc == "0" else ("timeout" if rc in ("124", "137") else f"FAIL (rc={rc})")
+        res = ("pass" if rc == "0" else "timeout" if rc in ("124", "137") else
+               "no GPU / setup error (rc=2)" if rc == "2" else f"FAIL (rc={rc})")
         note = f"{passed[-1][0]} passed, {passed[-1][1]} failed" if passed else (lines[-1][:100] if lines else "")
         if fails and rc == "0":
             res += f" ({len(fails)} FAIL lines)"
