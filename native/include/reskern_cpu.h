@@ -7,7 +7,8 @@
  *    pre-packed once with rk_cpu_conv_pack() into an opaque layout the kernel likes.
  *  - Every function returns an rk_status (0 = OK). On error, rk_cpu_last_error() describes it
  *    (thread-local). No function aborts, exits or prints.
- *  - Threads: OpenMP; rk_cpu_set_threads(n) sets the team size (0 = all cores).
+ *  - Threads: one process-wide work-sharing pool (native/cpu/thread_pool.cpp); rk_cpu_set_threads(n) sets how many
+ *    threads an op uses, for calls from any thread (0 = all cores). Concurrent callers are allowed.
  */
 #ifndef RESKERN_CPU_H
 #define RESKERN_CPU_H

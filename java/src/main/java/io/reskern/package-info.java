@@ -12,7 +12,8 @@
  *
  * <h2>Threading</h2>
  * A {@link io.reskern.Model} is safe to call from many threads; its calls are serialised on one execution context. CPU
- * kernels use OpenMP inside one call ({@link io.reskern.Devices#setCpuThreads} sets the team size, process-wide).
+ * kernels split each op over a process-wide work-sharing thread pool ({@link io.reskern.Devices#setCpuThreads} sets how
+ * many threads an op uses, for calls from any thread).
  *
  * <h2>Lifetime</h2>
  * Models own native (and device) memory: close them (try-with-resources). {@code close()} waits for a call in flight;
