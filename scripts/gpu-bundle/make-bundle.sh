@@ -61,7 +61,8 @@ jar="$root/java/target/reskern-$version.jar"
 # Without nvcc or without native/cuda/*.cu the build makes a stand-in libreskern_cuda ("built without CUDA"):
 # a CUDA library has GPU code in an .nv_fatbin section.
 cuda_kind="no-CUDA stand-in"
-readelf -S "$classes_nat/libreskern_cuda.so" 2>/dev/null | grep -q '\.nv_fatbin' && cuda_kind="CUDA"
+# (no `readelf | grep -q` under pipefail: grep exits at the first match, readelf gets SIGPIPE, the pipe "fails")
+case "$(readelf -S "$classes_nat/libreskern_cuda.so" 2>/dev/null)" in *.nv_fatbin*) cuda_kind="CUDA" ;; esac
 if [ "$cuda" = ON ] && [ "$cuda_kind" != CUDA ]; then
   die "libreskern_cuda.so is the no-CUDA stand-in (no nvcc, or no native/cuda/*.cu): a GPU bundle needs the real one (--cpu-only to pack it anyway)"
 fi
