@@ -46,8 +46,14 @@ public final class Model implements AutoCloseable {
         return new Builder();
     }
 
+    /** The spec the model was built from; {@code null} for an imported model. */
     public ResNetSpec spec() {
         return graph.spec();
+    }
+
+    /** Model name (the spec's, or the imported file's). */
+    public String name() {
+        return graph.name();
     }
 
     public Graph graph() {
@@ -63,7 +69,7 @@ public final class Model implements AutoCloseable {
     }
 
     public int classes() {
-        return graph.spec().classes();
+        return graph.classes();
     }
 
     public String weightsDescription() {

@@ -165,7 +165,7 @@ public final class CpuExecutor implements Executor {
             }
         }
         FloatPointer logits = new FloatPointer(arena).position(p.offset(graph.output()));
-        logits.get(out, 0, n * graph.spec().classes());
+        logits.get(out, 0, n * graph.classes());
     }
 
     @Override

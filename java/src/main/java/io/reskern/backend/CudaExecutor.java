@@ -162,7 +162,7 @@ final class CudaExecutor implements Executor {
         for (int v = 0; v < graph.valueCount(); v++) {
             maxC = Math.max(maxC, graph.channels(v));
         }
-        long outElems = (long) n * Math.max(graph.spec().classes(), maxC);
+        long outElems = (long) n * Math.max(graph.classes(), maxC);
         if (need > arenaBytes || inElems > ioCapacity || outElems > outCapacity) {
             destroyGraphs(); // captured graphs hold the old addresses
             if (need > arenaBytes) {
@@ -223,7 +223,7 @@ final class CudaExecutor implements Executor {
         check(CudaOps.setDevice(device.index()), "select " + device);
         prepare(n, h, w);
         int inLen = n * 3 * h * w;
-        int outLen = n * graph.spec().classes();
+        int outLen = n * graph.classes();
         view(pinnedIn, inLen).put(nchw, 0, inLen);
         long key = ((long) n << 40) | ((long) h << 20) | w;
         Long exec = graphs.get(key);
@@ -289,7 +289,7 @@ final class CudaExecutor implements Executor {
                 enqueueNode(((Fusion.NodeStep) s).node(), n);
             }
         }
-        check(CudaOps.memcpyD2H(pinnedOut, logitsDev, 4L * n * graph.spec().classes(), stream), "logits D2H");
+        check(CudaOps.memcpyD2H(pinnedOut, logitsDev, 4L * n * graph.classes(), stream), "logits D2H");
     }
 
     private void enqueueNode(Node node, int n) throws ReskernException {

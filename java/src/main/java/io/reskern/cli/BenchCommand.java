@@ -55,7 +55,7 @@ final class BenchCommand implements Callable<Integer> {
             double gmacs = plan.macs() / 1e9;
             if (json) {
                 Map<String, Object> o = new LinkedHashMap<>();
-                o.put("model", model.spec().name());
+                o.put("model", model.name());
                 o.put("device", model.device().toString());
                 o.put("precision", model.precision().toString());
                 o.put("batch", batch);
@@ -72,7 +72,7 @@ final class BenchCommand implements Callable<Integer> {
                 System.out.println(new GsonBuilder().serializeNulls().create().toJson(o));
             } else {
                 System.out.printf("%s on %s (%s), batch %d, %dx%d: median %.2f ms (p90 %.2f, %d runs), %.1f images/s, "
-                                + "%.1f GFLOP/s%n", model.spec().name(), model.device(), model.precision(), batch, px, px,
+                                + "%.1f GFLOP/s%n", model.name(), model.device(), model.precision(), batch, px, px,
                         r.medianMs(), r.p90Ms(), r.iterations(), r.imagesPerSecond(), 2 * gmacs / (r.medianMs() / 1000.0));
             }
         }

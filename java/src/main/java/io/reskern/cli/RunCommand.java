@@ -46,7 +46,7 @@ final class RunCommand implements Callable<Integer> {
                 Files.createDirectories(parent);
             }
             Npy.write(output, new long[] {s[0], model.classes()}, y);
-            System.out.printf("%s: wrote %s [%d, %d] (%s, %s, %s weights, %.1f ms)%n", model.spec().name(), output, s[0],
+            System.out.printf("%s: wrote %s [%d, %d] (%s, %s, %s weights, %.1f ms)%n", model.name(), output, s[0],
                     model.classes(), model.device(), model.precision(), model.weightsDescription(), ms);
         }
         return 0;

@@ -9,26 +9,46 @@ import java.util.Map;
 
 /**
  * A ResNet as an ordered list of fused ops ({@link Node}) over activation values. Value 0 is the input image
- * (3 channels); {@link #output()} holds the logits. Built from a {@link ResNetSpec} by {@link GraphBuilder};
- * immutable.
+ * (3 channels); {@link #output()} holds the logits {@code [N, classes]}. Built from a {@link ResNetSpec} by
+ * {@link GraphBuilder}, or from another description of the network (an imported file), in which case
+ * {@link #spec()} is {@code null}; immutable.
  */
 public final class Graph {
     private final ResNetSpec spec;
+    private final String name;
+    private final int classes;
     private final List<Node> nodes;
     private final int[] channels;
     private final int output;
     private final Map<String, ParamSpec> params;
 
     Graph(ResNetSpec spec, List<Node> nodes, int[] channels, int output, Map<String, ParamSpec> params) {
+        this(spec, spec.name(), nodes, channels, output, params);
+    }
+
+    Graph(ResNetSpec spec, String name, List<Node> nodes, int[] channels, int output, Map<String, ParamSpec> params) {
         this.spec = spec;
+        this.name = name;
+        this.classes = channels[output];
         this.nodes = Collections.unmodifiableList(new ArrayList<>(nodes));
         this.channels = channels.clone();
         this.output = output;
         this.params = Collections.unmodifiableMap(new LinkedHashMap<>(params));
     }
 
+    /** The spec this graph was built from; {@code null} for a graph imported from a file. */
     public ResNetSpec spec() {
         return spec;
+    }
+
+    /** Model name (the spec's name, or what the importer calls it). */
+    public String name() {
+        return name;
+    }
+
+    /** Number of logits per image: the channel count of {@link #output()}. */
+    public int classes() {
+        return classes;
     }
 
     public List<Node> nodes() {

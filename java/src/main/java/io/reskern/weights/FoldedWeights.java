@@ -118,7 +118,7 @@ public final class FoldedWeights {
             return;
         }
         StringBuilder sb = new StringBuilder("weights in ").append(src.describe()).append(" do not match model ")
-                .append(graph.spec().name()).append(" (").append(graph.spec().classes()).append(" classes)");
+                .append(graph.name()).append(" (").append(graph.classes()).append(" classes)");
         appendList(sb, "missing", missing);
         appendList(sb, "mis-shaped", misShaped);
         appendList(sb, "unexpected", new ArrayList<>(unexpected));
