@@ -14,7 +14,9 @@ import org.bytedeco.javacpp.LongPointer;
  * with no driver or GPU: the answer is then "no CUDA devices" with the reason, never a crash.
  */
 public final class Devices {
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(Devices.class.getName());
     private static volatile CudaProbe probe;
+    private static volatile boolean fallbackLogged;
 
     private Devices() {
     }
@@ -61,9 +63,7 @@ public final class Devices {
             IntPointer count = new IntPointer(1);
             int st = CudaOps.deviceCount(count);
             if (st != 0) {
-                String why = rt.get() == 0 ? CudaOps.lastError() // the no-CUDA stand-in library
-                        : NativeStatus.of(st) == NativeStatus.NO_DEVICE ? "no CUDA driver or GPU (" + CudaOps.lastError() + ")"
-                        : CudaOps.lastError();
+                String why = noDeviceReason(st, rt.get(), drv.get(), CudaOps.lastError());
                 return new CudaProbe(true, List.of(), rt.get(), drv.get(), why);
             }
             List<GpuInfo> gpus = new ArrayList<>();
@@ -85,9 +85,53 @@ public final class Devices {
         }
     }
 
-    /** The best device present: the first usable GPU, else the CPU. */
+    /**
+     * The best device present: the first usable GPU, else the CPU. Falling back to the CPU logs one line with the
+     * reason (once per process): no driver, a driver too old for the CUDA runtime, no GPU, or a build without CUDA.
+     */
     public static Device best() {
-        return cuda().usable() ? Device.cuda(0) : Device.CPU;
+        CudaProbe p = cuda();
+        if (p.usable()) {
+            return Device.cuda(0);
+        }
+        if (!fallbackLogged) {
+            fallbackLogged = true;
+            LOG.info("reskern: no usable GPU (" + p.reason() + "): running on the CPU");
+        }
+        return Device.CPU;
+    }
+
+    /** Replaces the probe result (tests simulate drivers and GPUs with it); {@code null} probes again. */
+    static synchronized void setProbeForTesting(CudaProbe p) {
+        probe = p;
+        fallbackLogged = false;
+    }
+
+    /**
+     * Why a device count query failed, in words: the no-CUDA stand-in library (runtime version 0), a driver older than
+     * the runtime, no driver or no GPU, or the CUDA error itself.
+     */
+    static String noDeviceReason(int status, int runtime, int driver, String lastError) {
+        if (runtime == 0) {
+            return lastError;
+        }
+        if (driverTooOld(runtime, driver)) {
+            return "the NVIDIA driver is too old: it supports CUDA " + version(driver) + ", reskern's CUDA runtime is "
+                    + version(runtime) + " (update the driver; " + lastError + ")";
+        }
+        if (NativeStatus.of(status) == NativeStatus.NO_DEVICE) {
+            return "no CUDA driver or GPU (" + lastError + ")";
+        }
+        return lastError;
+    }
+
+    /** A driver that supports an older CUDA major version than the runtime's cannot run it (no minor-version compat). */
+    static boolean driverTooOld(int runtime, int driver) {
+        return driver > 0 && runtime > 0 && driver / 1000 < runtime / 1000;
+    }
+
+    static String version(int v) {
+        return v / 1000 + "." + v % 1000 / 10;
     }
 
     /** Name of the CPU conv micro-kernel the native library dispatches to. */

@@ -1,6 +1,6 @@
 package io.reskern;
 
-import io.reskern.backend.CpuExecutor;
+import io.reskern.backend.DeviceModel;
 import io.reskern.backend.Executor;
 import io.reskern.backend.Executors;
 import io.reskern.graph.Graph;
@@ -32,12 +32,14 @@ import java.util.Objects;
  */
 public final class Model implements AutoCloseable {
     private final Graph graph;
+    private final DeviceModel deviceModel;
     private final Executor executor;
     private final String weightsDescription;
     private boolean closed;
 
-    private Model(Graph graph, Executor executor, String weightsDescription) {
+    private Model(Graph graph, DeviceModel deviceModel, Executor executor, String weightsDescription) {
         this.graph = graph;
+        this.deviceModel = deviceModel;
         this.executor = executor;
         this.weightsDescription = weightsDescription;
     }
@@ -115,6 +117,7 @@ public final class Model implements AutoCloseable {
         if (!closed) {
             closed = true;
             executor.close();
+            deviceModel.close();
         }
     }
 
@@ -197,7 +200,19 @@ public final class Model implements AutoCloseable {
             return s;
         }
 
-        public Model build() throws ReskernException {
+        public Device device() {
+            return device;
+        }
+
+        public Precision precision() {
+            return precision;
+        }
+
+        /**
+         * The graph and its checked, folded weights, without touching a device (what {@link #build()} and the serving
+         * {@code Predictor} load onto one or more devices).
+         */
+        public Definition define() throws ReskernException {
             Graph graph = GraphBuilder.build(resolvedSpec());
             FoldedWeights folded;
             String desc;
@@ -213,8 +228,22 @@ public final class Model implements AutoCloseable {
                 folded = FoldedWeights.random(graph, seed);
                 desc = "random (seed " + seed + ")";
             }
-            Executor ex = Executors.create(graph, folded, device, precision);
-            return new Model(graph, ex, desc);
+            return new Definition(graph, folded, desc);
         }
+
+        public Model build() throws ReskernException {
+            Definition d = define();
+            DeviceModel dm = Executors.load(d.graph(), d.weights(), device, precision);
+            try {
+                return new Model(d.graph(), dm, dm.newContext(), d.weightsDescription());
+            } catch (ReskernException | RuntimeException e) {
+                dm.close();
+                throw e;
+            }
+        }
+    }
+
+    /** A model's graph and folded weights, not yet on a device. */
+    public record Definition(Graph graph, FoldedWeights weights, String weightsDescription) {
     }
 }

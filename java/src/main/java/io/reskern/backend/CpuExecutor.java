@@ -3,80 +3,58 @@ package io.reskern.backend;
 import io.reskern.Device;
 import io.reskern.Precision;
 import io.reskern.ReskernException;
+import io.reskern.ReskernException.ErrorCode;
 import io.reskern.graph.Graph;
 import io.reskern.graph.Node;
 import io.reskern.graph.Plan;
 import io.reskern.nativelib.CpuOps;
-import io.reskern.weights.FoldedWeights;
-import java.util.ArrayList;
-import java.util.IdentityHashMap;
-import java.util.List;
+import java.util.HashMap;
 import java.util.Map;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
 
 /**
- * CPU backend: each graph node is one call into {@code libreskern_cpu} (NHWC fp32, OpenMP). Weights are packed once
- * at construction; activations live in one native arena sized by the {@link Plan} and grown when a larger input
- * arrives. Not thread-safe (see {@link Executor}).
+ * A CPU execution context: each graph node is one call into {@code libreskern_cpu} (NHWC fp32, the process-wide
+ * work-sharing thread pool), over the packed weights of a {@link CpuDeviceModel}. Activations live in one native arena
+ * sized by the {@link Plan}; a staging buffer takes heap inputs. Not thread-safe (see {@link Executor}).
  */
-public final class CpuExecutor implements Executor {
+final class CpuExecutor implements Executor {
+    private final CpuDeviceModel weights;
     private final Graph graph;
-    private final List<Pointer> owned = new ArrayList<>();
-    private final Map<Node, long[]> convParams = new IdentityHashMap<>(); // packed w, scale, shift
-    private final Map<Node, long[]> affineParams = new IdentityHashMap<>(); // scale, shift / fc w, bias
+    private final Map<Long, Plan> plans = new HashMap<>();
     private FloatPointer arena;
     private long arenaElems;
-    private FloatPointer input;
-    private long inputElems;
+    private FloatPointer staging;
+    private long stagingElems;
     private Plan plan;
     private long peakBytes;
     private boolean closed;
 
-    public CpuExecutor(Graph graph, FoldedWeights weights) throws ReskernException {
-        this.graph = graph;
-        try {
-            for (Node n : graph.nodes()) {
-                if (n instanceof Node.Conv c) {
-                    FoldedWeights.Conv fw = weights.conv(c);
-                    int r = c.kernel();
-                    long packedSize = CpuOps.convPackedSize(c.cout(), c.cin(), r, r, c.groups());
-                    if (packedSize <= 0) {
-                        throw new ReskernException(ReskernException.ErrorCode.INVALID_ARGUMENT, "cannot pack " + c);
-                    }
-                    FloatPointer raw = native_(fw.weightKrsc());
-                    FloatPointer packed = alloc(packedSize);
-                    check(CpuOps.convPack(raw.address(), c.cout(), c.cin(), r, r, c.groups(), packed.address()), "pack " + c.convName());
-                    raw.close();
-                    owned.remove(raw);
-                    convParams.put(n, new long[] {packed.address(), native_(fw.scale()).address(), native_(fw.shift()).address()});
-                } else if (n instanceof Node.BnRelu b) {
-                    FoldedWeights.Affine a = weights.affine(b);
-                    affineParams.put(n, new long[] {native_(a.scale()).address(), native_(a.shift()).address()});
-                } else if (n instanceof Node.Fc f) {
-                    FoldedWeights.Fc fc = weights.fc(f);
-                    affineParams.put(n, new long[] {native_(fc.weight()).address(), native_(fc.bias()).address()});
-                }
-            }
-        } catch (ReskernException | RuntimeException e) {
-            close();
-            throw e;
-        }
+    CpuExecutor(CpuDeviceModel weights) {
+        this.weights = weights;
+        this.graph = weights.graph();
     }
 
-    private FloatPointer alloc(long elems) {
+    static FloatPointer allocFloats(long elems) {
         FloatPointer p = new FloatPointer(elems);
         if (p.isNull()) {
             throw new OutOfMemoryError("native allocation of " + elems * 4 + " bytes failed");
         }
-        owned.add(p);
         return p;
     }
 
-    private FloatPointer native_(float[] data) {
-        FloatPointer p = alloc(data.length);
-        p.put(data, 0, data.length);
-        return p;
+    /** Native allocation failures (JavaCPP throws OutOfMemoryError) become OUT_OF_MEMORY. */
+    static ReskernException asReskern(Throwable t, String what) {
+        if (t instanceof ReskernException r) {
+            return r;
+        }
+        if (t instanceof OutOfMemoryError) {
+            return new ReskernException(ErrorCode.OUT_OF_MEMORY, "out of host memory for " + what + ": " + t.getMessage(), t);
+        }
+        if (t instanceof RuntimeException r) {
+            throw r;
+        }
+        throw (Error) t;
     }
 
     static void check(int status, String what) throws ReskernException {
@@ -96,51 +74,139 @@ public final class CpuExecutor implements Executor {
     }
 
     @Override
+    public Graph graph() {
+        return graph;
+    }
+
+    @Override
     public long activationBytes() {
         return peakBytes;
     }
 
-    private void prepare(int n, int h, int w) {
-        if (plan == null || plan.batch() != n || plan.height(0) != h || plan.width(0) != w) {
-            plan = graph.plan(n, h, w);
+    @Override
+    public long contextBytes() {
+        return (arenaElems + stagingElems) * 4;
+    }
+
+    private void open() {
+        if (closed) {
+            throw new IllegalStateException("execution context is closed");
         }
-        if (plan.arenaElements() > arenaElems) {
-            if (arena != null) {
-                owned.remove(arena);
-                arena.close();
-            }
-            arena = alloc(plan.arenaElements());
-            arenaElems = plan.arenaElements();
-        }
-        long inElems = (long) n * 3 * h * w;
-        if (inElems > inputElems) {
-            if (input != null) {
-                owned.remove(input);
-                input.close();
-            }
-            input = alloc(inElems);
-            inputElems = inElems;
-        }
-        peakBytes = Math.max(peakBytes, plan.arenaElements() * 4);
+    }
+
+    private Plan planFor(int n, int h, int w) {
+        long key = ((long) n << 40) | ((long) h << 20) | w;
+        return plans.computeIfAbsent(key, k -> graph.plan(n, h, w));
     }
 
     @Override
-    public void run(float[] nchw, int n, int h, int w, float[] out) throws ReskernException {
-        if (closed) {
-            throw new IllegalStateException("executor is closed");
+    public void reserve(int maxBatch, int h, int w) throws ReskernException {
+        open();
+        grow(planFor(maxBatch, h, w));
+    }
+
+    private void grow(Plan p) throws ReskernException {
+        long inElems = (long) p.batch() * 3 * p.height(0) * p.width(0);
+        try {
+            if (p.arenaElements() > arenaElems) {
+                if (arena != null) {
+                    arena.close();
+                    arena = null;
+                    arenaElems = 0;
+                }
+                arena = allocFloats(p.arenaElements());
+                arenaElems = p.arenaElements();
+            }
+            if (inElems > stagingElems) {
+                if (staging != null) {
+                    staging.close();
+                    staging = null;
+                    stagingElems = 0;
+                }
+                staging = allocFloats(inElems);
+                stagingElems = inElems;
+            }
+        } catch (OutOfMemoryError e) {
+            throw asReskern(e, "a batch of " + p.batch() + "x3x" + p.height(0) + "x" + p.width(0) + " ("
+                    + (p.arenaElements() + inElems) * 4 / (1 << 20) + " MiB of activations)");
         }
-        prepare(n, h, w);
-        Plan p = plan;
+        peakBytes = Math.max(peakBytes, p.arenaElements() * 4);
+    }
+
+    @Override
+    public void begin(int n, int h, int w) throws ReskernException {
+        open();
+        plan = planFor(n, h, w);
+        grow(plan);
+    }
+
+    private Plan current() {
+        open();
+        if (plan == null) {
+            throw new IllegalStateException("begin() first");
+        }
+        return plan;
+    }
+
+    private long imageElems(Plan p) {
+        return 3L * p.height(0) * p.width(0);
+    }
+
+    private void checkRange(Plan p, int first, int count) {
+        if (first < 0 || count < 0 || first + count > p.batch()) {
+            throw new IllegalArgumentException("images [" + first + ", " + (first + count) + ") outside the batch of " + p.batch());
+        }
+    }
+
+    @Override
+    public void stage(InputData src, int first, int count) throws ReskernException {
+        Plan p = current();
+        checkRange(p, first, count);
+        if (count == 0) {
+            return;
+        }
+        long img = imageElems(p);
+        long from;
+        if (src instanceof InputData.HeapFloats hf) {
+            long len = count * img;
+            if (hf.offset() < 0 || hf.offset() + len > hf.data().length) {
+                throw new IllegalArgumentException("input array too short for " + count + " images");
+            }
+            staging.position(first * img).put(hf.data(), hf.offset(), (int) len).position(0);
+            from = staging.address() + first * img * 4;
+        } else if (src instanceof InputData.HostAddress ha) {
+            from = ha.address();
+        } else {
+            InputData.DeviceAddress da = (InputData.DeviceAddress) src;
+            if (da.device().isCuda()) {
+                throw new IllegalArgumentException("input on " + da.device() + " cannot be read by a CPU context");
+            }
+            from = da.address();
+        }
+        long to = arena.address() + (p.offset(0) + first * img) * 4;
+        check(CpuOps.nchwToNhwc(from, count, 3, p.height(0), p.width(0), to), "input layout");
+    }
+
+    @Override
+    public void stageZeros(int first, int count) {
+        Plan p = current();
+        checkRange(p, first, count);
+        long img = imageElems(p);
+        Pointer.memset(new FloatPointer(arena).position(p.offset(0) + first * img), 0, count * img * 4);
+    }
+
+    @Override
+    public void forward(float[] out, int outOffset) throws ReskernException {
+        Plan p = current();
+        int n = p.batch();
         long base = arena.address();
-        input.put(nchw, 0, n * 3 * h * w);
-        check(CpuOps.nchwToNhwc(input.address(), n, 3, h, w, base + p.offset(0) * 4), "input layout");
         for (Node node : graph.nodes()) {
             long x = base + p.offset(node.input()) * 4;
             long y = base + p.offset(node.output()) * 4;
             int in = node.input();
             int o = node.output();
+            long[] prm = weights.params(node);
             if (node instanceof Node.Conv c) {
-                long[] prm = convParams.get(node);
                 int resMode = c.residualMode().ordinal();
                 long res = c.residual() >= 0 ? base + p.offset(c.residual()) * 4 : 0;
                 int rv = Math.max(c.residual(), 0);
@@ -154,18 +220,19 @@ public final class CpuExecutor implements Executor {
                 check(CpuOps.avgPool2d(x, n, p.height(in), p.width(in), p.channels(in), a.kernel(), a.kernel(), a.stride(),
                         0, 0, a.countIncludePad() ? 1 : 0, y, p.height(o), p.width(o)), "avgpool");
             } else if (node instanceof Node.BnRelu b) {
-                long[] prm = affineParams.get(node);
                 check(CpuOps.bnRelu(x, (long) n * p.height(in) * p.width(in), b.channels(), prm[0], prm[1], b.relu() ? 1 : 0, y),
                         b.bnName());
             } else if (node instanceof Node.GlobalAvgPool) {
                 check(CpuOps.globalAvgPool(x, n, p.height(in) * p.width(in), p.channels(in), y), "global pool");
             } else if (node instanceof Node.Fc f) {
-                long[] prm = affineParams.get(node);
                 check(CpuOps.fc(x, n, f.cin(), prm[0], prm[1], f.cout(), y), f.name());
             }
         }
-        FloatPointer logits = new FloatPointer(arena).position(p.offset(graph.output()));
-        logits.get(out, 0, n * graph.classes());
+        int len = n * graph.classes();
+        if (outOffset < 0 || outOffset + len > out.length) {
+            throw new IllegalArgumentException("output array too short for " + n + " x " + graph.classes() + " logits");
+        }
+        new FloatPointer(arena).position(p.offset(graph.output())).get(out, outOffset, len);
     }
 
     @Override
@@ -174,9 +241,14 @@ public final class CpuExecutor implements Executor {
             return;
         }
         closed = true;
-        for (Pointer p : owned) {
-            p.close();
+        if (arena != null) {
+            arena.close();
         }
-        owned.clear();
+        if (staging != null) {
+            staging.close();
+        }
+        arena = null;
+        staging = null;
+        weights.closed(this);
     }
 }

@@ -8,10 +8,8 @@ import io.reskern.graph.Graph;
 import io.reskern.graph.Node;
 import io.reskern.graph.Plan;
 import io.reskern.nativelib.CudaOps;
-import io.reskern.weights.FoldedWeights;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.logging.Logger;
@@ -20,9 +18,10 @@ import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
 
 /**
- * CUDA backend: the {@link Fusion} schedule of a graph on one GPU, one stream, one device arena planned per input
- * size, pinned host staging buffers, and CUDA Graph capture of the whole forward (copies included) per input size,
- * replayed on later calls. Weights are uploaded once in the model's precision (scale/shift stay fp32).
+ * A CUDA execution context: the {@link Fusion} schedule of a graph on one GPU, over the weights of a
+ * {@link CudaDeviceModel}, with its own stream, device arena planned per input size, pinned host staging buffers, and
+ * CUDA Graph capture of the network body (first layer's input → logits D2H) per batch size, replayed on later calls.
+ * Staging (H2D copy + layout/precision conversion, or a preprocessing kernel) is launched eagerly before the replay.
  *
  * <p>Every native call is checked; a CUDA error becomes a {@link ReskernException} ({@link ErrorCode#CUDA_ERROR},
  * {@link ErrorCode#OUT_OF_MEMORY}); the JVM never dies. Not thread-safe (see {@link Executor}).
@@ -30,22 +29,23 @@ import org.bytedeco.javacpp.PointerPointer;
 final class CudaExecutor implements Executor {
     private static final Logger LOG = Logger.getLogger(CudaExecutor.class.getName());
 
+    private final CudaDeviceModel weights;
     private final Graph graph;
     private final Device device;
-    private final Precision precision;
     private final int dtype;
     private final int math;
     private final int elemBytes;
     private final List<Fusion.Step> steps;
+    private final int maxChannels;
     private final boolean useGraphs = !"false".equalsIgnoreCase(System.getProperty("reskern.cudaGraphs", "true"));
     private final List<Long> deviceAllocs = new ArrayList<>();
-    private final Map<Node, long[]> params = new IdentityHashMap<>();
+    private final Map<Long, Plan> plans = new HashMap<>();
     private final Map<Long, Long> graphs = new HashMap<>();
     private long stream;
     private Plan plan;
     private long arena;
     private long arenaBytes;
-    private long inputDev;
+    private long inputDev;   // NCHW fp32 staging on the device
     private long pooledDev;
     private long logitsDev;
     private long pinnedIn;
@@ -55,32 +55,31 @@ final class CudaExecutor implements Executor {
     private long peakBytes;
     private boolean closed;
 
-    CudaExecutor(Graph graph, FoldedWeights weights, Device device, Precision precision) throws ReskernException {
-        this.graph = graph;
-        this.device = device;
-        this.precision = precision;
-        this.dtype = switch (precision) {
-            case FP16 -> CudaOps.F16;
-            case BF16 -> CudaOps.BF16;
-            default -> CudaOps.F32;
-        };
-        this.math = precision == Precision.TF32 ? CudaOps.MATH_TF32 : CudaOps.MATH_EXACT;
-        this.elemBytes = precision.bytes();
+    CudaExecutor(CudaDeviceModel weights) throws ReskernException {
+        this.weights = weights;
+        this.graph = weights.graph();
+        this.device = weights.device();
+        this.dtype = weights.dtype;
+        this.math = weights.math;
+        this.elemBytes = weights.precision().bytes();
         this.steps = Fusion.schedule(graph);
+        int maxC = 0;
+        for (int v = 0; v < graph.valueCount(); v++) {
+            maxC = Math.max(maxC, graph.channels(v));
+        }
+        this.maxChannels = maxC;
         try {
             check(CudaOps.setDevice(device.index()), "select " + device);
             PointerPointer<?> pp = new PointerPointer<>(1);
             check(CudaOps.streamCreate(pp), "create stream");
             stream = pp.get(0) == null ? 0 : pp.get(0).address();
-            upload(weights);
-            check(CudaOps.streamSynchronize(stream), "upload weights");
         } catch (ReskernException | RuntimeException e) {
             close();
             throw e;
         }
     }
 
-    private static void check(int status, String what) throws ReskernException {
+    static void check(int status, String what) throws ReskernException {
         if (status != 0) {
             throw new ReskernException(ReskernException.fromNative(status), what + ": " + CudaOps.lastError());
         }
@@ -88,7 +87,7 @@ final class CudaExecutor implements Executor {
 
     private long malloc(long bytes) throws ReskernException {
         PointerPointer<?> pp = new PointerPointer<>(1);
-        check(CudaOps.malloc(pp, Math.max(bytes, 256)), "cudaMalloc " + bytes + " bytes");
+        check(CudaOps.malloc(pp, Math.max(bytes, 256)), "cudaMalloc " + bytes + " bytes on " + device);
         long p = pp.get(0).address();
         deviceAllocs.add(p);
         return p;
@@ -98,96 +97,6 @@ final class CudaExecutor implements Executor {
         if (p != 0 && deviceAllocs.remove(Long.valueOf(p))) {
             CudaOps.free(p);
         }
-    }
-
-    /** Copies fp32 host data to a new device buffer, converted to {@code toDtype}. */
-    private long upload(float[] data, int toDtype) throws ReskernException {
-        FloatPointer host = new FloatPointer(data.length);
-        try {
-            host.put(data, 0, data.length);
-            long f32 = malloc(4L * data.length);
-            check(CudaOps.memcpyH2D(f32, host.address(), 4L * data.length, stream), "upload");
-            check(CudaOps.streamSynchronize(stream), "upload");
-            if (toDtype == CudaOps.F32) {
-                return f32;
-            }
-            long out = malloc((long) data.length * 2);
-            check(CudaOps.convert(f32, CudaOps.F32, out, toDtype, data.length, stream), "convert weights");
-            check(CudaOps.streamSynchronize(stream), "convert weights");
-            free(f32);
-            return out;
-        } finally {
-            host.close();
-        }
-    }
-
-    private void upload(FoldedWeights w) throws ReskernException {
-        for (Node n : graph.nodes()) {
-            if (n instanceof Node.Conv c) {
-                FoldedWeights.Conv fw = w.conv(c);
-                params.put(n, new long[] {upload(fw.weightKrsc(), dtype), upload(fw.scale(), CudaOps.F32),
-                    upload(fw.shift(), CudaOps.F32)});
-            } else if (n instanceof Node.BnRelu b) {
-                FoldedWeights.Affine a = w.affine(b);
-                params.put(n, new long[] {upload(a.scale(), CudaOps.F32), upload(a.shift(), CudaOps.F32)});
-            } else if (n instanceof Node.Fc f) {
-                FoldedWeights.Fc fc = w.fc(f);
-                params.put(n, new long[] {upload(fc.weight(), CudaOps.F32), upload(fc.bias(), CudaOps.F32)});
-            }
-        }
-    }
-
-    @Override
-    public Device device() {
-        return device;
-    }
-
-    @Override
-    public Precision precision() {
-        return precision;
-    }
-
-    @Override
-    public long activationBytes() {
-        return peakBytes;
-    }
-
-    private void prepare(int n, int h, int w) throws ReskernException {
-        if (plan == null || plan.batch() != n || plan.height(0) != h || plan.width(0) != w) {
-            plan = graph.plan(n, h, w);
-        }
-        long need = plan.arenaElements() * elemBytes;
-        long inElems = (long) n * 3 * h * w;
-        int maxC = 0;
-        for (int v = 0; v < graph.valueCount(); v++) {
-            maxC = Math.max(maxC, graph.channels(v));
-        }
-        long outElems = (long) n * Math.max(graph.classes(), maxC);
-        if (need > arenaBytes || inElems > ioCapacity || outElems > outCapacity) {
-            destroyGraphs(); // captured graphs hold the old addresses
-            if (need > arenaBytes) {
-                free(arena);
-                arena = malloc(need);
-                arenaBytes = need;
-            }
-            if (inElems > ioCapacity) {
-                free(inputDev);
-                freeHost(pinnedIn);
-                inputDev = malloc(inElems * 4);
-                pinnedIn = mallocHost(inElems * 4);
-                ioCapacity = inElems;
-            }
-            if (outElems > outCapacity) {
-                free(pooledDev);
-                free(logitsDev);
-                freeHost(pinnedOut);
-                pooledDev = malloc(outElems * 4);
-                logitsDev = malloc(outElems * 4);
-                pinnedOut = mallocHost(outElems * 4);
-                outCapacity = outElems;
-            }
-        }
-        peakBytes = Math.max(peakBytes, need);
     }
 
     private long mallocHost(long bytes) throws ReskernException {
@@ -211,27 +120,178 @@ final class CudaExecutor implements Executor {
         return new FloatPointer(raw).capacity(elems).limit(elems);
     }
 
+    @Override
+    public Device device() {
+        return device;
+    }
+
+    @Override
+    public Precision precision() {
+        return weights.precision();
+    }
+
+    @Override
+    public Graph graph() {
+        return graph;
+    }
+
+    @Override
+    public long activationBytes() {
+        return peakBytes;
+    }
+
+    @Override
+    public long contextBytes() {
+        return arenaBytes + ioCapacity * 4 * 2 + outCapacity * 4 * 3;
+    }
+
+    private void open() {
+        if (closed) {
+            throw new IllegalStateException("execution context is closed");
+        }
+    }
+
+    private Plan planFor(int n, int h, int w) {
+        long key = key(n, h, w);
+        return plans.computeIfAbsent(key, k -> graph.plan(n, h, w));
+    }
+
+    private static long key(int n, int h, int w) {
+        return ((long) n << 40) | ((long) h << 20) | w;
+    }
+
+    @Override
+    public void reserve(int maxBatch, int h, int w) throws ReskernException {
+        open();
+        check(CudaOps.setDevice(device.index()), "select " + device);
+        grow(planFor(maxBatch, h, w));
+    }
+
+    private void grow(Plan p) throws ReskernException {
+        long need = p.arenaElements() * elemBytes;
+        long inElems = (long) p.batch() * 3 * p.height(0) * p.width(0);
+        long outElems = (long) p.batch() * Math.max(graph.classes(), maxChannels);
+        if (need > arenaBytes || inElems > ioCapacity || outElems > outCapacity) {
+            destroyGraphs(); // captured graphs hold the old addresses
+            if (need > arenaBytes) {
+                free(arena);
+                arena = 0;
+                arenaBytes = 0;
+                arena = malloc(need);
+                arenaBytes = need;
+            }
+            if (inElems > ioCapacity) {
+                free(inputDev);
+                freeHost(pinnedIn);
+                inputDev = 0;
+                pinnedIn = 0;
+                ioCapacity = 0;
+                inputDev = malloc(inElems * 4);
+                pinnedIn = mallocHost(inElems * 4);
+                ioCapacity = inElems;
+            }
+            if (outElems > outCapacity) {
+                free(pooledDev);
+                free(logitsDev);
+                freeHost(pinnedOut);
+                pooledDev = 0;
+                logitsDev = 0;
+                pinnedOut = 0;
+                outCapacity = 0;
+                pooledDev = malloc(outElems * 4);
+                logitsDev = malloc(outElems * 4);
+                pinnedOut = mallocHost(outElems * 4);
+                outCapacity = outElems;
+            }
+        }
+        peakBytes = Math.max(peakBytes, need);
+    }
+
+    @Override
+    public void begin(int n, int h, int w) throws ReskernException {
+        open();
+        check(CudaOps.setDevice(device.index()), "select " + device);
+        plan = planFor(n, h, w);
+        grow(plan);
+    }
+
+    private Plan current() {
+        open();
+        if (plan == null) {
+            throw new IllegalStateException("begin() first");
+        }
+        return plan;
+    }
+
     private long addr(int value) {
         return arena + plan.offset(value) * elemBytes;
     }
 
-    @Override
-    public void run(float[] nchw, int n, int h, int w, float[] out) throws ReskernException {
-        if (closed) {
-            throw new IllegalStateException("executor is closed");
+    private static long imageElems(Plan p) {
+        return 3L * p.height(0) * p.width(0);
+    }
+
+    private static void checkRange(Plan p, int first, int count) {
+        if (first < 0 || count < 0 || first + count > p.batch()) {
+            throw new IllegalArgumentException("images [" + first + ", " + (first + count) + ") outside the batch of " + p.batch());
         }
-        check(CudaOps.setDevice(device.index()), "select " + device);
-        prepare(n, h, w);
-        int inLen = n * 3 * h * w;
+    }
+
+    @Override
+    public void stage(InputData src, int first, int count) throws ReskernException {
+        Plan p = current();
+        checkRange(p, first, count);
+        if (count == 0) {
+            return;
+        }
+        long img = imageElems(p);
+        long len = count * img;
+        long from;
+        if (src instanceof InputData.DeviceAddress da) {
+            if (!da.device().equals(device)) {
+                throw new IllegalArgumentException("input on " + da.device() + " cannot be read by a context on " + device);
+            }
+            from = da.address();
+        } else {
+            long pinned = pinnedIn + first * img * 4;
+            if (src instanceof InputData.HeapFloats hf) {
+                if (hf.offset() < 0 || hf.offset() + len > hf.data().length) {
+                    throw new IllegalArgumentException("input array too short for " + count + " images");
+                }
+                view(pinned, len).put(hf.data(), hf.offset(), (int) len);
+            } else {
+                Pointer.memcpy(view(pinned, len), view(((InputData.HostAddress) src).address(), len), len * 4);
+            }
+            from = inputDev + first * img * 4;
+            check(CudaOps.memcpyH2D(from, pinned, len * 4, stream), "input H2D");
+        }
+        check(CudaOps.nchwToNhwc(from, count, 3, p.height(0), p.width(0), addr(0) + first * img * elemBytes, dtype, stream),
+                "input layout");
+    }
+
+    @Override
+    public void stageZeros(int first, int count) throws ReskernException {
+        Plan p = current();
+        checkRange(p, first, count);
+        long img = imageElems(p);
+        check(CudaOps.memset(addr(0) + first * img * elemBytes, 0, count * img * elemBytes, stream), "zero padding");
+    }
+
+    @Override
+    public void forward(float[] out, int outOffset) throws ReskernException {
+        Plan p = current();
+        int n = p.batch();
         int outLen = n * graph.classes();
-        view(pinnedIn, inLen).put(nchw, 0, inLen);
-        long key = ((long) n << 40) | ((long) h << 20) | w;
+        if (outOffset < 0 || outOffset + outLen > out.length) {
+            throw new IllegalArgumentException("output array too short for " + n + " x " + graph.classes() + " logits");
+        }
+        long key = key(n, p.height(0), p.width(0));
         Long exec = graphs.get(key);
         if (exec == null) {
-            enqueueForward(n, h, w); // first call of this size runs eagerly (and validates every launch)
+            enqueueNetwork(); // the first call of a size runs eagerly (and validates every launch)
             check(CudaOps.streamSynchronize(stream), "forward");
             if (useGraphs) {
-                exec = capture(n, h, w);
+                exec = capture();
                 if (exec != null) {
                     graphs.put(key, exec);
                 }
@@ -240,14 +300,14 @@ final class CudaExecutor implements Executor {
             check(CudaOps.graphLaunch(exec, stream), "graph launch");
             check(CudaOps.streamSynchronize(stream), "forward (graph)");
         }
-        view(pinnedOut, outLen).get(out, 0, outLen);
+        view(pinnedOut, outLen).get(out, outOffset, outLen);
     }
 
-    private Long capture(int n, int h, int w) {
+    private Long capture() {
         try {
             check(CudaOps.graphBeginCapture(stream), "begin capture");
             try {
-                enqueueForward(n, h, w);
+                enqueueNetwork();
             } finally {
                 PointerPointer<?> pp = new PointerPointer<>(1);
                 int st = CudaOps.graphEndCapture(stream, pp);
@@ -255,25 +315,24 @@ final class CudaExecutor implements Executor {
                 return pp.get(0).address();
             }
         } catch (ReskernException e) {
-            LOG.warning("CUDA graph capture failed, running without graphs for " + n + "x3x" + h + "x" + w + ": "
-                    + e.getMessage());
+            LOG.warning("CUDA graph capture failed, running without graphs for " + plan.batch() + "x3x" + plan.height(0)
+                    + "x" + plan.width(0) + ": " + e.getMessage());
             return null;
         }
     }
 
-    /** H2D copy, layout conversion, every step of the schedule, D2H copy — all async on the stream. */
-    private void enqueueForward(int n, int h, int w) throws ReskernException {
+    /** Every step of the schedule on the staged input, then the logits D2H — all async on the stream. */
+    private void enqueueNetwork() throws ReskernException {
         Plan p = plan;
-        check(CudaOps.memcpyH2D(inputDev, pinnedIn, 4L * n * 3 * h * w, stream), "input H2D");
-        check(CudaOps.nchwToNhwc(inputDev, n, 3, h, w, addr(0), dtype, stream), "input layout");
+        int n = p.batch();
         for (Fusion.Step s : steps) {
             if (s instanceof Fusion.ConvStep cs) {
                 Node.Conv c = cs.conv();
-                long[] prm = params.get(c);
+                long[] prm = weights.params(c);
                 int src = cs.source();
                 int rv = Math.max(c.residual(), 0);
                 long res = c.residual() >= 0 ? addr(c.residual()) : 0;
-                long[] post = cs.post() != null ? params.get(cs.post()) : null;
+                long[] post = cs.post() != null ? weights.params(cs.post()) : null;
                 check(CudaOps.conv2d(-1, dtype, math, addr(src), n, p.height(src), p.width(src), c.cin(), prm[0], c.cout(),
                         c.kernel(), c.kernel(), c.stride(), cs.preAvgPool() != null ? 0 : c.pad(),
                         cs.preAvgPool() != null ? 0 : c.pad(), c.groups(), cs.preAvgPool() != null ? 1 : 0, prm[1], prm[2], res,
@@ -281,7 +340,7 @@ final class CudaExecutor implements Executor {
                         addr(c.output()), p.height(c.output()), p.width(c.output()), post != null ? post[0] : 0,
                         post != null ? post[1] : 0, cs.post() != null ? addr(cs.post().output()) : 0, stream), c.convName());
             } else if (s instanceof Fusion.HeadStep hs) {
-                long[] prm = params.get(hs.fc());
+                long[] prm = weights.params(hs.fc());
                 int in = hs.pool().input();
                 check(CudaOps.globalAvgPoolFc(dtype, addr(in), n, p.height(in) * p.width(in), p.channels(in), prm[0], prm[1],
                         hs.fc().cout(), logitsDev, stream), "head");
@@ -303,14 +362,14 @@ final class CudaExecutor implements Executor {
             check(CudaOps.avgPool2d(dtype, addr(in), n, p.height(in), p.width(in), p.channels(in), a.kernel(), a.kernel(),
                     a.stride(), 0, 0, a.countIncludePad() ? 1 : 0, addr(o), p.height(o), p.width(o), stream), "avgpool");
         } else if (node instanceof Node.BnRelu b) {
-            long[] prm = params.get(node);
+            long[] prm = weights.params(node);
             check(CudaOps.bnRelu(dtype, addr(in), (long) n * p.height(in) * p.width(in), b.channels(), prm[0], prm[1],
                     b.relu() ? 1 : 0, addr(o), stream), b.bnName());
         } else if (node instanceof Node.GlobalAvgPool) {
             check(CudaOps.globalAvgPool(dtype, addr(in), n, p.height(in) * p.width(in), p.channels(in), pooledDev, stream),
                     "global pool");
         } else if (node instanceof Node.Fc f) {
-            long[] prm = params.get(node);
+            long[] prm = weights.params(node);
             check(CudaOps.fc(pooledDev, n, f.cin(), prm[0], prm[1], f.cout(), logitsDev, stream), f.name());
         } else {
             throw new IllegalStateException("unscheduled node " + node);
@@ -330,6 +389,7 @@ final class CudaExecutor implements Executor {
             return;
         }
         closed = true;
+        CudaOps.setDevice(device.index());
         destroyGraphs();
         if (stream != 0) {
             CudaOps.streamSynchronize(stream);
@@ -346,5 +406,6 @@ final class CudaExecutor implements Executor {
             CudaOps.streamDestroy(stream);
             stream = 0;
         }
+        weights.closed(this);
     }
 }

@@ -6,12 +6,12 @@ import io.reskern.ReskernException;
 import io.reskern.graph.Graph;
 import io.reskern.weights.FoldedWeights;
 
-/** Creates CUDA executors (kept apart so the CPU path never touches CUDA classes). */
+/** Creates CUDA device models (kept apart so the CPU path never touches CUDA classes). */
 final class CudaExecutorFactory {
     private CudaExecutorFactory() {
     }
 
-    static Executor create(Graph graph, FoldedWeights weights, Device device, Precision precision) throws ReskernException {
-        return new CudaExecutor(graph, weights, device, precision);
+    static DeviceModel load(Graph graph, FoldedWeights weights, Device device, Precision precision) throws ReskernException {
+        return new CudaDeviceModel(graph, weights, device, precision);
     }
 }

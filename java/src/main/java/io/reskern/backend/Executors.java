@@ -8,19 +8,19 @@ import io.reskern.ReskernException.ErrorCode;
 import io.reskern.graph.Graph;
 import io.reskern.weights.FoldedWeights;
 
-/** Creates the executor for a device and precision, with clear errors for what a device cannot do. */
+/** Loads weights onto a device (a {@link DeviceModel}), with clear errors for what a device cannot do. */
 public final class Executors {
     private Executors() {
     }
 
-    public static Executor create(Graph graph, FoldedWeights weights, Device device, Precision precision)
+    public static DeviceModel load(Graph graph, FoldedWeights weights, Device device, Precision precision)
             throws ReskernException {
         if (!device.isCuda()) {
             if (precision != Precision.FP32) {
                 throw new ReskernException(ErrorCode.UNSUPPORTED, "the CPU backend runs fp32 only; " + precision
                         + " needs --device cuda");
             }
-            return new CpuExecutor(graph, weights);
+            return new CpuDeviceModel(graph, weights);
         }
         Devices.CudaProbe probe = Devices.cuda();
         if (!probe.usable()) {
@@ -30,6 +30,6 @@ public final class Executors {
             throw new ReskernException(ErrorCode.NO_DEVICE, "cannot use " + device + ": only " + probe.gpus().size()
                     + " CUDA device(s) present");
         }
-        return CudaExecutorFactory.create(graph, weights, device, precision);
+        return CudaExecutorFactory.load(graph, weights, device, precision);
     }
 }

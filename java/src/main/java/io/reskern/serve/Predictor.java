@@ -1,0 +1,724 @@
+package io.reskern.serve;
+
+import io.reskern.Device;
+import io.reskern.Model;
+import io.reskern.Precision;
+import io.reskern.ReskernException;
+import io.reskern.ResNetSpec;
+import io.reskern.backend.DeviceModel;
+import io.reskern.backend.Executor;
+import io.reskern.backend.Executors;
+import io.reskern.backend.InputData;
+import io.reskern.graph.Graph;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.logging.Logger;
+import org.bytedeco.javacpp.FloatPointer;
+
+/**
+ * A thread-safe, batching predictor for one model on one or more devices: the way a Java service should serve
+ * reskern.
+ *
+ * <pre>{@code
+ * try (Predictor p = Predictor.builder(Model.builder().model("resnet50").optWeights(path).optPrecision(Precision.FP16)
+ *                                           .optDevice(Device.parse("auto")))
+ *         .optMaxBatch(32)                      // images per forward pass
+ *         .optMaxWait(Duration.ofMillis(2))     // how long a request may wait for others to join its batch
+ *         .build()) {                           // weights loaded once per device, every batch size warmed up
+ *     float[] logits = p.predict(nchw, 1);                                  // from any thread
+ *     CompletableFuture<Predictions> f = p.predictAsync(Input.nchw(directBuffer, 4));
+ *     List<Predictions.Top> top5 = f.join().topK(0, 5);
+ * }
+ * }</pre>
+ *
+ * <h2>How it works</h2>
+ * Weights are loaded once per device ({@link DeviceModel}); each device gets {@code contexts} execution contexts, each
+ * with its own activation arena, staging buffers, CUDA stream and captured CUDA graphs, reserved for
+ * {@code maxBatch} images at build time and driven by one worker thread. A dispatcher thread takes requests in arrival
+ * order, waits for a free context, and fills a batch with the requests that arrive within {@code maxWait} of the first
+ * one (up to {@code maxBatch} images; a request is never split). On a GPU the batch is padded with zero images up to
+ * the next warmed-up batch size (default: powers of two up to {@code maxBatch}) so that every forward pass replays a
+ * CUDA graph captured at build time; on the CPU every size runs as it is.
+ *
+ * <h2>Guarantees</h2>
+ * <ul>
+ *   <li>Thread-safe: any number of threads may call {@code predict*} concurrently.</li>
+ *   <li>On the CPU an image's logits are bit-identical whatever batch it was placed in (every op is per image with a
+ *       fixed reduction order), so concurrent and batched results equal single-threaded ones. An image never affects
+ *       another image of its batch (a NaN stays in its own row).</li>
+ *   <li>No allocation of native or device memory after {@link Builder#build()}: memory is flat under load.</li>
+ *   <li>Misuse is reported at the call, in the calling thread: {@link IllegalArgumentException} for a wrong size, a
+ *       batch above {@code maxBatch}, a non-finite input value (unless {@link Builder#optCheckFinite}(false)), a
+ *       buffer on another device; {@link IllegalStateException} after {@link #close()}. Failures of the device
+ *       complete the request exceptionally with a {@link ReskernException}; the JVM never dies.</li>
+ *   <li>{@link #close()} stops accepting requests, lets every request already accepted finish, then frees all native
+ *       and device memory. It must not be called from a completion callback running on a reskern thread.</li>
+ * </ul>
+ * Dependent actions attached to the returned futures with the non-async methods ({@code thenApply}, …) may run on a
+ * reskern worker thread: keep them short, or use the {@code …Async} variants.
+ */
+public final class Predictor implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(Predictor.class.getName());
+    private static final AtomicInteger IDS = new AtomicInteger();
+
+    /** Counters since build (warm-up excluded). */
+    public record Stats(long requests, long images, long batches, long paddedImages, long failedRequests) {
+        /** Mean number of request images per forward pass. */
+        public double meanBatch() {
+            return batches == 0 ? 0 : (double) images / batches;
+        }
+    }
+
+    private static final class Context {
+        final Executor executor;
+        final Device device;
+        final int[] sizes; // ascending; null: any size runs as it is
+        final ExecutorService worker;
+
+        Context(Executor executor, int[] sizes, ExecutorService worker) {
+            this.executor = executor;
+            this.device = executor.device();
+            this.sizes = sizes;
+            this.worker = worker;
+        }
+
+        int sizeFor(int n) {
+            if (sizes == null) {
+                return n;
+            }
+            for (int s : sizes) {
+                if (s >= n) {
+                    return s;
+                }
+            }
+            throw new IllegalStateException("no warmed batch size >= " + n);
+        }
+    }
+
+    private static final class Request {
+        final Input input;
+        final CompletableFuture<Predictions> future = new CompletableFuture<>();
+        final long enqueued = System.nanoTime();
+        final Device affinity; // null: any context
+
+        Request(Input input, Device affinity) {
+            this.input = input;
+            this.affinity = affinity;
+        }
+    }
+
+    private static final Request POISON = new Request(null, null);
+
+    /** Free contexts; a request with a device affinity waits for a context on that device. */
+    private static final class Pool {
+        private final ArrayDeque<Context> free = new ArrayDeque<>();
+
+        synchronized Context acquire(Device affinity) throws InterruptedException {
+            while (true) {
+                for (Context c : free) {
+                    if (affinity == null || c.device.equals(affinity)) {
+                        free.remove(c);
+                        return c;
+                    }
+                }
+                wait();
+            }
+        }
+
+        synchronized void release(Context c) {
+            free.add(c);
+            notifyAll();
+        }
+    }
+
+    private final Graph graph;
+    private final Precision precision;
+    private final int height;
+    private final int width;
+    private final int maxBatch;
+    private final long maxWaitNanos;
+    private final boolean checkFinite;
+    private final List<String> labels;
+    private final List<Device> devices;
+    private final List<DeviceModel> deviceModels;
+    private final List<Context> contexts;
+    private final Pool pool = new Pool();
+    private final LinkedBlockingQueue<Request> queue = new LinkedBlockingQueue<>();
+    private final ThreadGroup threads;
+    private final Thread dispatcher;
+    private final Object submitLock = new Object();
+    private final LongAdder requests = new LongAdder();
+    private final LongAdder images = new LongAdder();
+    private final LongAdder batches = new LongAdder();
+    private final LongAdder padded = new LongAdder();
+    private final LongAdder failed = new LongAdder();
+    private boolean closed; // guarded by submitLock
+    private boolean released; // guarded by this
+
+    private Predictor(Builder b, Graph graph, List<DeviceModel> deviceModels, List<Context> contexts, ThreadGroup threads) {
+        this.graph = graph;
+        this.precision = b.model.precision();
+        this.height = b.height;
+        this.width = b.width;
+        this.maxBatch = b.maxBatch;
+        this.maxWaitNanos = b.maxWait.toNanos();
+        this.checkFinite = b.checkFinite;
+        this.labels = b.labels;
+        this.deviceModels = deviceModels;
+        this.contexts = contexts;
+        this.threads = threads;
+        Set<Device> ds = new LinkedHashSet<>();
+        for (Context c : contexts) {
+            ds.add(c.device);
+            pool.release(c);
+        }
+        this.devices = List.copyOf(ds);
+        this.dispatcher = new Thread(threads, this::dispatch, threads.getName() + "-dispatch");
+        dispatcher.setDaemon(true);
+        dispatcher.start();
+    }
+
+    /** A builder serving the model {@code model} defines (its device and precision are the defaults here). */
+    public static Builder builder(Model.Builder model) {
+        return new Builder(model);
+    }
+
+    public String name() {
+        return graph.name();
+    }
+
+    public int classes() {
+        return graph.classes();
+    }
+
+    public int inputHeight() {
+        return height;
+    }
+
+    public int inputWidth() {
+        return width;
+    }
+
+    public int maxBatch() {
+        return maxBatch;
+    }
+
+    public Precision precision() {
+        return precision;
+    }
+
+    /** The devices this predictor runs on. */
+    public List<Device> devices() {
+        return devices;
+    }
+
+    /** Number of execution contexts (over all devices). */
+    public int contextCount() {
+        return contexts.size();
+    }
+
+    /** Native/device memory held: weights once per device plus every context's arena and staging buffers. */
+    public long memoryBytes() {
+        long b = 0;
+        for (DeviceModel dm : deviceModels) {
+            b += dm.weightBytes();
+        }
+        for (Context c : contexts) {
+            b += c.executor.contextBytes();
+        }
+        return b;
+    }
+
+    public Stats stats() {
+        return new Stats(requests.sum(), images.sum(), batches.sum(), padded.sum(), failed.sum());
+    }
+
+    /**
+     * Logits of {@code count} images, float32 NCHW {@code [count, 3, H, W]} (H, W: the predictor's input size).
+     *
+     * @return {@code [count, classes]} row-major
+     */
+    public float[] predict(float[] nchw, int count) throws ReskernException {
+        return await(predictAsync(Input.nchw(nchw, count))).logitsUnsafe();
+    }
+
+    /** Runs one request and waits for it. */
+    public Predictions predict(Input input) throws ReskernException {
+        return await(predictAsync(input));
+    }
+
+    /** Queues {@code count} images (float32 NCHW); the future completes with their predictions. */
+    public CompletableFuture<Predictions> predictAsync(float[] nchw, int count) {
+        return predictAsync(Input.nchw(nchw, count));
+    }
+
+    /**
+     * Queues one request. Misuse throws here, in the calling thread; failures while running complete the future
+     * exceptionally with a {@link ReskernException}.
+     *
+     * @throws IllegalArgumentException wrong size, more than {@code maxBatch} images, a non-finite value, a buffer on a
+     *                                  device this predictor does not use
+     * @throws IllegalStateException    after {@link #close()}
+     */
+    public CompletableFuture<Predictions> predictAsync(Input input) {
+        Objects.requireNonNull(input, "input");
+        Device affinity = validate(input);
+        Request r = new Request(input, affinity);
+        synchronized (submitLock) {
+            if (closed) {
+                throw new IllegalStateException("predictor is closed");
+            }
+            queue.add(r);
+        }
+        return r.future;
+    }
+
+    private long imageFloats() {
+        return 3L * height * width;
+    }
+
+    private Device validate(Input in) {
+        if (in.count > maxBatch) {
+            throw new IllegalArgumentException("a request of " + in.count + " images is above this predictor's maximum batch of "
+                    + maxBatch + " (Builder.optMaxBatch)");
+        }
+        long need = in.count * imageFloats();
+        String shape = in.count + "x3x" + height + "x" + width;
+        if (in.kind == Input.Kind.DEVICE) {
+            if (in.floats < need) {
+                throw new IllegalArgumentException(in.device + " from element " + in.deviceOffset + " holds " + in.floats
+                        + " floats, fewer than " + need + " for " + shape);
+            }
+            if (!devices.contains(in.device.device())) {
+                throw new IllegalArgumentException("input buffer is on " + in.device.device() + ", but this predictor runs on "
+                        + devices);
+            }
+            in.device.address(); // throws if closed
+            return in.device.device();
+        }
+        if (in.floats != need) {
+            throw new IllegalArgumentException("input has " + in.floats + " floats, expected N*3*H*W = " + need + " for "
+                    + shape + " (this predictor takes " + height + "x" + width + " images)");
+        }
+        if (checkFinite) {
+            long bad = in.kind == Input.Kind.ARRAY ? firstNonFinite(in.array, in.arrayOffset, (int) need)
+                    : firstNonFinite(in.direct, (int) need);
+            if (bad >= 0) {
+                long hw = (long) height * width;
+                float v = in.kind == Input.Kind.ARRAY ? in.array[in.arrayOffset + (int) bad] : in.direct.get((int) bad);
+                throw new IllegalArgumentException("input value " + v + " at image " + bad / (3 * hw) + ", channel "
+                        + bad / hw % 3 + ", y " + bad % hw / width + ", x " + bad % width
+                        + " is not finite (Builder.optCheckFinite(false) lets it through: its image's logits become NaN)");
+            }
+        }
+        return null;
+    }
+
+    private static long firstNonFinite(float[] a, int off, int len) {
+        for (int i = 0; i < len; i++) {
+            if (!Float.isFinite(a[off + i])) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static long firstNonFinite(java.nio.FloatBuffer b, int len) {
+        for (int i = 0; i < len; i++) {
+            if (!Float.isFinite(b.get(i))) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static Predictions await(CompletableFuture<Predictions> f) throws ReskernException {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ReskernException(ReskernException.ErrorCode.INTERNAL, "interrupted while waiting for a prediction", e);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof ReskernException r) {
+                throw new ReskernException(r.code(), r.getMessage(), r);
+            }
+            if (c instanceof RuntimeException r) {
+                throw r;
+            }
+            if (c instanceof Error err) {
+                throw err;
+            }
+            throw new ReskernException(ReskernException.ErrorCode.INTERNAL, String.valueOf(c), c);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ batching
+
+    private void dispatch() {
+        Request pending = null;
+        try {
+            while (true) {
+                Request first = pending != null ? pending : queue.take();
+                pending = null;
+                if (first == POISON) {
+                    return;
+                }
+                Context ctx = pool.acquire(first.affinity);
+                List<Request> batch = new ArrayList<>();
+                batch.add(first);
+                int total = first.input.count;
+                if (first.affinity == null) {
+                    long deadline = first.enqueued + maxWaitNanos;
+                    while (total < maxBatch) {
+                        long left = deadline - System.nanoTime();
+                        Request r = left > 0 ? queue.poll(left, TimeUnit.NANOSECONDS) : queue.poll();
+                        if (r == null) {
+                            break;
+                        }
+                        if (r == POISON || r.affinity != null || total + r.input.count > maxBatch) {
+                            pending = r;
+                            break;
+                        }
+                        batch.add(r);
+                        total += r.input.count;
+                    }
+                }
+                int n = total;
+                ctx.worker.execute(() -> runBatch(ctx, batch, n));
+            }
+        } catch (InterruptedException e) {
+            // only close() interrupts, after the queue was drained; nothing is left to run
+            Thread.currentThread().interrupt();
+        } catch (Throwable t) {
+            LOG.severe("reskern predictor dispatcher failed: " + t);
+            failAll(pending, t);
+        }
+    }
+
+    private void failAll(Request pending, Throwable t) {
+        if (pending != null && pending != POISON) {
+            pending.future.completeExceptionally(t);
+        }
+        for (Request r; (r = queue.poll()) != null; ) {
+            if (r != POISON) {
+                r.future.completeExceptionally(t);
+            }
+        }
+    }
+
+    private void runBatch(Context ctx, List<Request> batch, int total) {
+        Executor ex = ctx.executor;
+        int classes = graph.classes();
+        try {
+            int n = ctx.sizeFor(total);
+            ex.begin(n, height, width);
+            int off = 0;
+            for (Request r : batch) {
+                ex.stage(source(r.input), off, r.input.count);
+                off += r.input.count;
+            }
+            if (n > total) {
+                ex.stageZeros(total, n - total);
+            }
+            float[] out = new float[n * classes];
+            ex.forward(out, 0);
+            off = 0;
+            for (Request r : batch) {
+                int c = r.input.count;
+                r.future.complete(new Predictions(Arrays.copyOfRange(out, off * classes, (off + c) * classes), c, classes, labels));
+                off += c;
+            }
+            requests.add(batch.size());
+            images.add(total);
+            batches.increment();
+            padded.add(n - total);
+        } catch (Throwable t) {
+            failed.add(batch.size());
+            for (Request r : batch) {
+                r.future.completeExceptionally(t);
+            }
+            if (t instanceof Error e && !(t instanceof OutOfMemoryError)) {
+                throw e;
+            }
+        } finally {
+            pool.release(ctx);
+        }
+    }
+
+    private static InputData source(Input in) {
+        return switch (in.kind) {
+            case ARRAY -> new InputData.HeapFloats(in.array, in.arrayOffset);
+            case DIRECT -> new InputData.HostAddress(new FloatPointer(in.direct).address());
+            case DEVICE -> new InputData.DeviceAddress(in.device.device(), in.device.address() + in.deviceOffset * 4);
+        };
+    }
+
+    // ------------------------------------------------------------------------------------------------ lifetime
+
+    /**
+     * Stops accepting requests, waits for every accepted request to finish, and frees all native and device memory.
+     * Idempotent; concurrent callers all wait.
+     *
+     * @throws IllegalStateException when called from a reskern thread (a completion callback): it would wait for itself
+     */
+    @Override
+    public void close() {
+        if (Thread.currentThread().getThreadGroup() == threads) {
+            throw new IllegalStateException("Predictor.close() called from a reskern worker thread (a completion callback): "
+                    + "it would wait for itself; close it from another thread");
+        }
+        synchronized (submitLock) {
+            if (!closed) {
+                closed = true;
+                queue.add(POISON);
+            }
+        }
+        boolean interrupted = false;
+        while (dispatcher.isAlive()) {
+            try {
+                dispatcher.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        for (Context c : contexts) {
+            c.worker.shutdown();
+            while (!c.worker.isTerminated()) {
+                try {
+                    c.worker.awaitTermination(1, TimeUnit.MINUTES);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        synchronized (this) {
+            if (!released) {
+                released = true;
+                for (Context c : contexts) {
+                    c.executor.close();
+                }
+                for (DeviceModel dm : deviceModels) {
+                    dm.close();
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Predictor[" + graph.name() + " on " + devices + ", " + precision + ", " + height + "x" + width + ", max batch "
+                + maxBatch + ", " + contexts.size() + " context(s)]";
+    }
+
+    // ------------------------------------------------------------------------------------------------ builder
+
+    /**
+     * Options of a {@link Predictor}; the model (name or spec, weights, classes, device, precision) comes from the
+     * {@link Model.Builder} given to {@link Predictor#builder}. Every {@code opt…} has a default.
+     */
+    public static final class Builder {
+        private final Model.Builder model;
+        private List<Device> devices;
+        private Integer contextsPerDevice;
+        private int maxBatch = -1;
+        private Duration maxWait = Duration.ofMillis(2);
+        private int height = -1;
+        private int width = -1;
+        private int[] batchSizes;
+        private boolean checkFinite = true;
+        private boolean warmup = true;
+        private List<String> labels;
+
+        private Builder(Model.Builder model) {
+            this.model = Objects.requireNonNull(model, "model");
+        }
+
+        /** Devices to spread contexts over (default: the model builder's device). */
+        public Builder optDevices(List<Device> ds) {
+            if (ds.isEmpty()) {
+                throw new IllegalArgumentException("at least one device");
+            }
+            this.devices = List.copyOf(new LinkedHashSet<>(ds));
+            return this;
+        }
+
+        public Builder optDevices(Device... ds) {
+            return optDevices(Arrays.asList(ds));
+        }
+
+        /** Execution contexts per device (default: 1 on the CPU, 2 on a GPU so copies and compute of two batches overlap). */
+        public Builder optContexts(int n) {
+            if (n < 1) {
+                throw new IllegalArgumentException("contexts must be >= 1, got " + n);
+            }
+            this.contextsPerDevice = n;
+            return this;
+        }
+
+        /** Most images per forward pass, and per request (default: 8 on the CPU, 32 on a GPU). */
+        public Builder optMaxBatch(int n) {
+            if (n < 1) {
+                throw new IllegalArgumentException("max batch must be >= 1, got " + n);
+            }
+            this.maxBatch = n;
+            return this;
+        }
+
+        /** How long the first request of a batch may wait for others (default 2 ms; 0 = take only what is queued). */
+        public Builder optMaxWait(Duration d) {
+            if (d.isNegative()) {
+                throw new IllegalArgumentException("max wait must be >= 0, got " + d);
+            }
+            this.maxWait = d;
+            return this;
+        }
+
+        /** Input image size (default: 32×32 for CIFAR nets, else 224×224). */
+        public Builder optInputSize(int h, int w) {
+            if (h < 1 || w < 1) {
+                throw new IllegalArgumentException("input size must be positive, got " + h + "x" + w);
+            }
+            this.height = h;
+            this.width = w;
+            return this;
+        }
+
+        /**
+         * GPU batch sizes warmed up (CUDA graphs captured) at build; a batch is padded up to the next one
+         * (default: powers of two below max batch, and max batch). Ignored on the CPU, where every size runs as it is.
+         */
+        public Builder optBatchSizes(int... sizes) {
+            for (int s : sizes) {
+                if (s < 1) {
+                    throw new IllegalArgumentException("batch sizes must be >= 1, got " + s);
+                }
+            }
+            this.batchSizes = sizes.clone();
+            return this;
+        }
+
+        /** Reject inputs with NaN or ±∞ (default true; device buffers are never scanned). */
+        public Builder optCheckFinite(boolean b) {
+            this.checkFinite = b;
+            return this;
+        }
+
+        /** Run every batch size once at build (default true), so that no request pays the first-run cost. */
+        public Builder optWarmup(boolean b) {
+            this.warmup = b;
+            return this;
+        }
+
+        /** Class labels for {@link Predictions#topK} (index → label). */
+        public Builder optLabels(List<String> l) {
+            this.labels = List.copyOf(l);
+            return this;
+        }
+
+        private int[] gpuSizes() {
+            TreeSet<Integer> s = new TreeSet<>();
+            if (batchSizes != null) {
+                for (int b : batchSizes) {
+                    if (b <= maxBatch) {
+                        s.add(b);
+                    }
+                }
+            } else {
+                for (int b = 1; b < maxBatch; b *= 2) {
+                    s.add(b);
+                }
+            }
+            s.add(maxBatch);
+            return s.stream().mapToInt(Integer::intValue).toArray();
+        }
+
+        public Predictor build() throws ReskernException {
+            List<Device> ds = devices != null ? devices : List.of(model.device());
+            boolean anyGpu = ds.stream().anyMatch(Device::isCuda);
+            if (maxBatch < 0) {
+                maxBatch = anyGpu ? 32 : 8;
+            }
+            Model.Definition def = model.define();
+            Graph graph = def.graph();
+            if (height < 0) {
+                ResNetSpec spec = graph.spec();
+                int px = spec != null && spec.stem() == ResNetSpec.Stem.CIFAR ? 32 : 224;
+                height = px;
+                width = px;
+            }
+            graph.plan(1, height, width); // IllegalArgumentException if the input is too small for the network
+            if (labels != null && labels.size() != graph.classes()) {
+                throw new IllegalArgumentException(labels.size() + " labels for a model with " + graph.classes() + " classes");
+            }
+            long t0 = System.nanoTime();
+            ThreadGroup group = new ThreadGroup("reskern-" + graph.name() + "-" + IDS.incrementAndGet());
+            List<DeviceModel> dms = new ArrayList<>();
+            List<Context> ctxs = new ArrayList<>();
+            try {
+                for (Device d : ds) {
+                    DeviceModel dm = Executors.load(graph, def.weights(), d, model.precision());
+                    dms.add(dm);
+                    int k = contextsPerDevice != null ? contextsPerDevice : d.isCuda() ? 2 : 1;
+                    int[] sizes = d.isCuda() ? gpuSizes() : null;
+                    for (int i = 0; i < k; i++) {
+                        Executor ex = dm.newContext();
+                        ExecutorService worker = java.util.concurrent.Executors.newSingleThreadExecutor(
+                                namedThreads(group, group.getName() + "-" + d + "-" + i));
+                        ctxs.add(new Context(ex, sizes, worker));
+                        ex.reserve(maxBatch, height, width);
+                        if (warmup) {
+                            int[] warm = sizes != null ? sizes : (maxBatch > 1 ? new int[] {1, maxBatch} : new int[] {1});
+                            float[] out = new float[maxBatch * graph.classes()];
+                            for (int s : warm) {
+                                ex.begin(s, height, width);
+                                ex.stageZeros(0, s);
+                                ex.forward(out, 0);
+                            }
+                        }
+                    }
+                }
+            } catch (ReskernException | RuntimeException | Error e) {
+                for (Context c : ctxs) {
+                    c.worker.shutdownNow();
+                    c.executor.close();
+                }
+                for (DeviceModel dm : dms) {
+                    dm.close();
+                }
+                throw e;
+            }
+            Predictor p = new Predictor(this, graph, dms, Collections.unmodifiableList(ctxs), group);
+            LOG.info(String.format("reskern: %s ready in %.2f s (%d MiB native/device memory)", p,
+                    (System.nanoTime() - t0) / 1e9, p.memoryBytes() >> 20));
+            return p;
+        }
+
+        private static ThreadFactory namedThreads(ThreadGroup group, String name) {
+            return r -> {
+                Thread t = new Thread(group, r, name);
+                t.setDaemon(true);
+                return t;
+            };
+        }
+    }
+}

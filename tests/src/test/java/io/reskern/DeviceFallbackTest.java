@@ -1,0 +1,101 @@
+package io.reskern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.reskern.serve.Predictor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * No driver, an old driver, no GPU, a build without CUDA: {@code auto} falls back to the CPU with one log line; an
+ * explicit {@code cuda[:i]} is a {@link ReskernException} ({@code NO_DEVICE}) that says why. The probe results are
+ * simulated (this machine has no GPU); the real no-driver case is what CI itself runs on.
+ */
+class DeviceFallbackTest {
+    @AfterEach
+    void realProbe() {
+        Devices.setProbeForTesting(null);
+    }
+
+    private static List<LogRecord> capture(Runnable r) {
+        List<LogRecord> seen = new ArrayList<>();
+        Logger log = Logger.getLogger(Devices.class.getName());
+        Handler h = new Handler() {
+            @Override
+            public void publish(LogRecord rec) {
+                seen.add(rec);
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        log.addHandler(h);
+        try {
+            r.run();
+        } finally {
+            log.removeHandler(h);
+        }
+        return seen;
+    }
+
+    @Test
+    void reasonsNameTheProblem() {
+        String old = Devices.noDeviceReason(3, 13000, 12020, "cudaGetDeviceCount: CUDA driver version is insufficient");
+        assertTrue(old.startsWith("the NVIDIA driver is too old: it supports CUDA 12.2, reskern's CUDA runtime is 13.0"), old);
+        assertTrue(Devices.noDeviceReason(4, 13000, 0, "no device").startsWith("no CUDA driver or GPU"));
+        assertEquals("built without CUDA", Devices.noDeviceReason(4, 0, 0, "built without CUDA"));
+        assertEquals("boom", Devices.noDeviceReason(3, 13000, 13000, "boom")); // same major: not "too old"
+    }
+
+    @Test
+    void autoFallsBackToTheCpuWithOneLogLine() throws Exception {
+        String why = Devices.noDeviceReason(3, 13000, 12020, "CUDA driver version is insufficient for CUDA runtime version");
+        Devices.setProbeForTesting(new Devices.CudaProbe(true, List.of(), 13000, 12020, why));
+        List<LogRecord> logs = capture(() -> {
+            assertEquals(Device.CPU, Device.parse("auto"));
+            assertEquals(Device.CPU, Device.parse("auto"));
+        });
+        assertEquals(1, logs.size(), "one line, not one per call");
+        assertTrue(logs.get(0).getMessage().contains("driver is too old"), logs.get(0).getMessage());
+        try (Model m = Model.builder().model("cifar_resnet20").optDevice(Device.parse("auto")).build()) {
+            assertEquals(Device.CPU, m.device());
+        }
+    }
+
+    @Test
+    void explicitCudaIsACheckedErrorThatSaysWhy() {
+        String why = Devices.noDeviceReason(3, 13000, 12020, "CUDA driver version is insufficient for CUDA runtime version");
+        Devices.setProbeForTesting(new Devices.CudaProbe(true, List.of(), 13000, 12020, why));
+        ReskernException m = assertThrows(ReskernException.class,
+                () -> Model.builder().model("cifar_resnet20").optDevice(Device.cuda(0)).build());
+        assertEquals(ReskernException.ErrorCode.NO_DEVICE, m.code());
+        assertTrue(m.getMessage().contains("driver is too old"), m.getMessage());
+        ReskernException p = assertThrows(ReskernException.class,
+                () -> Predictor.builder(Model.builder().model("cifar_resnet20").optDevice(Device.cuda(0))).build());
+        assertEquals(ReskernException.ErrorCode.NO_DEVICE, p.code());
+        ReskernException b = assertThrows(ReskernException.class, () -> DeviceBuffer.allocate(Device.cuda(0), 16));
+        assertEquals(ReskernException.ErrorCode.NO_DEVICE, b.code());
+    }
+
+    @Test
+    void aGpuIndexThatDoesNotExistIsNoDevice() {
+        Devices.setProbeForTesting(new Devices.CudaProbe(true,
+                List.of(new Devices.GpuInfo(0, "simulated", 9, 0, 132, 80L << 30, 79L << 30)), 13000, 13000, ""));
+        ReskernException e = assertThrows(ReskernException.class,
+                () -> Model.builder().model("cifar_resnet20").optDevice(Device.cuda(3)).build());
+        assertEquals(ReskernException.ErrorCode.NO_DEVICE, e.code());
+        assertTrue(e.getMessage().contains("only 1 CUDA device"), e.getMessage());
+    }
+}

@@ -1,0 +1,304 @@
+package io.reskern.serve;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.reskern.Device;
+import io.reskern.DeviceBuffer;
+import io.reskern.Model;
+import io.reskern.ReskernException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The serving contract on the CPU: thread safety, bit-identity under batching, inputs, misuse, lifetime. */
+class PredictorTest {
+    static final int S = 32;
+    static final int IMG = 3 * S * S;
+    static Model reference;
+
+    @BeforeAll
+    static void setUp() throws ReskernException {
+        reference = cifar().build();
+    }
+
+    @AfterAll
+    static void tearDown() {
+        reference.close();
+    }
+
+    static Model.Builder cifar() {
+        return Model.builder().model("cifar_resnet20").optSeed(11);
+    }
+
+    static float[] images(int n, long seed) {
+        Random r = new Random(seed);
+        float[] x = new float[n * IMG];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) r.nextGaussian();
+        }
+        return x;
+    }
+
+    @Test
+    void eightThreadsGetBitIdenticalResultsAndRequestsAreBatched() throws Exception {
+        int distinct = 24;
+        List<float[]> in = new ArrayList<>();
+        List<float[]> expected = new ArrayList<>();
+        for (int i = 0; i < distinct; i++) {
+            int n = 1 + i % 3;
+            in.add(images(n, 100 + i));
+            expected.add(reference.predict(in.get(i), n, S, S)); // single-threaded, one request per call
+        }
+        try (Predictor p = Predictor.builder(cifar()).optMaxBatch(8).optMaxWait(Duration.ofMillis(5)).build()) {
+            ExecutorService pool = Executors.newFixedThreadPool(8);
+            try {
+                List<Future<?>> fs = new ArrayList<>();
+                for (int t = 0; t < 8; t++) {
+                    int seed = t;
+                    fs.add(pool.submit(() -> {
+                        Random r = new Random(seed);
+                        for (int k = 0; k < 60; k++) {
+                            int i = r.nextInt(distinct);
+                            float[] got = p.predict(in.get(i), 1 + i % 3);
+                            assertArrayEquals(expected.get(i), got, "request " + i);
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<?> f : fs) {
+                    f.get(2, TimeUnit.MINUTES);
+                }
+            } finally {
+                pool.shutdown();
+            }
+            Predictor.Stats st = p.stats();
+            assertEquals(480, st.requests());
+            assertEquals(0, st.failedRequests());
+            assertTrue(st.meanBatch() > 1.5, "8 concurrent callers should share forward passes, mean batch " + st.meanBatch());
+        }
+    }
+
+    @Test
+    void everyInputKindGivesTheSameLogits() throws Exception {
+        float[] x = images(2, 5);
+        float[] want = reference.predict(x, 2, S, S);
+        try (Predictor p = Predictor.builder(cifar()).optMaxBatch(4).build()) {
+            assertArrayEquals(want, p.predict(x, 2));
+            assertArrayEquals(want, p.predict(Input.nchw(FloatBuffer.wrap(x), 2)).logits());
+            // a heap FloatBuffer with a position and an array offset
+            float[] padded = new float[x.length + 10];
+            System.arraycopy(x, 0, padded, 7, x.length);
+            FloatBuffer heap = FloatBuffer.wrap(padded, 7, x.length).slice();
+            assertArrayEquals(want, p.predict(Input.nchw(heap, 2)).logits());
+            // direct buffers: read in place, also from a non-zero position
+            ByteBuffer bb = ByteBuffer.allocateDirect((x.length + 3) * 4).order(ByteOrder.nativeOrder());
+            FloatBuffer direct = bb.asFloatBuffer();
+            direct.position(3);
+            direct.put(x);
+            direct.position(3);
+            assertArrayEquals(want, p.predict(Input.nchw(direct, 2)).logits());
+            bb.position(12);
+            assertArrayEquals(want, p.predict(Input.nchw(bb, 2)).logits());
+            // big-endian bytes (heap): converted in one bulk copy
+            ByteBuffer be = ByteBuffer.allocate(x.length * 4).order(ByteOrder.BIG_ENDIAN);
+            be.asFloatBuffer().put(x);
+            assertArrayEquals(want, p.predict(Input.nchw(be, 2)).logits());
+            // an unaligned direct ByteBuffer
+            ByteBuffer un = ByteBuffer.allocateDirect(x.length * 4 + 1).order(ByteOrder.nativeOrder());
+            un.position(1);
+            un.slice().order(ByteOrder.nativeOrder()).asFloatBuffer().put(x);
+            assertArrayEquals(want, p.predict(Input.nchw(un, 2)).logits());
+            // "device" memory of the CPU: native host memory, read without any copy
+            try (DeviceBuffer db = DeviceBuffer.allocate(Device.CPU, x.length + IMG)) {
+                db.copyFrom(x, 0, x.length, IMG);
+                assertArrayEquals(want, p.predict(Input.of(db, IMG, 2)).logits());
+                float[] back = new float[x.length];
+                db.copyTo(IMG, back, 0, x.length);
+                assertArrayEquals(x, back);
+            }
+        }
+    }
+
+    @Test
+    void misuseIsReportedAtTheCallWithAClearMessage() throws Exception {
+        try (Predictor p = Predictor.builder(cifar()).optMaxBatch(4).build()) {
+            IllegalArgumentException len = assertThrows(IllegalArgumentException.class, () -> p.predict(new float[IMG + 1], 1));
+            assertTrue(len.getMessage().contains("expected N*3*H*W = 3072"), len.getMessage());
+            IllegalArgumentException big = assertThrows(IllegalArgumentException.class, () -> p.predict(images(5, 1), 5));
+            assertTrue(big.getMessage().contains("maximum batch of 4"), big.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> p.predict(images(1, 1), 0));
+            assertThrows(NullPointerException.class, () -> p.predict((float[]) null, 1));
+            // wrong dtype: bytes that are not float32 (3 bytes per "value"), a direct buffer in the wrong byte order
+            IllegalArgumentException dtype = assertThrows(IllegalArgumentException.class,
+                    () -> p.predict(Input.nchw(ByteBuffer.allocate(IMG * 3 + 1), 1)));
+            assertTrue(dtype.getMessage().contains("multiple of 4 bytes"), dtype.getMessage());
+            ByteOrder other = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
+            assertThrows(IllegalArgumentException.class,
+                    () -> Input.nchw(ByteBuffer.allocateDirect(IMG * 4).order(other).asFloatBuffer(), 1));
+            // uint8 pixels passed as if they were floats: the size is wrong
+            assertThrows(IllegalArgumentException.class, () -> p.predict(Input.nchw(ByteBuffer.allocate(IMG), 1)));
+            // NaN / infinity
+            float[] x = images(2, 3);
+            x[IMG + 5 * S + 7] = Float.NaN;
+            IllegalArgumentException nan = assertThrows(IllegalArgumentException.class, () -> p.predict(x, 2));
+            assertTrue(nan.getMessage().contains("image 1, channel 0, y 5, x 7"), nan.getMessage());
+            x[IMG + 5 * S + 7] = Float.POSITIVE_INFINITY;
+            assertThrows(IllegalArgumentException.class, () -> p.predict(x, 2));
+            // a buffer on a device the predictor does not use, a closed buffer
+            DeviceBuffer gpu = DeviceBuffer.wrap(Device.cuda(0), 0x1000, IMG);
+            IllegalArgumentException dev = assertThrows(IllegalArgumentException.class, () -> p.predict(Input.of(gpu, 1)));
+            assertTrue(dev.getMessage().contains("runs on [cpu]"), dev.getMessage());
+            DeviceBuffer db = DeviceBuffer.allocate(Device.CPU, IMG);
+            db.close();
+            assertThrows(IllegalStateException.class, () -> p.predict(Input.of(db, 1)));
+            // the predictor still works after all that
+            assertArrayEquals(reference.predict(images(1, 9), 1, S, S), p.predict(images(1, 9), 1));
+            assertEquals(0, p.stats().failedRequests());
+        }
+    }
+
+    @Test
+    void nanPassesWhenAskedAndStaysInItsOwnImage() throws Exception {
+        float[] clean = images(3, 8);
+        float[] want = reference.predict(clean, 3, S, S);
+        float[] x = clean.clone();
+        x[IMG + 100] = Float.NaN;
+        try (Predictor p = Predictor.builder(cifar()).optCheckFinite(false).optMaxBatch(8).build()) {
+            Predictions got = p.predict(Input.nchw(x, 3));
+            assertArrayEquals(Arrays.copyOfRange(want, 0, 10), got.logits(0));
+            assertArrayEquals(Arrays.copyOfRange(want, 20, 30), got.logits(2));
+            assertTrue(Float.isNaN(got.logits(1)[0]));
+            assertEquals(-1, got.argmax(1));
+            assertTrue(Double.isNaN(got.probabilities(1)[3]));
+        }
+    }
+
+    @Test
+    void closeWaitsForAcceptedRequestsAndRejectsNewOnes() throws Exception {
+        Predictor p = Predictor.builder(cifar()).optMaxBatch(2).optMaxWait(Duration.ZERO).build();
+        float[] x = images(1, 4);
+        float[] want = reference.predict(x, 1, S, S);
+        List<CompletableFuture<Predictions>> accepted = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            accepted.add(p.predictAsync(x, 1));
+        }
+        CountDownLatch started = new CountDownLatch(1);
+        Thread closer = new Thread(() -> {
+            started.countDown();
+            p.close();
+        });
+        closer.start();
+        started.await();
+        closer.join(60_000);
+        assertTrue(!closer.isAlive(), "close() must return once accepted requests are done");
+        for (CompletableFuture<Predictions> f : accepted) {
+            assertTrue(f.isDone());
+            assertArrayEquals(want, f.get().logits());
+        }
+        assertThrows(IllegalStateException.class, () -> p.predict(x, 1));
+        assertThrows(IllegalStateException.class, () -> p.predictAsync(x, 1));
+        p.close(); // idempotent
+    }
+
+    @Test
+    void closeFromACompletionCallbackIsRefusedInsteadOfDeadlocking() throws Exception {
+        try (Predictor p = Predictor.builder(cifar()).build()) {
+            CompletableFuture<Throwable> seen = new CompletableFuture<>();
+            p.predictAsync(images(1, 1), 1).whenComplete((r, e) -> {
+                try {
+                    p.close();
+                    seen.complete(null);
+                } catch (Throwable t) {
+                    seen.complete(t);
+                }
+            });
+            Throwable t = seen.get(1, TimeUnit.MINUTES);
+            assertTrue(t instanceof IllegalStateException, String.valueOf(t));
+            assertEquals(10, p.predict(images(1, 2), 1).length); // still open
+        }
+    }
+
+    @Test
+    void aFailingCallbackIsNotAFailedRequest() throws Exception {
+        try (Predictor p = Predictor.builder(cifar()).optMaxBatch(1).build()) {
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> p.predictAsync(Input.nchw(images(1, 1), 1)).thenApply(r -> {
+                        throw new IllegalStateException("callback failure");
+                    }).get());
+            assertTrue(e.getCause() instanceof IllegalStateException);
+            assertEquals(0, p.stats().failedRequests(), "a failing callback is not a failed request");
+        }
+    }
+
+    @Test
+    void predictionsGiveProbabilitiesAndTopK() throws Exception {
+        List<String> labels = List.of("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck");
+        try (Predictor p = Predictor.builder(cifar()).optLabels(labels).build()) {
+            Predictions r = p.predict(Input.nchw(images(2, 12), 2));
+            assertEquals(2, r.count());
+            for (int i = 0; i < 2; i++) {
+                double[] pr = r.probabilities(i);
+                assertEquals(1.0, Arrays.stream(pr).sum(), 1e-12);
+                List<Predictions.Top> top = r.topK(i, 3);
+                assertEquals(3, top.size());
+                assertEquals(r.argmax(i), top.get(0).index());
+                assertEquals(labels.get(top.get(0).index()), top.get(0).label());
+                assertTrue(top.get(0).probability() >= top.get(1).probability());
+                assertTrue(top.get(1).logit() >= top.get(2).logit());
+            }
+            assertEquals(10, r.topK(0, 50).size());
+            assertThrows(IllegalArgumentException.class, () -> r.topK(0, 0));
+            assertThrows(IndexOutOfBoundsException.class, () -> r.logits(2));
+        }
+        assertThrows(IllegalArgumentException.class, () -> Predictor.builder(cifar()).optLabels(List.of("a", "b")).build());
+    }
+
+    @Test
+    void builderRejectsBadOptions() {
+        assertThrows(IllegalArgumentException.class, () -> Predictor.builder(cifar()).optMaxBatch(0));
+        assertThrows(IllegalArgumentException.class, () -> Predictor.builder(cifar()).optContexts(0));
+        assertThrows(IllegalArgumentException.class, () -> Predictor.builder(cifar()).optMaxWait(Duration.ofMillis(-1)));
+        assertThrows(IllegalArgumentException.class, () -> Predictor.builder(cifar()).optInputSize(0, 5));
+        ReskernException gpu = assertThrows(ReskernException.class,
+                () -> Predictor.builder(cifar().optDevice(Device.cuda(0))).build());
+        assertEquals(ReskernException.ErrorCode.NO_DEVICE, gpu.code());
+    }
+
+    @Test
+    void severalContextsOnTheCpuShareOneCopyOfTheWeights() throws Exception {
+        try (Predictor one = Predictor.builder(cifar()).optContexts(1).optMaxBatch(4).build();
+             Predictor three = Predictor.builder(cifar()).optContexts(3).optMaxBatch(4).build()) {
+            assertEquals(3, three.contextCount());
+            long perContext = (three.memoryBytes() - one.memoryBytes()) / 2;
+            assertTrue(perContext > 0 && perContext < one.memoryBytes(), "contexts add arenas, not weights");
+            float[] x = images(4, 21);
+            assertArrayEquals(one.predict(x, 4), three.predict(x, 4));
+        }
+    }
+
+    @Test
+    void activationMemoryCannotBeAllocatedIsAnOutOfMemoryError() {
+        ReskernException e = assertThrows(ReskernException.class, () -> Predictor.builder(Model.builder().model("resnet18"))
+                .optMaxBatch(1 << 20).optInputSize(1024, 1024).optWarmup(false).build());
+        assertEquals(ReskernException.ErrorCode.OUT_OF_MEMORY, e.code());
+        assertTrue(e.getMessage().contains("MiB"), e.getMessage());
+    }
+}
