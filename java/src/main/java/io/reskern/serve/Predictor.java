@@ -439,18 +439,22 @@ public final class Predictor implements AutoCloseable {
             }
             float[] out = new float[n * classes];
             ex.forward(out, 0);
+            requests.add(batch.size()); // counted before completing, so a caller that saw its result sees it counted
+            images.add(total);
+            batches.increment();
+            padded.add(n - total);
             off = 0;
             for (Request r : batch) {
                 int c = r.input.count;
                 r.future.complete(new Predictions(Arrays.copyOfRange(out, off * classes, (off + c) * classes), c, classes, labels));
                 off += c;
             }
-            requests.add(batch.size());
-            images.add(total);
-            batches.increment();
-            padded.add(n - total);
         } catch (Throwable t) {
-            failed.add(batch.size());
+            int done = 0;
+            for (Request r : batch) {
+                done += r.future.isDone() ? 1 : 0;
+            }
+            failed.add(batch.size() - done);
             for (Request r : batch) {
                 r.future.completeExceptionally(t);
             }

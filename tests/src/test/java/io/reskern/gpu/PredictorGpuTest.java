@@ -1,0 +1,179 @@
+package io.reskern.gpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.reskern.Device;
+import io.reskern.DeviceBuffer;
+import io.reskern.Devices;
+import io.reskern.Model;
+import io.reskern.Precision;
+import io.reskern.ReskernException;
+import io.reskern.nativelib.CudaOps;
+import io.reskern.serve.Input;
+import io.reskern.serve.Predictions;
+import io.reskern.serve.Predictor;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.LongPointer;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The serving Predictor on a GPU: batching, bit-identity, device-resident inputs, out-of-memory, lifetime. */
+@Tag("gpu")
+@ExtendWith(GpuCondition.class)
+class PredictorGpuTest {
+    static final int S = 64;
+    static final int IMG = 3 * S * S;
+
+    @BeforeAll
+    static void gpu() {
+        Gpu.require();
+    }
+
+    static Model.Builder model(Precision p) {
+        return Model.builder().model("resnet18").optClasses(100).optSeed(3).optDevice(Device.cuda(0)).optPrecision(p);
+    }
+
+    static float[] images(int n, long seed) {
+        Random r = new Random(seed);
+        float[] x = new float[n * IMG];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) r.nextGaussian();
+        }
+        return x;
+    }
+
+    static double[] toDouble(float[] f) {
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+            d[i] = f[i];
+        }
+        return d;
+    }
+
+    static long freeMemory() {
+        LongPointer free = new LongPointer(1);
+        assertEquals(0, CudaOps.deviceInfo(0, null, 0, new IntPointer(1), new IntPointer(1), new IntPointer(1),
+                new LongPointer(1), free));
+        return free.get();
+    }
+
+    @Test
+    void batchedResultsMatchTheCpuAndAreBitIdenticalAcrossThreadsAtOneBatchSize() throws Exception {
+        int distinct = 12;
+        List<float[]> in = new ArrayList<>();
+        List<float[]> cpu = new ArrayList<>();
+        try (Model ref = Model.builder().model("resnet18").optClasses(100).optSeed(3).build()) {
+            for (int i = 0; i < distinct; i++) {
+                in.add(images(1 + i % 2, i));
+                cpu.add(ref.predict(in.get(i), 1 + i % 2, S, S));
+            }
+        }
+        // one warmed batch size: every forward pass runs the same kernels, so a result cannot depend on its batch
+        try (Predictor p = Predictor.builder(model(Precision.FP16)).optMaxBatch(8).optBatchSizes(8)
+                .optInputSize(S, S).optMaxWait(Duration.ofMillis(2)).build()) {
+            List<float[]> alone = new ArrayList<>();
+            for (int i = 0; i < distinct; i++) {
+                float[] g = p.predict(in.get(i), 1 + i % 2);
+                double err = io.reskern.ops.Reference.relError(g, toDouble(cpu.get(i)));
+                assertTrue(err < 3e-2, "fp16 vs CPU fp32 relative error " + err);
+                alone.add(g);
+            }
+            ExecutorService pool = Executors.newFixedThreadPool(8);
+            try {
+                List<Future<?>> fs = new ArrayList<>();
+                for (int t = 0; t < 8; t++) {
+                    int seed = t;
+                    fs.add(pool.submit(() -> {
+                        Random r = new Random(seed);
+                        for (int k = 0; k < 100; k++) {
+                            int i = r.nextInt(distinct);
+                            assertArrayEquals(alone.get(i), p.predict(in.get(i), 1 + i % 2), "request " + i);
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<?> f : fs) {
+                    f.get(5, TimeUnit.MINUTES);
+                }
+            } finally {
+                pool.shutdown();
+            }
+            assertTrue(p.stats().meanBatch() > 1.5, "mean batch " + p.stats().meanBatch());
+            assertEquals(0, p.stats().failedRequests());
+        }
+    }
+
+    @Test
+    void deviceResidentInputNeedsNoHostCopyAndGivesTheSameLogits() throws Exception {
+        float[] x = images(3, 17);
+        try (Predictor p = Predictor.builder(model(Precision.FP32)).optMaxBatch(4).optBatchSizes(4).optInputSize(S, S).build();
+             DeviceBuffer db = DeviceBuffer.allocate(Device.cuda(0), x.length)) {
+            db.copyFrom(x, 0, x.length, 0);
+            float[] back = new float[x.length];
+            db.copyTo(0, back, 0, x.length);
+            assertArrayEquals(x, back);
+            assertArrayEquals(p.predict(x, 3), p.predict(Input.of(db, 3)).logits());
+        }
+    }
+
+    @Test
+    void gpuOutOfMemoryAtBuildIsACheckedErrorAndLeaksNothing() throws Exception {
+        long before = freeMemory();
+        ReskernException e = assertThrows(ReskernException.class, () -> Predictor.builder(
+                Model.builder().model("resnet50").optDevice(Device.cuda(0)).optPrecision(Precision.FP16))
+                .optMaxBatch(1 << 16).optWarmup(false).build());
+        assertEquals(ReskernException.ErrorCode.OUT_OF_MEMORY, e.code(), e.getMessage());
+        long after = freeMemory();
+        assertTrue(before - after < (64L << 20), "device memory leaked: " + ((before - after) >> 20) + " MiB");
+        try (Predictor p = Predictor.builder(model(Precision.FP16)).optMaxBatch(2).optInputSize(S, S).build()) {
+            assertEquals(100, p.predict(images(1, 1), 1).length); // the device is fine afterwards
+        }
+    }
+
+    @Test
+    void memoryIsFlatAfterWarmupAndCloseWaitsForInFlightRequests() throws Exception {
+        Predictor p = Predictor.builder(model(Precision.BF16)).optMaxBatch(8).optInputSize(S, S).build();
+        float[] x = images(1, 5);
+        p.predict(x, 1);
+        long warm = freeMemory();
+        List<CompletableFuture<Predictions>> fs = new ArrayList<>();
+        for (int i = 0; i < 2000; i++) {
+            fs.add(p.predictAsync(x, 1));
+        }
+        p.close(); // waits for the 2000 accepted requests
+        for (CompletableFuture<Predictions> f : fs) {
+            assertTrue(f.isDone() && !f.isCompletedExceptionally());
+        }
+        long closed = freeMemory();
+        assertTrue(closed >= warm, "closing must free the predictor's memory");
+        assertThrows(IllegalStateException.class, () -> p.predict(x, 1));
+    }
+
+    @Test
+    void onePredictorOverSeveralGpus() throws Exception {
+        int gpus = Devices.cuda().gpus().size();
+        Assumptions.assumeTrue(gpus >= 2, "needs two GPUs, found " + gpus);
+        try (Predictor p = Predictor.builder(model(Precision.FP16)).optDevices(Device.cuda(0), Device.cuda(1))
+                .optMaxBatch(4).optInputSize(S, S).build()) {
+            assertEquals(List.of(Device.cuda(0), Device.cuda(1)), p.devices());
+            for (int i = 0; i < 50; i++) {
+                assertEquals(100, p.predict(images(1, i), 1).length);
+            }
+        }
+    }
+}
