@@ -10,8 +10,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
-/** Options shared by run and bench: which model, weights, device and precision. */
-final class ModelOptions {
+/**
+ * Options shared by run, bench and classify — which model, weights, device and precision — as a picocli mixin that
+ * programs embedding reskern can reuse ({@code @Mixin ModelOptions model;}, see {@code examples/}).
+ */
+public final class ModelOptions {
     @Option(names = "--model", required = true, paramLabel = "NAME",
             description = "resnet{18,34,50,101,152} (v1.5), resnet.._v1, resnet..c, resnet..d, resnetv2_{18..152}, "
                     + "cifar_resnet{20,32,44,56,110,1202}, resnext50_32x4d, wide_resnet50_2")
@@ -49,7 +52,8 @@ final class ModelOptions {
         }
     }
 
-    Model.Builder builder() {
+    /** The model builder these options describe (checks them first: a bad value is an IllegalArgumentException). */
+    public Model.Builder builder() {
         ResNetSpec spec = ResNets.byName(model);
         ResNetSpec.Shortcut sc = parseShortcut();
         if (sc != null && spec.stem() != ResNetSpec.Stem.CIFAR) {
@@ -80,7 +84,7 @@ final class ModelOptions {
         return b;
     }
 
-    Model build() throws ReskernException {
+    public Model build() throws ReskernException {
         return builder().build();
     }
 }

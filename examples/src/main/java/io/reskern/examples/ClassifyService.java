@@ -1,0 +1,244 @@
+package io.reskern.examples;
+
+import com.google.gson.Gson;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.reskern.ReskernException;
+import io.reskern.cli.ModelOptions;
+import io.reskern.serve.Input;
+import io.reskern.serve.Predictions;
+import io.reskern.serve.Predictor;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * Example: image classification over HTTP, on the JDK's own HTTP server and one reskern {@link Predictor}.
+ *
+ * <p>Every HTTP worker thread calls {@link Predictor#predict(Input)}; the predictor batches the requests that arrive
+ * together. Endpoints:
+ * <ul>
+ *   <li>{@code POST /v1/predict?top=K} — body: float32 little-endian NCHW {@code [N, 3, H, W]} (N inferred from the
+ *       length); answer: {@code {"predictions": [[{"index", "label", "probability"}, …] per image], "ms": …}}</li>
+ *   <li>{@code GET /health} — model, devices, input size; {@code GET /stats} — the predictor's counters</li>
+ * </ul>
+ * A bad request is {@code 400} with {@code {"error": …}}; a failure of the model {@code 500}; a closed service
+ * {@code 503}. The service stops cleanly on SIGTERM / Ctrl-C: it stops accepting, lets accepted requests finish,
+ * then frees the model.
+ */
+@Command(name = "reskern-service", mixinStandardHelpOptions = true,
+        description = "Serve a reskern model over HTTP (an example of embedding reskern in a Java service).")
+public final class ClassifyService implements java.util.concurrent.Callable<Integer> {
+    private static final Gson GSON = new Gson();
+
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = "--port", defaultValue = "8080", description = "TCP port (0: any free port; default ${DEFAULT-VALUE})")
+    int port;
+
+    @Option(names = "--bind", defaultValue = "127.0.0.1", description = "address to listen on (default ${DEFAULT-VALUE})")
+    String bind;
+
+    @Option(names = "--http-threads", defaultValue = "16", description = "HTTP worker threads (default ${DEFAULT-VALUE})")
+    int httpThreads;
+
+    @Option(names = "--max-batch", description = "largest batch (default: 8 on the CPU, 32 on a GPU)")
+    Integer maxBatch;
+
+    @Option(names = "--max-wait-ms", defaultValue = "2", description = "batching window in ms (default ${DEFAULT-VALUE})")
+    double maxWaitMs;
+
+    @Option(names = "--size", description = "input height = width in pixels (default: 224, CIFAR 32)")
+    Integer size;
+
+    @Option(names = "--labels", description = "class labels, one per line")
+    Path labels;
+
+    private HttpServer server;
+    private ExecutorService http;
+    private Predictor predictor;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new ClassifyService()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        start();
+        System.out.println("reskern-service: listening on http://" + bind + ":" + server.getAddress().getPort() + " ("
+                + predictor + ")");
+        Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "reskern-service-stop"));
+        Thread.currentThread().join(); // until SIGTERM
+        return 0;
+    }
+
+    /** Builds the predictor and starts serving; {@link #port()} then tells the port. */
+    public void start() throws ReskernException, IOException {
+        Predictor.Builder b = Predictor.builder(model.builder())
+                .optMaxWait(Duration.ofNanos((long) (maxWaitMs * 1e6)));
+        if (maxBatch != null) {
+            b.optMaxBatch(maxBatch);
+        }
+        if (size != null) {
+            b.optInputSize(size, size);
+        }
+        if (labels != null) {
+            b.optLabels(Files.readAllLines(labels, StandardCharsets.UTF_8));
+        }
+        predictor = b.build();
+        server = HttpServer.create(new InetSocketAddress(bind, port), 256);
+        http = Executors.newFixedThreadPool(httpThreads, r -> {
+            Thread t = new Thread(r, "reskern-http");
+            t.setDaemon(true);
+            return t;
+        });
+        server.setExecutor(http);
+        server.createContext("/v1/predict", this::predict);
+        server.createContext("/health", ex -> reply(ex, 200, health()));
+        server.createContext("/stats", ex -> reply(ex, 200, GSON.toJsonTree(predictor.stats()).getAsJsonObject()));
+        server.start();
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    public Predictor predictor() {
+        return predictor;
+    }
+
+    /** Stops accepting connections, lets requests in flight finish, frees the model. */
+    public void stop() {
+        if (server != null) {
+            server.stop(1);
+            http.shutdown();
+            try {
+                http.awaitTermination(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            predictor.close();
+            server = null;
+        }
+    }
+
+    private JsonObject health() {
+        JsonObject o = new JsonObject();
+        o.addProperty("model", predictor.name());
+        o.addProperty("devices", predictor.devices().toString());
+        o.addProperty("precision", predictor.precision().toString());
+        o.addProperty("input", "3x" + predictor.inputHeight() + "x" + predictor.inputWidth());
+        o.addProperty("classes", predictor.classes());
+        o.addProperty("maxBatch", predictor.maxBatch());
+        return o;
+    }
+
+    private void predict(HttpExchange ex) throws IOException {
+        try {
+            if (!"POST".equals(ex.getRequestMethod())) {
+                reply(ex, 405, error("use POST"));
+                return;
+            }
+            int top = Math.max(1, Math.min(predictor.classes(), queryInt(ex.getRequestURI(), "top", 5)));
+            long image = 12L * predictor.inputHeight() * predictor.inputWidth();
+            byte[] body = readAtMost(ex.getRequestBody(), image * predictor.maxBatch() + 1);
+            if (body.length == 0 || body.length % image != 0) {
+                reply(ex, 400, error("body must be float32 NCHW images of 3x" + predictor.inputHeight() + "x"
+                        + predictor.inputWidth() + " (" + image + " bytes each), got " + body.length + " bytes"));
+                return;
+            }
+            int n = (int) (body.length / image);
+            long t0 = System.nanoTime();
+            Predictions p = predictor.predict(Input.nchw(ByteBuffer.wrap(body).order(ByteOrder.LITTLE_ENDIAN), n));
+            JsonArray all = new JsonArray();
+            for (int i = 0; i < n; i++) {
+                JsonArray row = new JsonArray();
+                for (Predictions.Top t : p.topK(i, top)) {
+                    JsonObject o = new JsonObject();
+                    o.addProperty("index", t.index());
+                    if (t.label() != null) {
+                        o.addProperty("label", t.label());
+                    }
+                    o.addProperty("probability", t.probability());
+                    row.add(o);
+                }
+                all.add(row);
+            }
+            JsonObject out = new JsonObject();
+            out.add("predictions", all);
+            out.addProperty("ms", (System.nanoTime() - t0) / 1e6);
+            reply(ex, 200, out);
+        } catch (IllegalArgumentException e) {
+            reply(ex, 400, error(e.getMessage()));
+        } catch (IllegalStateException e) {
+            reply(ex, 503, error(e.getMessage()));
+        } catch (ReskernException e) {
+            reply(ex, 500, error(e.getMessage() + " [" + e.code() + "]"));
+        }
+    }
+
+    private static int queryInt(URI uri, String key, int dflt) {
+        String q = uri.getRawQuery();
+        if (q != null) {
+            for (String kv : q.split("&")) {
+                if (kv.startsWith(key + "=")) {
+                    try {
+                        return Integer.parseInt(kv.substring(key.length() + 1));
+                    } catch (NumberFormatException e) {
+                        throw new IllegalArgumentException(key + " must be an integer, got '" + kv.substring(key.length() + 1) + "'");
+                    }
+                }
+            }
+        }
+        return dflt;
+    }
+
+    /** Reads the body, refusing more than {@code limit - 1} bytes (the caller sees {@code limit} bytes: too large). */
+    private static byte[] readAtMost(InputStream in, long limit) throws IOException {
+        byte[] b = in.readNBytes((int) Math.min(limit, Integer.MAX_VALUE - 8));
+        if (b.length >= limit) {
+            throw new IllegalArgumentException("request body larger than " + (limit - 1) + " bytes (max batch images)");
+        }
+        return b;
+    }
+
+    private static JsonObject error(String msg) {
+        JsonObject o = new JsonObject();
+        o.addProperty("error", msg);
+        return o;
+    }
+
+    private static void reply(HttpExchange ex, int status, JsonObject body) throws IOException {
+        byte[] b = GSON.toJson(body).getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", "application/json");
+        ex.sendResponseHeaders(status, b.length);
+        try (OutputStream os = ex.getResponseBody()) {
+            os.write(b);
+        }
+    }
+
+    /** For tests and embedding: a service from command-line style arguments, not yet started. */
+    public static ClassifyService parse(String... args) {
+        ClassifyService s = new ClassifyService();
+        new CommandLine(s).parseArgs(args);
+        return s;
+    }
+}

@@ -1,0 +1,116 @@
+package io.reskern.serve;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.reskern.Model;
+import io.reskern.examples.ClassifyService;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The example HTTP service on the CPU: answers, batching across HTTP threads, bad requests, clean stop. */
+class ClassifyServiceTest {
+    static ClassifyService service;
+    static HttpClient client = HttpClient.newHttpClient();
+
+    @BeforeAll
+    static void start() throws Exception {
+        service = ClassifyService.parse("--model", "cifar_resnet20", "--device", "cpu", "--port", "0", "--max-batch", "8");
+        service.start();
+    }
+
+    @AfterAll
+    static void stop() {
+        service.stop();
+    }
+
+    static URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + service.port() + path);
+    }
+
+    static byte[] body(float[] x) {
+        ByteBuffer b = ByteBuffer.allocate(x.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(x);
+        return b.array();
+    }
+
+    static HttpResponse<String> post(String path, byte[] body) throws Exception {
+        return client.send(HttpRequest.newBuilder(uri(path)).POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void predictAnswersWhatTheModelSays() throws Exception {
+        float[] x = PredictorTest.images(2, 42);
+        float[] logits;
+        try (Model m = Model.builder().model("cifar_resnet20").build()) {
+            logits = m.predict(x, 2, 32, 32);
+        }
+        HttpResponse<String> r = post("/v1/predict?top=3", body(x));
+        assertEquals(200, r.statusCode(), r.body());
+        JsonArray preds = JsonParser.parseString(r.body()).getAsJsonObject().getAsJsonArray("predictions");
+        assertEquals(2, preds.size());
+        for (int i = 0; i < 2; i++) {
+            int best = 0;
+            for (int k = 1; k < 10; k++) {
+                if (logits[i * 10 + k] > logits[i * 10 + best]) {
+                    best = k;
+                }
+            }
+            JsonArray top = preds.get(i).getAsJsonArray();
+            assertEquals(3, top.size());
+            assertEquals(best, top.get(0).getAsJsonObject().get("index").getAsInt());
+        }
+    }
+
+    @Test
+    void concurrentHttpRequestsShareBatches() throws Exception {
+        byte[] b = body(PredictorTest.images(1, 1));
+        long before = service.predictor().stats().batches();
+        long imgsBefore = service.predictor().stats().images();
+        List<CompletableFuture<HttpResponse<String>>> fs = new ArrayList<>();
+        for (int i = 0; i < 64; i++) {
+            fs.add(client.sendAsync(HttpRequest.newBuilder(uri("/v1/predict")).POST(HttpRequest.BodyPublishers.ofByteArray(b))
+                    .build(), HttpResponse.BodyHandlers.ofString()));
+        }
+        for (CompletableFuture<HttpResponse<String>> f : fs) {
+            assertEquals(200, f.get().statusCode());
+        }
+        long batches = service.predictor().stats().batches() - before;
+        long imgs = service.predictor().stats().images() - imgsBefore;
+        assertEquals(64, imgs);
+        assertTrue(batches < 64, "64 concurrent requests in " + batches + " forward passes");
+    }
+
+    @Test
+    void badRequestsAreClearJsonErrors() throws Exception {
+        HttpResponse<String> r = post("/v1/predict", new byte[100]);
+        assertEquals(400, r.statusCode());
+        JsonObject e = JsonParser.parseString(r.body()).getAsJsonObject();
+        assertTrue(e.get("error").getAsString().contains("float32 NCHW images of 3x32x32"), r.body());
+        float[] nan = PredictorTest.images(1, 2);
+        nan[3] = Float.NaN;
+        assertEquals(400, post("/v1/predict", body(nan)).statusCode());
+        assertEquals(400, post("/v1/predict", new byte[12 * 32 * 32 * 9]).statusCode()); // above max batch
+        assertEquals(400, post("/v1/predict?top=x", body(PredictorTest.images(1, 2))).statusCode());
+        assertEquals(405, client.send(HttpRequest.newBuilder(uri("/v1/predict")).GET().build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode());
+        HttpResponse<String> h = client.send(HttpRequest.newBuilder(uri("/health")).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, h.statusCode());
+        assertTrue(h.body().contains("cifar_resnet20"), h.body());
+    }
+}
