@@ -8,9 +8,7 @@ import io.reskern.graph.Node;
 import io.reskern.nativelib.CpuOps;
 import io.reskern.weights.FoldedWeights;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
 
@@ -18,16 +16,11 @@ import org.bytedeco.javacpp.Pointer;
  * CPU weights: conv weights packed once for the micro-kernels, epilogue and FC parameters in native memory; shared by
  * every {@link CpuExecutor} made from it.
  */
-final class CpuDeviceModel implements DeviceModel {
-    private final Graph graph;
+final class CpuDeviceModel extends BaseDeviceModel {
     private final List<Pointer> owned = new ArrayList<>();
-    private final Map<Node, long[]> params = new IdentityHashMap<>(); // conv: packed w, scale, shift; bn: scale, shift; fc: w, b
-    private final List<CpuExecutor> contexts = new ArrayList<>();
-    private long bytes;
-    private boolean closed;
 
     CpuDeviceModel(Graph graph, FoldedWeights weights) throws ReskernException {
-        this.graph = graph;
+        super(graph, Device.CPU, Precision.FP32);
         try {
             for (Node n : graph.nodes()) {
                 if (n instanceof Node.Conv c) {
@@ -42,16 +35,16 @@ final class CpuDeviceModel implements DeviceModel {
                         FloatPointer packed = alloc(packedSize);
                         CpuExecutor.check(CpuOps.convPack(raw.address(), c.cout(), c.cin(), r, r, c.groups(), packed.address()),
                                 "pack " + c.convName());
-                        params.put(n, new long[] {packed.address(), copy(fw.scale()), copy(fw.shift())});
+                        putParams(n, packed.address(), copy(fw.scale()), copy(fw.shift()));
                     } finally {
                         raw.close();
                     }
                 } else if (n instanceof Node.BnRelu b) {
                     FoldedWeights.Affine a = weights.affine(b);
-                    params.put(n, new long[] {copy(a.scale()), copy(a.shift())});
+                    putParams(n, copy(a.scale()), copy(a.shift()));
                 } else if (n instanceof Node.Fc f) {
                     FoldedWeights.Fc fc = weights.fc(f);
-                    params.put(n, new long[] {copy(fc.weight()), copy(fc.bias())});
+                    putParams(n, copy(fc.weight()), copy(fc.bias()));
                 }
             }
         } catch (ReskernException | RuntimeException | OutOfMemoryError e) {
@@ -73,57 +66,13 @@ final class CpuDeviceModel implements DeviceModel {
         return p.address();
     }
 
-    long[] params(Node n) {
-        return params.get(n);
+    @Override
+    Executor createContext() {
+        return new CpuExecutor(this);
     }
 
     @Override
-    public Graph graph() {
-        return graph;
-    }
-
-    @Override
-    public Device device() {
-        return Device.CPU;
-    }
-
-    @Override
-    public Precision precision() {
-        return Precision.FP32;
-    }
-
-    @Override
-    public synchronized Executor newContext() {
-        if (closed) {
-            throw new IllegalStateException("weights are closed");
-        }
-        CpuExecutor e = new CpuExecutor(this);
-        contexts.add(e);
-        return e;
-    }
-
-    synchronized void closed(CpuExecutor e) {
-        contexts.remove(e);
-    }
-
-    @Override
-    public long weightBytes() {
-        return bytes;
-    }
-
-    @Override
-    public void close() {
-        List<CpuExecutor> open;
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            open = new ArrayList<>(contexts);
-        }
-        for (CpuExecutor e : open) {
-            e.close();
-        }
+    void freeWeights() {
         for (Pointer p : owned) {
             p.close();
         }

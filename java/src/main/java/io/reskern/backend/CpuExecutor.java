@@ -8,8 +8,6 @@ import io.reskern.graph.Graph;
 import io.reskern.graph.Node;
 import io.reskern.graph.Plan;
 import io.reskern.nativelib.CpuOps;
-import java.util.HashMap;
-import java.util.Map;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
 
@@ -18,21 +16,17 @@ import org.bytedeco.javacpp.Pointer;
  * work-sharing thread pool), over the packed weights of a {@link CpuDeviceModel}. Activations live in one native arena
  * sized by the {@link Plan}; a staging buffer takes heap inputs. Not thread-safe (see {@link Executor}).
  */
-final class CpuExecutor implements Executor {
+final class CpuExecutor extends BaseExecutor {
     private final CpuDeviceModel weights;
-    private final Graph graph;
-    private final Map<Long, Plan> plans = new HashMap<>();
     private FloatPointer arena;
     private long arenaElems;
     private FloatPointer staging;
     private long stagingElems;
-    private Plan plan;
     private long peakBytes;
-    private boolean closed;
 
     CpuExecutor(CpuDeviceModel weights) {
+        super(weights.graph());
         this.weights = weights;
-        this.graph = weights.graph();
     }
 
     static FloatPointer allocFloats(long elems) {
@@ -74,11 +68,6 @@ final class CpuExecutor implements Executor {
     }
 
     @Override
-    public Graph graph() {
-        return graph;
-    }
-
-    @Override
     public long activationBytes() {
         return peakBytes;
     }
@@ -86,17 +75,6 @@ final class CpuExecutor implements Executor {
     @Override
     public long contextBytes() {
         return (arenaElems + stagingElems) * 4;
-    }
-
-    private void open() {
-        if (closed) {
-            throw new IllegalStateException("execution context is closed");
-        }
-    }
-
-    private Plan planFor(int n, int h, int w) {
-        long key = ((long) n << 40) | ((long) h << 20) | w;
-        return plans.computeIfAbsent(key, k -> graph.plan(n, h, w));
     }
 
     @Override
@@ -138,24 +116,6 @@ final class CpuExecutor implements Executor {
         open();
         plan = planFor(n, h, w);
         grow(plan);
-    }
-
-    private Plan current() {
-        open();
-        if (plan == null) {
-            throw new IllegalStateException("begin() first");
-        }
-        return plan;
-    }
-
-    private long imageElems(Plan p) {
-        return 3L * p.height(0) * p.width(0);
-    }
-
-    private void checkRange(Plan p, int first, int count) {
-        if (first < 0 || count < 0 || first + count > p.batch()) {
-            throw new IllegalArgumentException("images [" + first + ", " + (first + count) + ") outside the batch of " + p.batch());
-        }
     }
 
     @Override
@@ -228,11 +188,8 @@ final class CpuExecutor implements Executor {
                 check(CpuOps.fc(x, n, f.cin(), prm[0], prm[1], f.cout(), y), f.name());
             }
         }
-        int len = n * graph.classes();
-        if (outOffset < 0 || outOffset + len > out.length) {
-            throw new IllegalArgumentException("output array too short for " + n + " x " + graph.classes() + " logits");
-        }
-        new FloatPointer(arena).position(p.offset(graph.output())).get(out, outOffset, len);
+        checkOut(p, out, outOffset);
+        new FloatPointer(arena).position(p.offset(graph.output())).get(out, outOffset, n * graph.classes());
     }
 
     @Override

@@ -8,9 +8,7 @@ import io.reskern.graph.Node;
 import io.reskern.nativelib.CudaOps;
 import io.reskern.weights.FoldedWeights;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.PointerPointer;
 
@@ -18,22 +16,13 @@ import org.bytedeco.javacpp.PointerPointer;
  * Weights of a graph on one GPU, uploaded once in the model's precision (conv weights; scale/shift and FC stay fp32),
  * shared by every {@link CudaExecutor} made from it.
  */
-final class CudaDeviceModel implements DeviceModel {
-    private final Graph graph;
-    private final Device device;
-    private final Precision precision;
+final class CudaDeviceModel extends BaseDeviceModel {
     final int dtype;
     final int math;
     private final List<Long> allocs = new ArrayList<>();
-    private final Map<Node, long[]> params = new IdentityHashMap<>();
-    private final List<CudaExecutor> contexts = new ArrayList<>();
-    private long bytes;
-    private boolean closed;
 
     CudaDeviceModel(Graph graph, FoldedWeights weights, Device device, Precision precision) throws ReskernException {
-        this.graph = graph;
-        this.device = device;
-        this.precision = precision;
+        super(graph, device, precision);
         this.dtype = switch (precision) {
             case FP16 -> CudaOps.F16;
             case BF16 -> CudaOps.BF16;
@@ -45,14 +34,14 @@ final class CudaDeviceModel implements DeviceModel {
             for (Node n : graph.nodes()) {
                 if (n instanceof Node.Conv c) {
                     FoldedWeights.Conv fw = weights.conv(c);
-                    params.put(n, new long[] {upload(fw.weightKrsc(), dtype), upload(fw.scale(), CudaOps.F32),
-                        upload(fw.shift(), CudaOps.F32)});
+                    putParams(n, upload(fw.weightKrsc(), dtype), upload(fw.scale(), CudaOps.F32),
+                            upload(fw.shift(), CudaOps.F32));
                 } else if (n instanceof Node.BnRelu b) {
                     FoldedWeights.Affine a = weights.affine(b);
-                    params.put(n, new long[] {upload(a.scale(), CudaOps.F32), upload(a.shift(), CudaOps.F32)});
+                    putParams(n, upload(a.scale(), CudaOps.F32), upload(a.shift(), CudaOps.F32));
                 } else if (n instanceof Node.Fc f) {
                     FoldedWeights.Fc fc = weights.fc(f);
-                    params.put(n, new long[] {upload(fc.weight(), CudaOps.F32), upload(fc.bias(), CudaOps.F32)});
+                    putParams(n, upload(fc.weight(), CudaOps.F32), upload(fc.bias(), CudaOps.F32));
                 }
             }
         } catch (ReskernException | RuntimeException e) {
@@ -63,7 +52,7 @@ final class CudaDeviceModel implements DeviceModel {
 
     private long malloc(long size) throws ReskernException {
         PointerPointer<?> pp = new PointerPointer<>(1);
-        CudaExecutor.check(CudaOps.malloc(pp, Math.max(size, 256)), "cudaMalloc " + size + " bytes of weights on " + device);
+        CudaExecutor.check(CudaOps.malloc(pp, Math.max(size, 256)), "cudaMalloc " + size + " bytes of weights on " + device());
         long p = pp.get(0).address();
         allocs.add(p);
         return p;
@@ -92,59 +81,15 @@ final class CudaDeviceModel implements DeviceModel {
         }
     }
 
-    long[] params(Node n) {
-        return params.get(n);
+    @Override
+    Executor createContext() throws ReskernException {
+        return new CudaExecutor(this);
     }
 
     @Override
-    public Graph graph() {
-        return graph;
-    }
-
-    @Override
-    public Device device() {
-        return device;
-    }
-
-    @Override
-    public Precision precision() {
-        return precision;
-    }
-
-    @Override
-    public long weightBytes() {
-        return bytes;
-    }
-
-    @Override
-    public synchronized Executor newContext() throws ReskernException {
-        if (closed) {
-            throw new IllegalStateException("weights are closed");
-        }
-        CudaExecutor e = new CudaExecutor(this);
-        contexts.add(e);
-        return e;
-    }
-
-    synchronized void closed(CudaExecutor e) {
-        contexts.remove(e);
-    }
-
-    @Override
-    public void close() {
-        List<CudaExecutor> open;
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            open = new ArrayList<>(contexts);
-        }
-        for (CudaExecutor e : open) {
-            e.close();
-        }
+    void freeWeights() {
         if (!allocs.isEmpty()) {
-            CudaOps.setDevice(device.index());
+            CudaOps.setDevice(device().index());
             CudaOps.streamSynchronize(0);
             for (long p : allocs) {
                 CudaOps.free(p);

@@ -26,11 +26,10 @@ import org.bytedeco.javacpp.PointerPointer;
  * <p>Every native call is checked; a CUDA error becomes a {@link ReskernException} ({@link ErrorCode#CUDA_ERROR},
  * {@link ErrorCode#OUT_OF_MEMORY}); the JVM never dies. Not thread-safe (see {@link Executor}).
  */
-final class CudaExecutor implements Executor {
+final class CudaExecutor extends BaseExecutor {
     private static final Logger LOG = Logger.getLogger(CudaExecutor.class.getName());
 
     private final CudaDeviceModel weights;
-    private final Graph graph;
     private final Device device;
     private final int dtype;
     private final int math;
@@ -39,10 +38,8 @@ final class CudaExecutor implements Executor {
     private final int maxChannels;
     private final boolean useGraphs = !"false".equalsIgnoreCase(System.getProperty("reskern.cudaGraphs", "true"));
     private final List<Long> deviceAllocs = new ArrayList<>();
-    private final Map<Long, Plan> plans = new HashMap<>();
     private final Map<Long, Long> graphs = new HashMap<>();
     private long stream;
-    private Plan plan;
     private long arena;
     private long arenaBytes;
     private long inputDev;   // NCHW fp32 staging on the device
@@ -53,11 +50,10 @@ final class CudaExecutor implements Executor {
     private long ioCapacity; // elements of input staging
     private long outCapacity;
     private long peakBytes;
-    private boolean closed;
 
     CudaExecutor(CudaDeviceModel weights) throws ReskernException {
+        super(weights.graph());
         this.weights = weights;
-        this.graph = weights.graph();
         this.device = weights.device();
         this.dtype = weights.dtype;
         this.math = weights.math;
@@ -131,11 +127,6 @@ final class CudaExecutor implements Executor {
     }
 
     @Override
-    public Graph graph() {
-        return graph;
-    }
-
-    @Override
     public long activationBytes() {
         return peakBytes;
     }
@@ -143,21 +134,6 @@ final class CudaExecutor implements Executor {
     @Override
     public long contextBytes() {
         return arenaBytes + ioCapacity * 4 * 2 + outCapacity * 4 * 3;
-    }
-
-    private void open() {
-        if (closed) {
-            throw new IllegalStateException("execution context is closed");
-        }
-    }
-
-    private Plan planFor(int n, int h, int w) {
-        long key = key(n, h, w);
-        return plans.computeIfAbsent(key, k -> graph.plan(n, h, w));
-    }
-
-    private static long key(int n, int h, int w) {
-        return ((long) n << 40) | ((long) h << 20) | w;
     }
 
     @Override
@@ -215,26 +191,8 @@ final class CudaExecutor implements Executor {
         grow(plan);
     }
 
-    private Plan current() {
-        open();
-        if (plan == null) {
-            throw new IllegalStateException("begin() first");
-        }
-        return plan;
-    }
-
     private long addr(int value) {
         return arena + plan.offset(value) * elemBytes;
-    }
-
-    private static long imageElems(Plan p) {
-        return 3L * p.height(0) * p.width(0);
-    }
-
-    private static void checkRange(Plan p, int first, int count) {
-        if (first < 0 || count < 0 || first + count > p.batch()) {
-            throw new IllegalArgumentException("images [" + first + ", " + (first + count) + ") outside the batch of " + p.batch());
-        }
     }
 
     @Override
@@ -282,9 +240,7 @@ final class CudaExecutor implements Executor {
         Plan p = current();
         int n = p.batch();
         int outLen = n * graph.classes();
-        if (outOffset < 0 || outOffset + outLen > out.length) {
-            throw new IllegalArgumentException("output array too short for " + n + " x " + graph.classes() + " logits");
-        }
+        checkOut(p, out, outOffset);
         long key = key(n, p.height(0), p.width(0));
         Long exec = graphs.get(key);
         if (exec == null) {

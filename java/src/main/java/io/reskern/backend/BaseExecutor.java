@@ -1,0 +1,64 @@
+package io.reskern.backend;
+
+import io.reskern.graph.Graph;
+import io.reskern.graph.Plan;
+import java.util.HashMap;
+import java.util.Map;
+
+/** What every {@link Executor} shares: the plan cache, the current batch, argument checks, lifetime. */
+abstract class BaseExecutor implements Executor {
+    final Graph graph;
+    private final Map<Long, Plan> plans = new HashMap<>();
+    Plan plan;
+    boolean closed;
+
+    BaseExecutor(Graph graph) {
+        this.graph = graph;
+    }
+
+    @Override
+    public final Graph graph() {
+        return graph;
+    }
+
+    final void open() {
+        if (closed) {
+            throw new IllegalStateException("execution context is closed");
+        }
+    }
+
+    static long key(int n, int h, int w) {
+        return ((long) n << 40) | ((long) h << 20) | w;
+    }
+
+    final Plan planFor(int n, int h, int w) {
+        return plans.computeIfAbsent(key(n, h, w), k -> graph.plan(n, h, w));
+    }
+
+    /** The plan of the batch begun last; checks the context is open and {@link #begin} was called. */
+    final Plan current() {
+        open();
+        if (plan == null) {
+            throw new IllegalStateException("begin() first");
+        }
+        return plan;
+    }
+
+    /** Floats of one input image (3·H·W). */
+    static long imageElems(Plan p) {
+        return 3L * p.height(0) * p.width(0);
+    }
+
+    static void checkRange(Plan p, int first, int count) {
+        if (first < 0 || count < 0 || first + count > p.batch()) {
+            throw new IllegalArgumentException("images [" + first + ", " + (first + count) + ") outside the batch of " + p.batch());
+        }
+    }
+
+    static void checkOut(Plan p, float[] out, int outOffset) {
+        int len = p.batch() * p.graph().classes();
+        if (outOffset < 0 || outOffset + len > out.length) {
+            throw new IllegalArgumentException("output array too short for " + p.batch() + " x " + p.graph().classes() + " logits");
+        }
+    }
+}
