@@ -88,6 +88,9 @@ mvnq -N "$dep_plugin:copy" "-Dartifact=org.junit.platform:junit-platform-console
 mv "$stage/lib/junit-platform-console-standalone-$console_version.jar" "$stage/lib/junit-console.jar"
 mkdir -p "$stage/lib/test"
 "$jdk/bin/jar" cf "$stage/lib/test/reskern-tests.jar" -C "$root/tests/target/test-classes" .
+# The example HTTP service + its load client (the bundle's "serve" step); needs jdk.httpserver + java.net.http.
+[ -d "$root/examples/target/classes/io/reskern/examples" ] || die "missing examples/target/classes (run without --no-build)"
+"$jdk/bin/jar" cf "$stage/lib/reskern-examples.jar" -C "$root/examples/target/classes" .
 # The classes run.sh runs, one JVM each: every test class tagged "gpu"; op-level ones before model-level ones.
 gpu_classes="$(cd "$root/tests/src/test/java" && grep -rl '@Tag("gpu")' --include='*.java' . \
   | sed 's:^\./::; s:\.java$::; s:/:.:g' | sort)"
@@ -127,7 +130,7 @@ missing="$(for f in "$stage/native/cp/$natdir"/*.so "$stage/native/bin"/*; do [ 
 [ -z "$missing" ] || say "WARNING: unresolved here: $missing"
 
 # ---------------------------------------------------------------- 4. jre/ (jlink, cached by JDK + module list)
-modules=java.base,java.logging,java.xml,java.sql,java.management,jdk.management,jdk.unsupported
+modules=java.base,java.logging,java.xml,java.sql,java.management,jdk.management,jdk.unsupported,jdk.httpserver,java.net.http
 jre_key="$("$jdk/bin/java" -version 2>&1 | head -2 | tr '\n' ' ')|$modules|strip"
 if [ ! -x "$work/jre/bin/java" ] || [ "$(cat "$work/jre.key" 2>/dev/null)" != "$jre_key" ]; then
   say "jlink ($modules) ..."

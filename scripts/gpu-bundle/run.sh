@@ -11,6 +11,8 @@
 #   tests      the JUnit GPU tests (tag "gpu"; one JVM per class) with -Dreskern.requireGpu=true and the goldens
 #   labs       every native/bin/lab_* (arguments and caps in lab-args.conf)
 #   bench      reskern `bench --json`: ResNet-50 fp16, bf16, tf32, fp32 at batch 1, 32, 256 (224x224)
+#   serve      serving on the GPU: SoakRun (8 callers through one Predictor: bit-identity at one batch size, GPU
+#              memory samples) and the example HTTP service under LoadClient (1, 8, 32 connections)
 #   peer       peers/torch_peer.py: torchvision resnet50 eager / CUDA graph / torch.compile, same batches
 #   sanitizer  compute-sanitizer memcheck + racecheck on a quick lab run and a batch-1 ResNet-50 Java run
 #   jmh        only with --jmh REGEX (and JMH benchmarks in the bundle)
@@ -51,7 +53,7 @@ if [ -z "$FINAL" ]; then FINAL="${OUT:-$PWD/gpu-results}"; fi
 mkdir -p "$FINAL" && FINAL="$(cd "$FINAL" && pwd)"
 WORK="$(mktemp -d /tmp/reskern-run.XXXXXX)"
 R="$WORK/results"
-mkdir -p "$R"/{env,goldens,tests,labs,bench,peer,sanitizer}
+mkdir -p "$R"/{env,goldens,tests,labs,bench,serve,peer,sanitizer}
 GOLD="${RESKERN_GOLDENS_DIR:-/tmp/reskern-goldens}"
 exec > >(tee -a "$R/console.txt") 2>&1
 
@@ -98,9 +100,9 @@ NPROC="$(nproc 2>/dev/null || echo 8)"
 rjava() { env LD_LIBRARY_PATH="$JLD" "$JAVA" "${JOPTS[@]}" "$@"; }
 
 # ---------------------------------------------------------------- step machinery
-ORDER=(env goldens tests labs bench peer sanitizer jmh)
-declare -A CAP=([env]=45 [goldens]=150 [tests]=210 [labs]=150 [bench]=110 [peer]=170 [sanitizer]=150 [jmh]=120)
-declare -A MIN=([env]=15 [goldens]=30 [tests]=60 [labs]=20 [bench]=60 [peer]=90 [sanitizer]=20 [jmh]=30)
+ORDER=(env goldens tests labs bench serve peer sanitizer jmh)
+declare -A CAP=([env]=45 [goldens]=150 [tests]=210 [labs]=150 [bench]=110 [serve]=100 [peer]=170 [sanitizer]=150 [jmh]=120)
+declare -A MIN=([env]=15 [goldens]=30 [tests]=60 [labs]=20 [bench]=60 [serve]=40 [peer]=90 [sanitizer]=20 [jmh]=30)
 RESERVE=15                                       # summary + tar at the end
 STEP_END=0
 printf 'step\tstatus\trc\tseconds\tnote\n' > "$R/steps.tsv"
@@ -308,6 +310,31 @@ step_bench() {
   for p in fp16 bf16 tf32 fp32; do
     for b in 1 32 256; do bench_one resnet50 cuda:0 "$p" "$b" || rc=1; done
   done
+  return "$rc"
+}
+
+step_serve() {
+  local rc=0 model=resnet50 dev=cuda:0 prec=fp16 size=224 per=300 port pid i
+  [ -f "$B/lib/reskern-examples.jar" ] || { echo "no examples jar in this bundle"; return 3; }
+  if [ "$DRY" = 1 ]; then model=cifar_resnet20; dev=cpu; prec=fp32; size=32; per=50; fi
+  local half=$(( (STEP_END - $(now)) / 2 ))
+  echo "-- SoakRun: $model $dev $prec ${size}x${size}, 8 callers x $per, one batch size (16)"
+  tmo "$half" env LD_LIBRARY_PATH="$JLD" "$JAVA" "${JOPTS[@]}" -cp "$CP:$B/lib/jmh/*" io.reskern.bench.serve.SoakRun \
+    --model "$model" --device "$dev" --precision "$prec" --size "$size" --callers 8 --per-thread "$per" --max-batch 16 \
+    --batch-sizes 16 --sample-s 2 --out "$R/serve" > "$R/serve/soak.txt" 2>&1 || rc=1
+  tail -n 1 "$R/serve/soak.txt" | sed 's/^/   /'
+  port=$(( 20000 + RANDOM % 20000 ))
+  env LD_LIBRARY_PATH="$JLD" "$JAVA" "${JOPTS[@]}" -cp "$CP:$B/lib/reskern-examples.jar" io.reskern.examples.ClassifyService \
+    --model "$model" --device "$dev" --precision "$prec" --size "$size" --port "$port" --http-threads 64 \
+    > "$R/serve/service.txt" 2>&1 &
+  pid=$!
+  for i in $(seq 1 120); do (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.5; done
+  echo "-- example service on :$port under LoadClient (1, 8, 32 connections)"
+  tmo 200 env LD_LIBRARY_PATH="$JLD" "$JAVA" -cp "$B/lib/reskern-examples.jar:$B/lib/*" io.reskern.examples.LoadClient \
+    --url "http://127.0.0.1:$port/v1/predict" --size "$size" --connections 1,8,32 --duration-s 8 --warmup-s 3 \
+    --out "$R/serve/load.json" > "$R/serve/load.txt" 2>&1 || rc=1
+  sed 's/^/   /' "$R/serve/load.txt" | tail -n 6
+  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
   return "$rc"
 }
 

@@ -222,6 +222,31 @@ def perf_tables(rk, pj, pr):
     return lines
 
 
+def serve(R):
+    """The serve step: SoakRun verdict and the example service's load table."""
+    L = ["## Serving (Predictor soak + example HTTP service)", ""]
+    soak = load_json(os.path.join(R, "serve", "soak.json"))
+    if soak:
+        gpu = [s["gpuUsedBytes"] for s in soak.get("samples", []) if s.get("gpuUsedBytes", -1) >= 0]
+        L.append(f"- soak: {soak['predictor']}: {soak['predictions']} predictions by {soak['threads']} callers in "
+                 f"{soak['seconds']:.1f} s ({soak['predictionsPerSecond']:.0f}/s, mean batch {soak['meanBatch']:.2f}), "
+                 f"**{soak['mismatches']} mismatches**, {soak['failedRequests']} failed; RSS {soak['rssAfterWarmupMiB']:.0f} → "
+                 f"max {soak['rssMaxMiB']:.0f} MiB" + (f"; GPU used {min(gpu[1:] or gpu) / 2**20:.0f}..{max(gpu[1:] or gpu) / 2**20:.0f} MiB"
+                                                      if gpu else ""))
+    else:
+        last = (read(os.path.join(R, "serve", "soak.txt")).strip().splitlines() or ["no output"])[-1]
+        L.append(f"- soak: no result ({last})")
+    load = load_json(os.path.join(R, "serve", "load.json"))
+    if load:
+        L.append("")
+        L += table(["connections", "requests/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors"],
+                   [[r["connections"], fmt(r["requestsPerSecond"]), fmt(r["p50Ms"], 2), fmt(r["p90Ms"], 2), fmt(r["p99Ms"], 2),
+                     fmt(r["maxMs"], 2), r["errors"]] for r in load.get("rows", [])])
+    elif soak is None:
+        return L + ["", "(not run)"]
+    return L
+
+
 def sanitizer(R):
     rows = []
     for rcf in sorted(glob.glob(os.path.join(R, "sanitizer", "*.rc"))):
@@ -307,6 +332,8 @@ def main():
     L += perf_tables(rk, pj, pr)
     for name, txt in other:
         L.append(f"- {name}: {txt}")
+    L.append("")
+    L += serve(R)
     L.append("")
     sr = sanitizer(R)
     L.append("## compute-sanitizer")
