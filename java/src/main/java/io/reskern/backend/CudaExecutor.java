@@ -1,9 +1,12 @@
 package io.reskern.backend;
 
+import io.reskern.ConvPolicy;
 import io.reskern.Device;
 import io.reskern.Precision;
 import io.reskern.ReskernException;
 import io.reskern.ReskernException.ErrorCode;
+import io.reskern.backend.conv.ConvSelector;
+import io.reskern.backend.conv.TuneListener;
 import io.reskern.graph.Graph;
 import io.reskern.graph.Node;
 import io.reskern.graph.Plan;
@@ -54,8 +57,15 @@ final class CudaExecutor implements Executor {
     private long outCapacity;
     private long peakBytes;
     private boolean closed;
+    // [cudnn hook] which implementation runs each conv step / the head (own kernels, cuDNN, cuBLAS); see ConvSelector
+    private ConvSelector convs;
 
     CudaExecutor(Graph graph, FoldedWeights weights, Device device, Precision precision) throws ReskernException {
+        this(graph, weights, device, precision, ConvPolicy.OWN, TuneListener.NONE);
+    }
+
+    CudaExecutor(Graph graph, FoldedWeights weights, Device device, Precision precision, ConvPolicy policy,
+                 TuneListener tuneListener) throws ReskernException {
         this.graph = graph;
         this.device = device;
         this.precision = precision;
@@ -74,6 +84,8 @@ final class CudaExecutor implements Executor {
             stream = pp.get(0) == null ? 0 : pp.get(0).address();
             upload(weights);
             check(CudaOps.streamSynchronize(stream), "upload weights");
+            // [cudnn hook] after the weights are on the device; cuDNN's folded copy is made here for cudnn/best
+            convs = ConvSelector.create(policy, graph, steps, weights, precision, device, stream, params::get, tuneListener);
         } catch (ReskernException | RuntimeException e) {
             close();
             throw e;
@@ -188,6 +200,10 @@ final class CudaExecutor implements Executor {
             }
         }
         peakBytes = Math.max(peakBytes, need);
+        // [cudnn hook] bind (and for cudnn/best tune, once per size, cached) every conv step on this plan's buffers
+        if (convs.prepare(plan, this::addr)) {
+            destroyGraphs(); // the cuDNN workspace grew: captured graphs hold the old one
+        }
     }
 
     private long mallocHost(long bytes) throws ReskernException {
@@ -268,23 +284,18 @@ final class CudaExecutor implements Executor {
         check(CudaOps.nchwToNhwc(inputDev, n, 3, h, w, addr(0), dtype, stream), "input layout");
         for (Fusion.Step s : steps) {
             if (s instanceof Fusion.ConvStep cs) {
+                // [cudnn hook] the chosen implementation (OwnConv(-1) = the former CudaOps.conv2d(-1, ...) call)
                 Node.Conv c = cs.conv();
-                long[] prm = params.get(c);
-                int src = cs.source();
-                int rv = Math.max(c.residual(), 0);
                 long res = c.residual() >= 0 ? addr(c.residual()) : 0;
-                long[] post = cs.post() != null ? params.get(cs.post()) : null;
-                check(CudaOps.conv2d(-1, dtype, math, addr(src), n, p.height(src), p.width(src), c.cin(), prm[0], c.cout(),
-                        c.kernel(), c.kernel(), c.stride(), cs.preAvgPool() != null ? 0 : c.pad(),
-                        cs.preAvgPool() != null ? 0 : c.pad(), c.groups(), cs.preAvgPool() != null ? 1 : 0, prm[1], prm[2], res,
-                        c.residualMode().ordinal(), p.height(rv), p.width(rv), p.channels(rv), c.relu() ? 1 : 0,
-                        addr(c.output()), p.height(c.output()), p.width(c.output()), post != null ? post[0] : 0,
-                        post != null ? post[1] : 0, cs.post() != null ? addr(cs.post().output()) : 0, stream), c.convName());
+                long y2 = cs.post() != null ? addr(cs.post().output()) : 0;
+                try {
+                    convs.conv(cs).enqueue(addr(cs.source()), res, addr(c.output()), y2, stream);
+                } catch (ReskernException e) {
+                    throw new ReskernException(e.code(), c.convName() + ": " + e.getMessage());
+                }
             } else if (s instanceof Fusion.HeadStep hs) {
-                long[] prm = params.get(hs.fc());
-                int in = hs.pool().input();
-                check(CudaOps.globalAvgPoolFc(dtype, addr(in), n, p.height(in) * p.width(in), p.channels(in), prm[0], prm[1],
-                        hs.fc().cout(), logitsDev, stream), "head");
+                // [cudnn hook] reskern's fused head or global pool + cuBLAS
+                convs.head(hs).enqueue(addr(hs.pool().input()), logitsDev, stream);
             } else {
                 enqueueNode(((Fusion.NodeStep) s).node(), n);
             }
@@ -333,6 +344,10 @@ final class CudaExecutor implements Executor {
         destroyGraphs();
         if (stream != 0) {
             CudaOps.streamSynchronize(stream);
+        }
+        if (convs != null) { // [cudnn hook] before the weights it points at are freed
+            convs.close();
+            convs = null;
         }
         for (long p : new ArrayList<>(deviceAllocs)) {
             CudaOps.free(p);
