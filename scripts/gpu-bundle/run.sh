@@ -12,6 +12,8 @@
 #   labs       every native/bin/lab_* (arguments and caps in lab-args.conf)
 #   bench      reskern `bench --json`: ResNet-50 fp16, bf16, tf32, fp32 at batch 1, 32, 256 (224x224)
 #   peer       peers/torch_peer.py: torchvision resnet50 eager / CUDA graph / torch.compile, same batches
+#   cudnn      cuDNN baseline: JMH per-shape (GpuConvBenchmark) + block (GpuBlockBenchmark) sweeps own / cuDNN fused /
+#              cuDNN unfused; `bench --conv best` (ResNet-50 fp16 b1/32/256); `compare --conv own,cudnn,best`
 #   sanitizer  compute-sanitizer memcheck + racecheck on a quick lab run and a batch-1 ResNet-50 Java run
 #   jmh        only with --jmh REGEX (and JMH benchmarks in the bundle)
 # --budget S   total seconds (default 525: the run must end inside the device tool's 10-minute command limit);
@@ -51,7 +53,7 @@ if [ -z "$FINAL" ]; then FINAL="${OUT:-$PWD/gpu-results}"; fi
 mkdir -p "$FINAL" && FINAL="$(cd "$FINAL" && pwd)"
 WORK="$(mktemp -d /tmp/reskern-run.XXXXXX)"
 R="$WORK/results"
-mkdir -p "$R"/{env,goldens,tests,labs,bench,peer,sanitizer}
+mkdir -p "$R"/{env,goldens,tests,labs,bench,peer,cudnn,sanitizer}
 GOLD="${RESKERN_GOLDENS_DIR:-/tmp/reskern-goldens}"
 exec > >(tee -a "$R/console.txt") 2>&1
 
@@ -98,9 +100,9 @@ NPROC="$(nproc 2>/dev/null || echo 8)"
 rjava() { env LD_LIBRARY_PATH="$JLD" "$JAVA" "${JOPTS[@]}" "$@"; }
 
 # ---------------------------------------------------------------- step machinery
-ORDER=(env goldens tests labs bench peer sanitizer jmh)
-declare -A CAP=([env]=45 [goldens]=150 [tests]=210 [labs]=150 [bench]=110 [peer]=170 [sanitizer]=150 [jmh]=120)
-declare -A MIN=([env]=15 [goldens]=30 [tests]=60 [labs]=20 [bench]=60 [peer]=90 [sanitizer]=20 [jmh]=30)
+ORDER=(env goldens tests labs bench peer cudnn sanitizer jmh)
+declare -A CAP=([env]=45 [goldens]=150 [tests]=210 [labs]=150 [bench]=110 [peer]=170 [cudnn]=290 [sanitizer]=150 [jmh]=120)
+declare -A MIN=([env]=15 [goldens]=30 [tests]=60 [labs]=20 [bench]=60 [peer]=90 [cudnn]=60 [sanitizer]=20 [jmh]=30)
 RESERVE=15                                       # summary + tar at the end
 STEP_END=0
 printf 'step\tstatus\trc\tseconds\tnote\n' > "$R/steps.tsv"
@@ -319,6 +321,44 @@ step_peer() {
   tmo "${CAP[peer]}" "$PY" "$B/peers/torch_peer.py" "${a[@]}" > "$R/peer/log.txt" 2>&1
   local rc=$?
   cat "$R/peer/log.txt"
+  return "$rc"
+}
+
+# cuDNN baseline (docs: benchmarks/README.md "GPU: reskern vs cuDNN"). Sub-steps with their own caps, each one
+# time-boxed; the tuning cache of this run is kept in results/cudnn/tune-cache (it records every per-layer choice).
+step_cudnn() {
+  local rc=0 r b p TC="$R/cudnn/tune-cache" JM=("$B/lib/jmh/*")
+  mkdir -p "$TC"
+  local CJ=("${JOPTS[@]}" "-Dreskern.tuneCache=$TC")
+  if [ ! -d "$B/lib/jmh" ]; then echo "no JMH benchmarks in this bundle"; rc=1; else
+    local jq=(-wi 1 -w 200ms -i 3 -r 200ms -f 0)
+    [ "$DRY" = 1 ] && jq=(-wi 0 -i 1 -r 50ms -f 0 -p layer=conv1 -p block=basic)
+    echo "-- JMH GpuConvBenchmark (every ResNet-50 shape + v1d/v2 launches x own/cudnn/cudnn_unfused, fp16, batch 32)"
+    tmo "${RESKERN_CAP_CUDNN_CONV:-140}" env LD_LIBRARY_PATH="$JLD" "$JAVA" "${CJ[@]}" -cp "$CP:${JM[0]}" org.openjdk.jmh.Main \
+      'io.reskern.bench.GpuConvBenchmark' "${jq[@]}" -rf json -rff "$R/cudnn/conv.json" > "$R/cudnn/conv.log" 2>&1
+    r=$?; echo "   rc=$r"; grep -E '^(# .*(vs own|cuDNN |roofline)|Benchmark|GpuConv)' "$R/cudnn/conv.log" | tail -n 8 | sed 's/^/   /'
+    [ "$r" = 0 ] || rc=1
+    echo "-- JMH GpuBlockBenchmark (basic, bottleneck, v1d_down, v2_preact x own/cudnn/cudnn_unfused)"
+    tmo "${RESKERN_CAP_CUDNN_BLOCK:-45}" env LD_LIBRARY_PATH="$JLD" "$JAVA" "${CJ[@]}" -cp "$CP:${JM[0]}" org.openjdk.jmh.Main \
+      'io.reskern.bench.GpuBlockBenchmark' "${jq[@]}" -rf json -rff "$R/cudnn/block.json" > "$R/cudnn/block.log" 2>&1
+    r=$?; echo "   rc=$r"; [ "$r" = 0 ] || rc=1
+  fi
+  # the model with --conv best (tuned per layer, cache in this run's folder) next to the bench step's --conv own
+  local bs=(1 32 256); [ "$DRY" = 1 ] && bs=(1)
+  for b in "${bs[@]}"; do
+    local f="$R/cudnn/reskern_best_resnet50_fp16_b$b"
+    tmo 70 env LD_LIBRARY_PATH="$JLD" "$JAVA" "${CJ[@]}" -cp "$CP" io.reskern.cli.Main bench --model resnet50 --device cuda:0 \
+      --precision fp16 --batch "$b" --warmup 5 --iters 20 --seconds 1 --conv best --no-progress --json > "$f.json" 2> "$f.err"
+    r=$?; echo "$r" > "$f.rc"
+    echo "   bench --conv best b$b: rc=$r $(sed -E 's/.*"median_ms":([0-9.]+).*"images_per_s":([0-9.]+).*/median \1 ms, \2 img\/s/' "$f.json" 2>/dev/null) $(tail -n 1 "$f.err" | cut -c1-160)"
+    if [ "$DRY" = 1 ]; then [ "$r" = 0 ] && { echo "   a CUDA bench succeeded in a dry run?"; rc=1; }; else [ "$r" = 0 ] || rc=1; fi
+  done
+  local cm=(--models resnet50,resnet50d,resnetv2_50 --conv own,cudnn,best --precision fp16 --batch 64 --seconds 0.3)
+  [ "$DRY" = 1 ] && cm=(--models cifar_resnet20 --device cpu --conv own --seconds 0)
+  tmo 80 env LD_LIBRARY_PATH="$JLD" "$JAVA" "${CJ[@]}" -cp "$CP" io.reskern.cli.Main compare "${cm[@]}" --no-progress --json \
+    --chart none > "$R/cudnn/compare.txt" 2> "$R/cudnn/compare.err"
+  r=$?; echo "$r" > "$R/cudnn/compare.rc"; echo "   compare: rc=$r"; sed -n '1,16p' "$R/cudnn/compare.txt" | sed 's/^/   /'
+  [ "$r" = 0 ] || rc=1
   return "$rc"
 }
 

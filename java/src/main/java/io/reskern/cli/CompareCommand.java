@@ -54,7 +54,7 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--seconds", defaultValue = "1", paramLabel = "S", description = "minimum timed seconds per measurement (default ${DEFAULT-VALUE})")
     double seconds;
 
-    @Option(names = "--chart", defaultValue = "reskern-compare.png", paramLabel = "FILE.png", description = "chart image to write (default ${DEFAULT-VALUE})")
+    @Option(names = "--chart", defaultValue = "reskern-compare.png", paramLabel = "FILE.png", description = "chart image to write (default ${DEFAULT-VALUE}; 'none': no chart, e.g. on a JRE without java.desktop)")
     Path chart;
 
     @Option(names = "--json", description = "also print the rows as JSON")
@@ -133,8 +133,10 @@ final class CompareCommand implements Callable<Integer> {
             System.err.printf("  measured %s%n", spec.name());
         }
         printTable(rows, tputBatch);
-        writeChart(rows, dev, prec, tputBatch);
-        System.out.println("chart: " + chart.toAbsolutePath());
+        if (!"none".equalsIgnoreCase(chart.toString())) {
+            writeChart(rows, dev, prec, tputBatch);
+            System.out.println("chart: " + chart.toAbsolutePath());
+        }
         if (json) {
             System.out.println(new GsonBuilder().serializeNulls().setPrettyPrinting().create().toJson(rows));
         }
