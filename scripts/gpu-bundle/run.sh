@@ -3,7 +3,7 @@
 # Java (the bundle brings its own). Built by scripts/gpu-bundle/make-bundle.sh; usually started through the
 # launcher bundle-out/run.sh, which unpacks the bundle and passes its arguments on.
 #
-#   run.sh [--dry-run] [--budget S] [--steps a,b] [--skip a,b] [--out DIR] [--jmh REGEX]
+#   run.sh [--dry-run] [--budget S] [--steps a,b] [--skip a,b] [--out DIR] [--jmh REGEX] [--tests REGEX]
 #
 # Steps, in this order, each time-boxed (a failing step does not stop the others):
 #   env        nvidia-smi, driver/CUDA/torch versions, ldd of the native code, `reskern info` (CUDA probe)
@@ -19,6 +19,7 @@
 # --budget S   total seconds (default 525: the run must end inside the device tool's 10-minute command limit);
 #              each step gets min(its cap, what is left after the minimums of the later steps), but at least its
 #              own minimum while time is left (earlier steps win)
+# --tests RE   only the GPU test classes whose name matches RE (grep -E), e.g. --tests CudnnTest
 # --dry-run    (alias --no-gpu) for a machine without a GPU: requireGpu=false (GPU tests must SKIP), quick goldens,
 #              a CPU bench + one CUDA bench that must fail cleanly, the torch peer on the CPU
 # Results: $OUT if set, else --out DIR, else ./gpu-results: summary.md and results.tar.gz (the full results:
@@ -32,6 +33,7 @@ ONLY=""
 SKIP=""
 FINAL=""
 JMH=""
+TESTS=""
 ARGS="$*"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -41,7 +43,8 @@ while [ $# -gt 0 ]; do
     --skip) SKIP="$2"; shift ;;
     --out) FINAL="$2"; shift ;;
     --jmh) JMH="$2"; shift ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    --tests) TESTS="$2"; shift ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (--help)" >&2; exit 2 ;;
   esac
   shift
@@ -219,7 +222,7 @@ step_goldens() {
 step_tests() {
   local gp=() classes=() c rc=0 r n i=0
   [ -f "$GOLD/manifest.json" ] && gp=("-Dreskern.gpuGoldens=$GOLD")
-  mapfile -t classes < <(grep -v '^#' "$B/lib/test/gpu-test-classes.txt" 2>/dev/null)
+  mapfile -t classes < <(grep -v '^#' "$B/lib/test/gpu-test-classes.txt" 2>/dev/null | grep -E "${TESTS:-.}")
   [ "${#classes[@]}" -gt 0 ] || { echo "no GPU test classes listed in lib/test/gpu-test-classes.txt"; return 1; }
   n=${#classes[@]}
   for c in "${classes[@]}"; do
