@@ -345,6 +345,11 @@ step_cudnn() {
     tmo "${RESKERN_CAP_CUDNN_BLOCK:-45}" env LD_LIBRARY_PATH="$JLD" "$JAVA" "${CJ[@]}" -cp "$CP:${JM[0]}" org.openjdk.jmh.Main \
       'io.reskern.bench.GpuBlockBenchmark' "${jq[@]}" -rf json -rff "$R/cudnn/block.json" > "$R/cudnn/block.log" 2>&1
     r=$?; echo "   rc=$r"; [ "$r" = 0 ] || rc=1
+    local nf; nf=$(cat "$R/cudnn/conv.log" "$R/cudnn/block.log" 2>/dev/null | grep -c '<failure>')
+    if [ "$nf" -gt 0 ]; then
+      NOTE="$nf JMH benchmarks failed (cudnn/*.log)"; echo "   $NOTE"; grep -A2 '<failure>' "$R/cudnn/conv.log" | grep -vE '^\s+at |^--$|<failure>' | sort | uniq -c | head -5
+      [ "$DRY" = 1 ] || rc=1
+    fi
   fi
   # the model with --conv best (tuned per layer, cache in this run's folder) next to the bench step's --conv own
   local bs=(1 32 256); [ "$DRY" = 1 ] && bs=(1)

@@ -305,7 +305,12 @@ def cudnn_section(R, rk, pr):
         L.append("")
         L += table(["batch", "own", "best", "torch eager", "torch.compile", "best/own", "best/eager", "best/compile"], rows)
     cmp_txt = read(os.path.join(d, "compare.txt")).strip().splitlines()
-    tab = [ln for ln in cmp_txt if ln and not ln.startswith("[") and not ln.startswith("{") and not ln.startswith(" ")]
+    tab = []
+    for ln in cmp_txt:  # the table, up to the JSON dump
+        if ln.startswith("[") or ln.startswith("{"):
+            break
+        if ln.strip():
+            tab.append(ln)
     if tab:
         L.append("")
         L.append("`reskern compare --conv own,cudnn,best` (fp16):")
