@@ -336,18 +336,22 @@ step_cudnn() {
   if [ ! -d "$B/lib/jmh" ]; then echo "no JMH benchmarks in this bundle"; rc=1; else
     local jq=(-wi 1 -w 200ms -i 3 -r 200ms -f 0)
     [ "$DRY" = 1 ] && jq=(-wi 0 -i 1 -r 50ms -f 0 -p layer=conv1 -p block=basic)
-    echo "-- JMH GpuConvBenchmark (every ResNet-50 shape + v1d/v2 launches x own/cudnn/cudnn_unfused, fp16, batch 32)"
-    tmo "${RESKERN_CAP_CUDNN_CONV:-140}" env LD_LIBRARY_PATH="$JLD" "$JAVA" "${CJ[@]}" -cp "$CP:${JM[0]}" org.openjdk.jmh.Main \
-      'io.reskern.bench.GpuConvBenchmark' "${jq[@]}" -rf json -rff "$R/cudnn/conv.json" > "$R/cudnn/conv.log" 2>&1
-    r=$?; echo "   rc=$r"; grep -E '^(# .*(vs own|cuDNN |roofline)|Benchmark|GpuConv)' "$R/cudnn/conv.log" | tail -n 8 | sed 's/^/   /'
-    [ "$r" = 0 ] || rc=1
+    # one JMH run per implementation: JMH writes its JSON only at the end, so a timeout loses one part, not the sweep
+    local i
+    for i in own cudnn cudnn_unfused; do
+      echo "-- JMH GpuConvBenchmark impl=$i (every ResNet-50 shape + v1d/v2 launches, fp16, batch 32)"
+      tmo "${RESKERN_CAP_CUDNN_CONV:-50}" env LD_LIBRARY_PATH="$JLD" "$JAVA" "${CJ[@]}" -cp "$CP:${JM[0]}" org.openjdk.jmh.Main \
+        'io.reskern.bench.GpuConvBenchmark' -p impl="$i" "${jq[@]}" -rf json -rff "$R/cudnn/conv-$i.json" > "$R/cudnn/conv-$i.log" 2>&1
+      r=$?; echo "   rc=$r"; grep -E '^# (roofline|cudnn.*workspace)' "$R/cudnn/conv-$i.log" | head -n 2 | sed 's/^/   /'
+      [ "$r" = 0 ] || rc=1
+    done
     echo "-- JMH GpuBlockBenchmark (basic, bottleneck, v1d_down, v2_preact x own/cudnn/cudnn_unfused)"
     tmo "${RESKERN_CAP_CUDNN_BLOCK:-45}" env LD_LIBRARY_PATH="$JLD" "$JAVA" "${CJ[@]}" -cp "$CP:${JM[0]}" org.openjdk.jmh.Main \
       'io.reskern.bench.GpuBlockBenchmark' "${jq[@]}" -rf json -rff "$R/cudnn/block.json" > "$R/cudnn/block.log" 2>&1
     r=$?; echo "   rc=$r"; [ "$r" = 0 ] || rc=1
-    local nf; nf=$(cat "$R/cudnn/conv.log" "$R/cudnn/block.log" 2>/dev/null | grep -c '<failure>')
+    local nf; nf=$(cat "$R"/cudnn/conv-*.log "$R/cudnn/block.log" 2>/dev/null | grep -c '<failure>')
     if [ "$nf" -gt 0 ]; then
-      NOTE="$nf JMH benchmarks failed (cudnn/*.log)"; echo "   $NOTE"; grep -A2 '<failure>' "$R/cudnn/conv.log" | grep -vE '^\s+at |^--$|<failure>' | sort | uniq -c | head -5
+      NOTE="$nf JMH benchmarks failed (cudnn/*.log)"; echo "   $NOTE"; cat "$R"/cudnn/conv-*.log | grep -A2 '<failure>' | grep -vE '^\s+at |^--$|<failure>' | sort | uniq -c | head -5
       [ "$DRY" = 1 ] || rc=1
     fi
   fi

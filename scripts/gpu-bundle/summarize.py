@@ -248,7 +248,9 @@ def cudnn_section(R, rk, pr):
     d = os.path.join(R, "cudnn")
     if not os.path.isdir(d):
         return L
-    conv = jmh_rows(os.path.join(d, "conv.json"), "layer")
+    conv = {}
+    for f in sorted(glob.glob(os.path.join(d, "conv*.json"))):  # conv-own.json, conv-cudnn.json, conv-cudnn_unfused.json
+        conv.update(jmh_rows(f, "layer"))
     L.append("## reskern vs cuDNN: every ResNet-50 conv shape + v1d/v2 launches (fp16, batch 32, GFLOP/s; % of the measured roofline)")
     L.append("")
     if conv:
@@ -272,11 +274,12 @@ def cudnn_section(R, rk, pr):
         L.append(f"Geometric mean own/cuDNN fused: **{'—' if gc is None else f'{gc:.3f}'}** (target ≥ 0.9); own/cuDNN unfused: "
                  f"**{'—' if gu is None else f'{gu:.3f}'}** (target ≥ 1.2); over the {sum(1 for x in r_cud if x)} / "
                  f"{sum(1 for x in r_unf if x)} ResNet-50 shapes (d.pool.* / v2.post.* rows not included).")
-        roof = [ln for ln in read(os.path.join(d, "conv.log")).splitlines() if ln.startswith("# roofline")]
+        logs = "".join(read(f) for f in sorted(glob.glob(os.path.join(d, "conv*.log"))))
+        roof = [ln for ln in logs.splitlines() if ln.startswith("# roofline")]
         if roof:
             L.append(roof[0].lstrip("# ") + ".")
     else:
-        L.append("(no per-shape results: see cudnn/conv.log)")
+        L.append("(no per-shape results: see cudnn/conv-*.log)")
     blk = jmh_rows(os.path.join(d, "block.json"), "block")
     if blk:
         L.append("")
