@@ -81,8 +81,20 @@ for so in "$stage/native/cp/$natdir"/libreskern_*.so; do
 done
 # Runtime deps of the library that the GPU tests and `bench` need (xchart + its PDF/SVG deps are only for
 # `reskern compare` charts; onnxruntime is not used by the GPU tests).
-mvnq -pl java "$dep_plugin:copy-dependencies" -DincludeScope=runtime -DincludeArtifactIds=javacpp,picocli,gson \
+mvnq -pl java "$dep_plugin:copy-dependencies" -DincludeScope=runtime \
+  -DincludeArtifactIds=javacpp,picocli,gson,cuda,progressbar,jline-terminal,jline-native \
   -DoutputDirectory="$stage/lib" "-Dreskern.cuda=$cuda"
+# The JavaCPP CUDA presets' JNI jar holds ~30 libraries (NPP, cuFFT, ...): keep the three reskern loads (cudart's,
+# because the cuDNN presets inherit it; cuBLAS; cuDNN). cuDNN / cuBLAS themselves come from the host (torch's wheels).
+cjar="$(ls "$stage"/lib/cuda-*-linux-x86_64.jar 2>/dev/null | head -1)"
+if [ -n "$cjar" ]; then
+  ctmp="$work/cuda-jni-tmp"; rm -rf "$ctmp"; mkdir -p "$ctmp"
+  (cd "$ctmp" && "$jdk/bin/jar" xf "$cjar" && find org/bytedeco/cuda -name 'libjni*.so' ! -name libjnicudart.so \
+     ! -name libjnicublas.so ! -name libjnicudnn.so -delete && rm -rf META-INF/native-image && "$jdk/bin/jar" cf "$cjar" .)
+  say "lib/$(basename "$cjar"): slimmed to $(cd "$ctmp" && find org -name '*.so' -printf '%f ' )"
+else
+  die "the JavaCPP CUDA presets jar (org.bytedeco:cuda linux-x86_64) was not copied"
+fi
 mvnq -N "$dep_plugin:copy" "-Dartifact=org.junit.platform:junit-platform-console-standalone:$console_version" \
   -DoutputDirectory="$stage/lib"
 mv "$stage/lib/junit-platform-console-standalone-$console_version.jar" "$stage/lib/junit-console.jar"
@@ -102,7 +114,8 @@ if [ -f "$root/benchmarks/target/classes/META-INF/BenchmarkList" ]; then
   mkdir -p "$stage/lib/jmh"
   "$jdk/bin/jar" cf "$stage/lib/jmh/reskern-benchmarks.jar" -C "$root/benchmarks/target/classes" .
   mvnq -pl benchmarks "$dep_plugin:copy-dependencies" -DincludeScope=runtime \
-    -DexcludeArtifactIds=onnxruntime,reskern,javacpp,picocli,gson,xchart -DoutputDirectory="$stage/lib/jmh" "-Dreskern.cuda=$cuda"
+    -DexcludeArtifactIds=onnxruntime,reskern,javacpp,picocli,gson,xchart,cuda,progressbar,jline-terminal,jline-native \
+    -DoutputDirectory="$stage/lib/jmh" "-Dreskern.cuda=$cuda"
   say "lib/jmh/: JMH benchmarks found"
 else
   say "lib/jmh/: none (benchmarks/ has no JMH classes yet)"

@@ -3,7 +3,7 @@
 # Java (the bundle brings its own). Built by scripts/gpu-bundle/make-bundle.sh; usually started through the
 # launcher bundle-out/run.sh, which unpacks the bundle and passes its arguments on.
 #
-#   run.sh [--dry-run] [--budget S] [--steps a,b] [--skip a,b] [--out DIR] [--jmh REGEX]
+#   run.sh [--dry-run] [--budget S] [--steps a,b] [--skip a,b] [--out DIR] [--jmh REGEX] [--tests REGEX]
 #
 # Steps, in this order, each time-boxed (a failing step does not stop the others):
 #   env        nvidia-smi, driver/CUDA/torch versions, ldd of the native code, `reskern info` (CUDA probe)
@@ -14,11 +14,14 @@
 #   serve      serving on the GPU: SoakRun (8 callers through one Predictor: bit-identity at one batch size, GPU
 #              memory samples) and the example HTTP service under LoadClient (1, 8, 32 connections)
 #   peer       peers/torch_peer.py: torchvision resnet50 eager / CUDA graph / torch.compile, same batches
+#   cudnn      cuDNN baseline: JMH per-shape (GpuConvBenchmark) + block (GpuBlockBenchmark) sweeps own / cuDNN fused /
+#              cuDNN unfused; `bench --conv best` (ResNet-50 fp16 b1/32/256); `compare --conv own,cudnn,best`
 #   sanitizer  compute-sanitizer memcheck + racecheck on a quick lab run and a batch-1 ResNet-50 Java run
 #   jmh        only with --jmh REGEX (and JMH benchmarks in the bundle)
 # --budget S   total seconds (default 525: the run must end inside the device tool's 10-minute command limit);
 #              each step gets min(its cap, what is left after the minimums of the later steps), but at least its
 #              own minimum while time is left (earlier steps win)
+# --tests RE   only the GPU test classes whose name matches RE (grep -E), e.g. --tests CudnnTest
 # --dry-run    (alias --no-gpu) for a machine without a GPU: requireGpu=false (GPU tests must SKIP), quick goldens,
 #              a CPU bench + one CUDA bench that must fail cleanly, the torch peer on the CPU
 # Results: $OUT if set, else --out DIR, else ./gpu-results: summary.md and results.tar.gz (the full results:
@@ -32,6 +35,7 @@ ONLY=""
 SKIP=""
 FINAL=""
 JMH=""
+TESTS=""
 ARGS="$*"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -41,7 +45,8 @@ while [ $# -gt 0 ]; do
     --skip) SKIP="$2"; shift ;;
     --out) FINAL="$2"; shift ;;
     --jmh) JMH="$2"; shift ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    --tests) TESTS="$2"; shift ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (--help)" >&2; exit 2 ;;
   esac
   shift
@@ -53,7 +58,7 @@ if [ -z "$FINAL" ]; then FINAL="${OUT:-$PWD/gpu-results}"; fi
 mkdir -p "$FINAL" && FINAL="$(cd "$FINAL" && pwd)"
 WORK="$(mktemp -d /tmp/reskern-run.XXXXXX)"
 R="$WORK/results"
-mkdir -p "$R"/{env,goldens,tests,labs,bench,serve,peer,sanitizer}
+mkdir -p "$R"/{env,goldens,tests,labs,bench,serve,peer,cudnn,sanitizer}
 GOLD="${RESKERN_GOLDENS_DIR:-/tmp/reskern-goldens}"
 exec > >(tee -a "$R/console.txt") 2>&1
 
@@ -100,9 +105,9 @@ NPROC="$(nproc 2>/dev/null || echo 8)"
 rjava() { env LD_LIBRARY_PATH="$JLD" "$JAVA" "${JOPTS[@]}" "$@"; }
 
 # ---------------------------------------------------------------- step machinery
-ORDER=(env goldens tests labs bench serve peer sanitizer jmh)
-declare -A CAP=([env]=45 [goldens]=150 [tests]=210 [labs]=150 [bench]=110 [serve]=100 [peer]=170 [sanitizer]=150 [jmh]=120)
-declare -A MIN=([env]=15 [goldens]=30 [tests]=60 [labs]=20 [bench]=60 [serve]=40 [peer]=90 [sanitizer]=20 [jmh]=30)
+ORDER=(env goldens tests labs bench serve peer cudnn sanitizer jmh)
+declare -A CAP=([env]=45 [goldens]=150 [tests]=210 [labs]=150 [bench]=110 [serve]=100 [peer]=170 [cudnn]=290 [sanitizer]=150 [jmh]=120)
+declare -A MIN=([env]=15 [goldens]=30 [tests]=60 [labs]=20 [bench]=60 [serve]=40 [peer]=90 [cudnn]=60 [sanitizer]=20 [jmh]=30)
 RESERVE=15                                       # summary + tar at the end
 STEP_END=0
 printf 'step\tstatus\trc\tseconds\tnote\n' > "$R/steps.tsv"
@@ -219,7 +224,7 @@ step_goldens() {
 step_tests() {
   local gp=() classes=() c rc=0 r n i=0
   [ -f "$GOLD/manifest.json" ] && gp=("-Dreskern.gpuGoldens=$GOLD")
-  mapfile -t classes < <(grep -v '^#' "$B/lib/test/gpu-test-classes.txt" 2>/dev/null)
+  mapfile -t classes < <(grep -v '^#' "$B/lib/test/gpu-test-classes.txt" 2>/dev/null | grep -E "${TESTS:-.}")
   [ "${#classes[@]}" -gt 0 ] || { echo "no GPU test classes listed in lib/test/gpu-test-classes.txt"; return 1; }
   n=${#classes[@]}
   for c in "${classes[@]}"; do
@@ -346,6 +351,53 @@ step_peer() {
   tmo "${CAP[peer]}" "$PY" "$B/peers/torch_peer.py" "${a[@]}" > "$R/peer/log.txt" 2>&1
   local rc=$?
   cat "$R/peer/log.txt"
+  return "$rc"
+}
+
+# cuDNN baseline (docs: benchmarks/README.md "GPU: reskern vs cuDNN"). Sub-steps with their own caps, each one
+# time-boxed; the tuning cache of this run is kept in results/cudnn/tune-cache (it records every per-layer choice).
+step_cudnn() {
+  local rc=0 r b p TC="$R/cudnn/tune-cache" JM=("$B/lib/jmh/*")
+  mkdir -p "$TC"
+  local CJ=("${JOPTS[@]}" "-Dreskern.tuneCache=$TC")
+  if [ ! -d "$B/lib/jmh" ]; then echo "no JMH benchmarks in this bundle"; rc=1; else
+    local jq=(-wi 1 -w 200ms -i 3 -r 200ms -f 0)
+    [ "$DRY" = 1 ] && jq=(-wi 0 -i 1 -r 50ms -f 0 -p layer=conv1 -p block=basic)
+    # one JMH run per implementation: JMH writes its JSON only at the end, so a timeout loses one part, not the sweep
+    local i
+    for i in own cudnn cudnn_unfused; do
+      echo "-- JMH GpuConvBenchmark impl=$i (every ResNet-50 shape + v1d/v2 launches, fp16, batch 32)"
+      tmo "${RESKERN_CAP_CUDNN_CONV:-50}" env LD_LIBRARY_PATH="$JLD" "$JAVA" "${CJ[@]}" -cp "$CP:${JM[0]}" org.openjdk.jmh.Main \
+        'io.reskern.bench.GpuConvBenchmark' -p impl="$i" "${jq[@]}" -rf json -rff "$R/cudnn/conv-$i.json" > "$R/cudnn/conv-$i.log" 2>&1
+      r=$?; echo "   rc=$r"; grep -E '^# (roofline|cudnn.*workspace)' "$R/cudnn/conv-$i.log" | head -n 2 | sed 's/^/   /'
+      [ "$r" = 0 ] || rc=1
+    done
+    echo "-- JMH GpuBlockBenchmark (basic, bottleneck, v1d_down, v2_preact x own/cudnn/cudnn_unfused)"
+    tmo "${RESKERN_CAP_CUDNN_BLOCK:-45}" env LD_LIBRARY_PATH="$JLD" "$JAVA" "${CJ[@]}" -cp "$CP:${JM[0]}" org.openjdk.jmh.Main \
+      'io.reskern.bench.GpuBlockBenchmark' "${jq[@]}" -rf json -rff "$R/cudnn/block.json" > "$R/cudnn/block.log" 2>&1
+    r=$?; echo "   rc=$r"; [ "$r" = 0 ] || rc=1
+    local nf; nf=$(cat "$R"/cudnn/conv-*.log "$R/cudnn/block.log" 2>/dev/null | grep -c '<failure>')
+    if [ "$nf" -gt 0 ]; then
+      NOTE="$nf JMH benchmarks failed (cudnn/*.log)"; echo "   $NOTE"; cat "$R"/cudnn/conv-*.log | grep -A2 '<failure>' | grep -vE '^\s+at |^--$|<failure>' | sort | uniq -c | head -5
+      [ "$DRY" = 1 ] || rc=1
+    fi
+  fi
+  # the model with --conv best (tuned per layer, cache in this run's folder) next to the bench step's --conv own
+  local bs=(1 32 256); [ "$DRY" = 1 ] && bs=(1)
+  for b in "${bs[@]}"; do
+    local f="$R/cudnn/reskern_best_resnet50_fp16_b$b"
+    tmo 70 env LD_LIBRARY_PATH="$JLD" "$JAVA" "${CJ[@]}" -cp "$CP" io.reskern.cli.Main bench --model resnet50 --device cuda:0 \
+      --precision fp16 --batch "$b" --warmup 5 --iters 20 --seconds 1 --conv best --no-progress --json > "$f.json" 2> "$f.err"
+    r=$?; echo "$r" > "$f.rc"
+    echo "   bench --conv best b$b: rc=$r $(sed -E 's/.*"median_ms":([0-9.]+).*"images_per_s":([0-9.]+).*/median \1 ms, \2 img\/s/' "$f.json" 2>/dev/null) $(tail -n 1 "$f.err" | cut -c1-160)"
+    if [ "$DRY" = 1 ]; then [ "$r" = 0 ] && { echo "   a CUDA bench succeeded in a dry run?"; rc=1; }; else [ "$r" = 0 ] || rc=1; fi
+  done
+  local cm=(--models resnet50,resnet50d,resnetv2_50 --conv own,cudnn,best --precision fp16 --batch 64 --seconds 0.3)
+  [ "$DRY" = 1 ] && cm=(--models cifar_resnet20 --device cpu --conv own --seconds 0)
+  tmo 80 env LD_LIBRARY_PATH="$JLD" "$JAVA" "${CJ[@]}" -cp "$CP" io.reskern.cli.Main compare "${cm[@]}" --no-progress --json \
+    --chart none > "$R/cudnn/compare.txt" 2> "$R/cudnn/compare.err"
+  r=$?; echo "$r" > "$R/cudnn/compare.rc"; echo "   compare: rc=$r"; sed -n '1,16p' "$R/cudnn/compare.txt" | sed 's/^/   /'
+  [ "$r" = 0 ] || rc=1
   return "$rc"
 }
 

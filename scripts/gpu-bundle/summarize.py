@@ -247,6 +247,108 @@ def serve(R):
     return L
 
 
+def geomean(xs):
+    xs = [x for x in xs if x and x > 0]
+    if not xs:
+        return None
+    import math
+    return math.exp(sum(math.log(x) for x in xs) / len(xs))
+
+
+def jmh_rows(path, key):
+    """{(param[key], impl): (ops/s, gflops, roofPct)} of a JMH JSON result file."""
+    out = {}
+    for r in load_json(path) or []:
+        prm = r.get("params", {})
+        sec = r.get("secondaryMetrics", {})
+        g = sec.get("gflops", {}).get("score")
+        roof = sec.get("roofPct", {}).get("score")
+        out[(prm.get(key), prm.get("impl"))] = (r.get("primaryMetric", {}).get("score"), g, roof, prm)
+    return out
+
+
+def cudnn_section(R, rk, pr):
+    """Per-shape own / cuDNN fused / cuDNN unfused, blocks, the model with --conv best, compare (the cudnn step)."""
+    L = []
+    d = os.path.join(R, "cudnn")
+    if not os.path.isdir(d):
+        return L
+    conv = {}
+    for f in sorted(glob.glob(os.path.join(d, "conv*.json"))):  # conv-own.json, conv-cudnn.json, conv-cudnn_unfused.json
+        conv.update(jmh_rows(f, "layer"))
+    L.append("## reskern vs cuDNN: every ResNet-50 conv shape + v1d/v2 launches (fp16, batch 32, GFLOP/s; % of the measured roofline)")
+    L.append("")
+    if conv:
+        layers = list(dict.fromkeys(k[0] for k in conv))
+        rows, r_cud, r_unf = [], [], []
+        for lay in layers:
+            o, c, u = (conv.get((lay, i)) for i in ("own", "cudnn", "cudnn_unfused"))
+            g = lambda x: x[1] if x else None  # noqa: E731
+            pct = lambda x: x[2] if x else None  # noqa: E731
+            oc = g(o) / g(c) if g(o) and g(c) else None
+            ou = g(o) / g(u) if g(o) and g(u) else None
+            best = max([v for v in (g(o), g(c)) if v] or [0]) or None
+            if not (lay.startswith("d.") or lay.startswith("v2.")):  # the geomean is over the ResNet-50 shapes
+                r_cud.append(oc)
+                r_unf.append(ou)
+            rows.append([lay, f"{fmt(g(o))} ({fmt(pct(o))} %)", f"{fmt(g(c))} ({fmt(pct(c))} %)", f"{fmt(g(u))} ({fmt(pct(u))} %)",
+                         "—" if oc is None else f"{oc:.2f}", "—" if ou is None else f"{ou:.2f}", fmt(best)])
+        L += table(["layer", "own", "cuDNN fused", "cuDNN unfused", "own/cuDNN", "own/unfused", "best of both"], rows)
+        gc, gu = geomean(r_cud), geomean(r_unf)
+        L.append("")
+        L.append(f"Geometric mean own/cuDNN fused: **{'—' if gc is None else f'{gc:.3f}'}** (target ≥ 0.9); own/cuDNN unfused: "
+                 f"**{'—' if gu is None else f'{gu:.3f}'}** (target ≥ 1.2); over the {sum(1 for x in r_cud if x)} / "
+                 f"{sum(1 for x in r_unf if x)} ResNet-50 shapes (d.pool.* / v2.post.* rows not included).")
+        logs = "".join(read(f) for f in sorted(glob.glob(os.path.join(d, "conv*.log"))))
+        roof = [ln for ln in logs.splitlines() if ln.startswith("# roofline")]
+        if roof:
+            L.append(roof[0].lstrip("# ") + ".")
+    else:
+        L.append("(no per-shape results: see cudnn/conv-*.log)")
+    blk = jmh_rows(os.path.join(d, "block.json"), "block")
+    if blk:
+        L.append("")
+        L.append("Blocks (fp16, batch 32): blocks/s (GFLOP/s)")
+        L.append("")
+        rows = []
+        for b in dict.fromkeys(k[0] for k in blk):
+            cells = [blk.get((b, i)) for i in ("own", "cudnn", "cudnn_unfused")]
+            rows.append([b] + [f"{fmt(c[0])} ({fmt(c[1])})" if c else "—" for c in cells]
+                        + [ratio(cells[0] and cells[0][0], cells[1] and cells[1][0]),
+                           ratio(cells[0] and cells[0][0], cells[2] and cells[2][0])])
+        L += table(["block", "own", "cuDNN fused", "cuDNN unfused", "own/cuDNN", "own/unfused"], rows)
+    rows = []
+    for b in (1, 32, 256):
+        j = load_json(os.path.join(d, f"reskern_best_resnet50_fp16_b{b}.json"))
+        o = rk.get(("fp16", b))
+        e, c = pr.get(("eager", "fp16", b)), pr.get(("compile", "fp16", b))
+        ips = lambda x: x.get("images_per_s") if x else None  # noqa: E731
+        if j or o:
+            rows.append([b, fmt(ips(o)), fmt(ips(j)), fmt(ips(e)), fmt(ips(c)), ratio(ips(j), ips(o)), ratio(ips(j), ips(e)),
+                         ratio(ips(j), ips(c))])
+    if rows:
+        L.append("")
+        L.append("ResNet-50 224² fp16, images/s: reskern `--conv own` (bench step) and `--conv best` (this step) next to "
+                 "torch eager and torch.compile of the same run")
+        L.append("")
+        L += table(["batch", "own", "best", "torch eager", "torch.compile", "best/own", "best/eager", "best/compile"], rows)
+    cmp_txt = read(os.path.join(d, "compare.txt")).strip().splitlines()
+    tab = []
+    for ln in cmp_txt:  # the table, up to the JSON dump
+        if ln.startswith("[") or ln.startswith("{"):
+            break
+        if ln.strip():
+            tab.append(ln)
+    if tab:
+        L.append("")
+        L.append("`reskern compare --conv own,cudnn,best` (fp16):")
+        L.append("")
+        L.append("```")
+        L += tab[:14]
+        L.append("```")
+    return L
+
+
 def sanitizer(R):
     rows = []
     for rcf in sorted(glob.glob(os.path.join(R, "sanitizer", "*.rc"))):
@@ -335,6 +437,10 @@ def main():
     L.append("")
     L += serve(R)
     L.append("")
+    cs = cudnn_section(R, rk, pr)
+    if cs:
+        L += cs
+        L.append("")
     sr = sanitizer(R)
     L.append("## compute-sanitizer")
     L.append("")

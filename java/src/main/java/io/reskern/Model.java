@@ -3,6 +3,7 @@ package io.reskern;
 import io.reskern.backend.DeviceModel;
 import io.reskern.backend.Executor;
 import io.reskern.backend.Executors;
+import io.reskern.backend.conv.TuneListener;
 import io.reskern.graph.Graph;
 import io.reskern.graph.GraphBuilder;
 import io.reskern.weights.FoldedWeights;
@@ -21,6 +22,7 @@ import java.util.Objects;
  *         .optWeights(Path.of("resnet50.safetensors"))   // torchvision/timm/CIFAR names; default: seeded Kaiming init
  *         .optDevice(Device.parse("auto"))
  *         .optPrecision(Precision.FP16)
+ *         .optConv(ConvPolicy.BEST)                // GPU: own kernels / cuDNN / fastest per layer (default OWN)
  *         .build()) {
  *     float[] logits = model.predict(nchw, 1, 224, 224);   // [N, classes]
  * }
@@ -131,6 +133,8 @@ public final class Model implements AutoCloseable {
         private long seed = 0;
         private Device device = Device.CPU;
         private Precision precision = Precision.FP32;
+        private ConvPolicy conv = ConvPolicy.OWN;
+        private TuneListener tuneListener = TuneListener.NONE;
 
         private Builder() {
         }
@@ -185,6 +189,21 @@ public final class Model implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Conv implementation on a GPU: {@link ConvPolicy#OWN} (default: reskern's kernels), {@link ConvPolicy#CUDNN}
+         * or {@link ConvPolicy#BEST} (per layer, timed once and cached). Ignored on the CPU.
+         */
+        public Builder optConv(ConvPolicy p) {
+            this.conv = Objects.requireNonNull(p);
+            return this;
+        }
+
+        /** Progress of the per-layer tuning ({@code cudnn}/{@code best}); default: none (one log line per plan). */
+        public Builder optTuneListener(TuneListener l) {
+            this.tuneListener = Objects.requireNonNull(l);
+            return this;
+        }
+
         /** The spec this builder would build (model, classes and shortcut applied). */
         public ResNetSpec resolvedSpec() {
             if (spec == null) {
@@ -206,6 +225,14 @@ public final class Model implements AutoCloseable {
 
         public Precision precision() {
             return precision;
+        }
+
+        public ConvPolicy conv() {
+            return conv;
+        }
+
+        public TuneListener tuneListener() {
+            return tuneListener;
         }
 
         /**
@@ -233,7 +260,7 @@ public final class Model implements AutoCloseable {
 
         public Model build() throws ReskernException {
             Definition d = define();
-            DeviceModel dm = Executors.load(d.graph(), d.weights(), device, precision);
+            DeviceModel dm = Executors.load(d.graph(), d.weights(), device, precision, conv, tuneListener);
             try {
                 return new Model(d.graph(), dm, dm.newContext(), d.weightsDescription());
             } catch (ReskernException | RuntimeException e) {

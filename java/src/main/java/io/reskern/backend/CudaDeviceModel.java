@@ -1,8 +1,10 @@
 package io.reskern.backend;
 
+import io.reskern.ConvPolicy;
 import io.reskern.Device;
 import io.reskern.Precision;
 import io.reskern.ReskernException;
+import io.reskern.backend.conv.TuneListener;
 import io.reskern.graph.Graph;
 import io.reskern.graph.Node;
 import io.reskern.nativelib.CudaOps;
@@ -19,10 +21,18 @@ import org.bytedeco.javacpp.PointerPointer;
 final class CudaDeviceModel extends BaseDeviceModel {
     final int dtype;
     final int math;
+    final ConvPolicy policy;
+    final TuneListener tuneListener;
+    /** Host weights kept for the contexts' cuDNN copies (cudnn/best only; null with own kernels). */
+    final FoldedWeights foldedForCudnn;
     private final List<Long> allocs = new ArrayList<>();
 
-    CudaDeviceModel(Graph graph, FoldedWeights weights, Device device, Precision precision) throws ReskernException {
+    CudaDeviceModel(Graph graph, FoldedWeights weights, Device device, Precision precision, ConvPolicy policy,
+                    TuneListener tuneListener) throws ReskernException {
         super(graph, device, precision);
+        this.policy = policy;
+        this.tuneListener = tuneListener;
+        this.foldedForCudnn = policy.usesCudnn() ? weights : null;
         this.dtype = switch (precision) {
             case FP16 -> CudaOps.F16;
             case BF16 -> CudaOps.BF16;

@@ -4,6 +4,7 @@ import io.reskern.Device;
 import io.reskern.Precision;
 import io.reskern.ReskernException;
 import io.reskern.ReskernException.ErrorCode;
+import io.reskern.backend.conv.ConvSelector;
 import io.reskern.graph.Graph;
 import io.reskern.graph.Node;
 import io.reskern.graph.Plan;
@@ -50,6 +51,8 @@ final class CudaExecutor extends BaseExecutor {
     private long ioCapacity; // elements of input staging
     private long outCapacity;
     private long peakBytes;
+    // [cudnn hook] which implementation runs each conv step / the head (own kernels, cuDNN, cuBLAS); see ConvSelector
+    private ConvSelector convs;
 
     CudaExecutor(CudaDeviceModel weights) throws ReskernException {
         super(weights.graph());
@@ -69,6 +72,9 @@ final class CudaExecutor extends BaseExecutor {
             PointerPointer<?> pp = new PointerPointer<>(1);
             check(CudaOps.streamCreate(pp), "create stream");
             stream = pp.get(0) == null ? 0 : pp.get(0).address();
+            // [cudnn hook] per context (stream): handles, workspace and, for cudnn/best, cuDNN's folded weight copy
+            convs = ConvSelector.create(weights.policy, graph, steps, weights.foldedForCudnn, weights.precision(), device,
+                    stream, weights::params, weights.tuneListener);
         } catch (ReskernException | RuntimeException e) {
             close();
             throw e;
@@ -189,6 +195,10 @@ final class CudaExecutor extends BaseExecutor {
         check(CudaOps.setDevice(device.index()), "select " + device);
         plan = planFor(n, h, w);
         grow(plan);
+        // [cudnn hook] bind (and for cudnn/best tune, once per size, cached) every conv step on this plan's buffers
+        if (convs.prepare(plan, this::addr)) {
+            destroyGraphs(); // the cuDNN workspace grew: captured graphs hold the old one
+        }
     }
 
     private long addr(int value) {
@@ -283,23 +293,18 @@ final class CudaExecutor extends BaseExecutor {
         int n = p.batch();
         for (Fusion.Step s : steps) {
             if (s instanceof Fusion.ConvStep cs) {
+                // [cudnn hook] the chosen implementation (OwnConv(-1) = reskern's heuristic CudaOps.conv2d call)
                 Node.Conv c = cs.conv();
-                long[] prm = weights.params(c);
-                int src = cs.source();
-                int rv = Math.max(c.residual(), 0);
                 long res = c.residual() >= 0 ? addr(c.residual()) : 0;
-                long[] post = cs.post() != null ? weights.params(cs.post()) : null;
-                check(CudaOps.conv2d(-1, dtype, math, addr(src), n, p.height(src), p.width(src), c.cin(), prm[0], c.cout(),
-                        c.kernel(), c.kernel(), c.stride(), cs.preAvgPool() != null ? 0 : c.pad(),
-                        cs.preAvgPool() != null ? 0 : c.pad(), c.groups(), cs.preAvgPool() != null ? 1 : 0, prm[1], prm[2], res,
-                        c.residualMode().ordinal(), p.height(rv), p.width(rv), p.channels(rv), c.relu() ? 1 : 0,
-                        addr(c.output()), p.height(c.output()), p.width(c.output()), post != null ? post[0] : 0,
-                        post != null ? post[1] : 0, cs.post() != null ? addr(cs.post().output()) : 0, stream), c.convName());
+                long y2 = cs.post() != null ? addr(cs.post().output()) : 0;
+                try {
+                    convs.conv(cs).enqueue(addr(cs.source()), res, addr(c.output()), y2, stream);
+                } catch (ReskernException e) {
+                    throw new ReskernException(e.code(), c.convName() + ": " + e.getMessage(), e);
+                }
             } else if (s instanceof Fusion.HeadStep hs) {
-                long[] prm = weights.params(hs.fc());
-                int in = hs.pool().input();
-                check(CudaOps.globalAvgPoolFc(dtype, addr(in), n, p.height(in) * p.width(in), p.channels(in), prm[0], prm[1],
-                        hs.fc().cout(), logitsDev, stream), "head");
+                // [cudnn hook] reskern's fused head or global pool + cuBLAS
+                convs.head(hs).enqueue(addr(hs.pool().input()), logitsDev, stream);
             } else {
                 enqueueNode(((Fusion.NodeStep) s).node(), n);
             }
@@ -349,6 +354,10 @@ final class CudaExecutor extends BaseExecutor {
         destroyGraphs();
         if (stream != 0) {
             CudaOps.streamSynchronize(stream);
+        }
+        if (convs != null) { // [cudnn hook] before the buffers it points at are freed
+            convs.close();
+            convs = null;
         }
         for (long p : new ArrayList<>(deviceAllocs)) {
             CudaOps.free(p);

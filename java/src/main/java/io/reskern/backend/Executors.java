@@ -1,10 +1,12 @@
 package io.reskern.backend;
 
+import io.reskern.ConvPolicy;
 import io.reskern.Device;
 import io.reskern.Devices;
 import io.reskern.Precision;
 import io.reskern.ReskernException;
 import io.reskern.ReskernException.ErrorCode;
+import io.reskern.backend.conv.TuneListener;
 import io.reskern.graph.Graph;
 import io.reskern.weights.FoldedWeights;
 
@@ -15,6 +17,15 @@ public final class Executors {
 
     public static DeviceModel load(Graph graph, FoldedWeights weights, Device device, Precision precision)
             throws ReskernException {
+        return load(graph, weights, device, precision, ConvPolicy.OWN, TuneListener.NONE);
+    }
+
+    /**
+     * @param conv     which conv implementation a CUDA executor uses ({@link ConvPolicy}; the CPU ignores it)
+     * @param listener progress of the per-layer tuning ({@code cudnn}/{@code best}); null = none
+     */
+    public static DeviceModel load(Graph graph, FoldedWeights weights, Device device, Precision precision, ConvPolicy conv,
+                                   TuneListener listener) throws ReskernException {
         if (!device.isCuda()) {
             if (precision != Precision.FP32) {
                 throw new ReskernException(ErrorCode.UNSUPPORTED, "the CPU backend runs fp32 only; " + precision
@@ -30,6 +41,6 @@ public final class Executors {
             throw new ReskernException(ErrorCode.NO_DEVICE, "cannot use " + device + ": only " + probe.gpus().size()
                     + " CUDA device(s) present");
         }
-        return CudaExecutorFactory.load(graph, weights, device, precision);
+        return CudaExecutorFactory.load(graph, weights, device, precision, conv, listener);
     }
 }

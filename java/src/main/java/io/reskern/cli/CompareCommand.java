@@ -1,6 +1,7 @@
 package io.reskern.cli;
 
 import com.google.gson.GsonBuilder;
+import io.reskern.ConvPolicy;
 import io.reskern.Device;
 import io.reskern.Model;
 import io.reskern.Precision;
@@ -53,7 +54,7 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--seconds", defaultValue = "1", paramLabel = "S", description = "minimum timed seconds per measurement (default ${DEFAULT-VALUE})")
     double seconds;
 
-    @Option(names = "--chart", defaultValue = "reskern-compare.png", paramLabel = "FILE.png", description = "chart image to write (default ${DEFAULT-VALUE})")
+    @Option(names = "--chart", defaultValue = "reskern-compare.png", paramLabel = "FILE.png", description = "chart image to write (default ${DEFAULT-VALUE}; 'none': no chart, e.g. on a JRE without java.desktop)")
     Path chart;
 
     @Option(names = "--json", description = "also print the rows as JSON")
@@ -62,9 +63,34 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--no-timing", description = "only the static columns (params, GMACs, memory): no model is run")
     boolean noTiming;
 
+    @Option(names = "--conv", split = ",", paramLabel = "own|cudnn|best[,…]",
+            description = "conv implementations to time, one row each (default on a GPU: own,cudnn,best; on the CPU: own)")
+    List<String> conv;
+
+    @Option(names = "--progress", negatable = true, description = "progress bar while cudnn/best tune (default: on a console)")
+    Boolean progress;
+
     /** One row of the table. */
-    record Row(String model, String family, double paramsM, double gmacs, double activationMiB, Double latencyMs,
+    record Row(String model, String family, String conv, double paramsM, double gmacs, double activationMiB, Double latencyMs,
                Double imagesPerS) {
+    }
+
+    /** The --conv list (validated), default by device. */
+    static List<ConvPolicy> policies(List<String> conv, Device dev) {
+        if (conv == null || conv.isEmpty()) {
+            return dev.isCuda() ? List.of(ConvPolicy.OWN, ConvPolicy.CUDNN, ConvPolicy.BEST) : List.of(ConvPolicy.OWN);
+        }
+        List<ConvPolicy> out = new ArrayList<>();
+        for (String c : conv) {
+            ConvPolicy p = ConvPolicy.parse(c);
+            if (!out.contains(p)) {
+                out.add(p);
+            }
+        }
+        if (!dev.isCuda() && !out.equals(List.of(ConvPolicy.OWN))) {
+            throw new IllegalArgumentException("--conv cudnn/best need a CUDA device (the CPU has one conv implementation)");
+        }
+        return out;
     }
 
     @Override
@@ -78,6 +104,7 @@ final class CompareCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--size must be >= 32, got " + size);
         }
         Device dev = Device.parse(device);
+        List<ConvPolicy> convs = policies(conv, dev);
         Precision prec = precision != null ? Precision.parse(precision) : (dev.isCuda() ? Precision.FP16 : Precision.FP32);
         int tputBatch = batch != null ? batch : (dev.isCuda() ? 256 : 8);
         if (tputBatch < 1) {
@@ -90,22 +117,26 @@ final class CompareCommand implements Callable<Integer> {
             int px = spec.stem() == ResNetSpec.Stem.CIFAR ? 32 : size;
             Graph g = GraphBuilder.build(spec);
             Plan p1 = g.plan(1, px, px);
-            Double lat = null;
-            Double tput = null;
-            if (!noTiming) {
-                try (Model m = Model.builder().spec(spec).optDevice(dev).optPrecision(prec).build()) {
-                    lat = Measure.time(m, 1, px, px, 2, 5, seconds, 1000).medianMs();
-                    tput = Measure.time(m, tputBatch, px, px, 1, 3, seconds, 1000).imagesPerSecond();
+            for (ConvPolicy cp : convs) {
+                Double lat = null;
+                Double tput = null;
+                if (!noTiming) {
+                    try (Model m = Model.builder().spec(spec).optDevice(dev).optPrecision(prec).optConv(cp)
+                            .optTuneListener(TuneProgress.choose(progress)).build()) {
+                        lat = Measure.time(m, 1, px, px, 2, 5, seconds, 1000).medianMs();
+                        tput = Measure.time(m, tputBatch, px, px, 1, 3, seconds, 1000).imagesPerSecond();
+                    }
                 }
+                rows.add(new Row(spec.name(), ResNets.family(spec), cp.toString(), g.parameterCount() / 1e6, p1.macs() / 1e9,
+                        p1.arenaElements() * (double) prec.bytes() / (1 << 20), lat, tput));
             }
-            Row r = new Row(spec.name(), ResNets.family(spec), g.parameterCount() / 1e6, p1.macs() / 1e9,
-                    p1.arenaElements() * (double) prec.bytes() / (1 << 20), lat, tput);
-            rows.add(r);
             System.err.printf("  measured %s%n", spec.name());
         }
         printTable(rows, tputBatch);
-        writeChart(rows, dev, prec, tputBatch);
-        System.out.println("chart: " + chart.toAbsolutePath());
+        if (!"none".equalsIgnoreCase(chart.toString())) {
+            writeChart(rows, dev, prec, tputBatch);
+            System.out.println("chart: " + chart.toAbsolutePath());
+        }
         if (json) {
             System.out.println(new GsonBuilder().serializeNulls().setPrettyPrinting().create().toJson(rows));
         }
@@ -113,12 +144,12 @@ final class CompareCommand implements Callable<Integer> {
     }
 
     private static void printTable(List<Row> rows, int b) {
-        String head = String.format("%-18s %-8s %9s %7s %12s %12s %14s", "model", "family", "params(M)", "GMACs",
+        String head = String.format("%-18s %-8s %-5s %9s %7s %12s %12s %14s", "model", "family", "conv", "params(M)", "GMACs",
                 "act.mem(MiB)", "lat b1 (ms)", "img/s b" + b);
         System.out.println(head);
         System.out.println("-".repeat(head.length()));
         for (Row r : rows) {
-            System.out.printf("%-18s %-8s %9.2f %7.3f %12.2f %12s %14s%n", r.model(), r.family(), r.paramsM(), r.gmacs(),
+            System.out.printf("%-18s %-8s %-5s %9.2f %7.3f %12.2f %12s %14s%n", r.model(), r.family(), r.conv(), r.paramsM(), r.gmacs(),
                     r.activationMiB(), r.latencyMs() == null ? "-" : String.format("%.2f", r.latencyMs()),
                     r.imagesPerS() == null ? "-" : String.format("%.1f", r.imagesPerS()));
         }
@@ -126,7 +157,8 @@ final class CompareCommand implements Callable<Integer> {
 
     private void writeChart(List<Row> rows, Device dev, Precision prec, int b) throws java.io.IOException {
         System.setProperty("java.awt.headless", "true");
-        List<String> x = rows.stream().map(Row::model).toList();
+        boolean several = rows.stream().map(Row::conv).distinct().count() > 1;
+        List<String> x = rows.stream().map(r -> several ? r.model() + " " + r.conv() : r.model()).toList();
         List<CategoryChart> charts = new ArrayList<>();
         Map<String, List<Double>> series = new LinkedHashMap<>();
         series.put("GMACs", rows.stream().map(Row::gmacs).toList());

@@ -1,5 +1,6 @@
 package io.reskern.cli;
 
+import io.reskern.ConvPolicy;
 import io.reskern.Device;
 import io.reskern.Model;
 import io.reskern.Precision;
@@ -41,6 +42,14 @@ public final class ModelOptions {
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores)")
     Integer threads;
 
+    @Option(names = "--conv", defaultValue = "own", paramLabel = "own|cudnn|best",
+            description = "GPU conv implementation: own (reskern's kernels, default), cudnn (cuDNN where it can, cuBLAS head), "
+                    + "best (fastest per layer, timed once and cached in ~/.cache/reskern; -Dreskern.tuneCache=DIR)")
+    String conv;
+
+    @Option(names = "--progress", negatable = true, description = "progress bar while --conv cudnn|best tunes (default: on a console)")
+    Boolean progress;
+
     ResNetSpec.Shortcut parseShortcut() {
         if (shortcut == null) {
             return null;
@@ -71,7 +80,8 @@ public final class ModelOptions {
             }
             io.reskern.Devices.setCpuThreads(threads);
         }
-        Model.Builder b = Model.builder().spec(spec).optDevice(Device.parse(device)).optPrecision(Precision.parse(precision));
+        Model.Builder b = Model.builder().spec(spec).optDevice(Device.parse(device)).optPrecision(Precision.parse(precision))
+                .optConv(ConvPolicy.parse(conv)).optTuneListener(TuneProgress.choose(progress));
         if (classes != null) {
             b.optClasses(classes);
         }

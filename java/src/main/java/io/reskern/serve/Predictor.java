@@ -680,7 +680,8 @@ public final class Predictor implements AutoCloseable {
             List<Context> ctxs = new ArrayList<>();
             try {
                 for (Device d : ds) {
-                    DeviceModel dm = Executors.load(graph, def.weights(), d, model.precision());
+                    DeviceModel dm = Executors.load(graph, def.weights(), d, model.precision(), model.conv(),
+                            model.tuneListener());
                     dms.add(dm);
                     int k = contextsPerDevice != null ? contextsPerDevice : d.isCuda() ? 2 : 1;
                     int[] sizes = d.isCuda() ? gpuSizes() : null;
