@@ -508,4 +508,79 @@ rk_status rk_cpu_preprocess_u8(const uint8_t* x, int N, int H, int W, const floa
   });
   return RK_OK;
 }
+// Image in: t[p, j, b] = sum_i wy[p,i] * x_bytes[(ys[p]+i)*row_stride + j*pixel_stride + b] for every byte b of a pixel
+// (so one contiguous loop serves RGB, BGR, ABGR and gray), then
+// y[p, q, c] = (sum_j wx[q,j] * t[p, xs[q]+j, off[c]] / 255 - mean[c]) / std[c]. One output row per task; t holds
+// only the input columns some output column reads.
+rk_status rk_cpu_resample_normalize_u8(const uint8_t* x, int H, int W, long long row_stride, int pixel_stride,
+                                       int off_r, int off_g, int off_b, const int* ys, const int* ny, const float* wy,
+                                       int ky, const int* xs, const int* nx, const float* wx, int kx,
+                                       const float* mean, const float* std, float* y, int P, int Q) {
+  RK_REQUIRE(x && ys && ny && wy && xs && nx && wx && mean && std && y, "resample_normalize_u8: null pointer");
+  RK_REQUIRE(H > 0 && W > 0 && P > 0 && Q > 0 && ky > 0 && kx > 0,
+             "resample_normalize_u8: bad sizes H=%d W=%d P=%d Q=%d ky=%d kx=%d", H, W, P, Q, ky, kx);
+  const int off[3] = {off_r, off_g, off_b};
+  RK_REQUIRE(pixel_stride >= 1 && pixel_stride <= 16 && off_r >= 0 && off_r < pixel_stride && off_g >= 0 &&
+                 off_g < pixel_stride && off_b >= 0 && off_b < pixel_stride,
+             "resample_normalize_u8: bad pixel layout (pixel_stride %d, offsets %d,%d,%d)", pixel_stride, off_r, off_g,
+             off_b);
+  RK_REQUIRE(row_stride >= (long long)W * pixel_stride, "resample_normalize_u8: row_stride %lld < W*pixel_stride = %lld",
+             row_stride, (long long)W * pixel_stride);
+  for (int p = 0; p < P; p++)
+    RK_REQUIRE(ny[p] >= 0 && ny[p] <= ky && (ny[p] == 0 || (ys[p] >= 0 && (long long)ys[p] + ny[p] <= H)),
+               "resample_normalize_u8: row tap %d (start %d, count %d, ky %d) outside the image of %d rows", p, ys[p],
+               ny[p], ky, H);
+  int j0 = W, j1 = 0;  // input columns read by some output column
+  for (int q = 0; q < Q; q++) {
+    RK_REQUIRE(nx[q] >= 0 && nx[q] <= kx && (nx[q] == 0 || (xs[q] >= 0 && (long long)xs[q] + nx[q] <= W)),
+               "resample_normalize_u8: column tap %d (start %d, count %d, kx %d) outside the image of %d columns", q,
+               xs[q], nx[q], kx, W);
+    if (nx[q] > 0) {
+      j0 = std::min(j0, xs[q]);
+      j1 = std::max(j1, xs[q] + nx[q]);
+    }
+  }
+  const float m[3] = {mean[0], mean[1], mean[2]}, sd[3] = {std[0], std[1], std[2]};
+  const int ps = pixel_stride;
+  const long long span = j1 > j0 ? (long long)(j1 - j0) * ps : 0;  // floats of t per row
+  long long work = 0;
+  for (int p = 0; p < P; p++) work += (long long)ny[p] * span;
+  work += (long long)P * Q * 3 * kx;
+  const int nt = work > kParallelMin ? team_size() : 1;
+  std::atomic<int> oom{0};
+  par_range(P, nt, [&](long long p0, long long p1, int) {
+    float* t = nullptr;
+    if (span > 0) {
+      t = static_cast<float*>(malloc(sizeof(float) * (size_t)span));
+      if (!t) {
+        oom.store(1);
+        return;
+      }
+    }
+    for (long long p = p0; p < p1; p++) {
+      for (long long k = 0; k < span; k++) t[k] = 0.f;
+      for (int i = 0; i < ny[p]; i++) {
+        const float w = wy[(size_t)p * ky + i];
+        const uint8_t* row = x + (size_t)(ys[p] + i) * (size_t)row_stride + (size_t)j0 * ps;
+        for (long long k = 0; k < span; k++) t[k] += w * (float)row[k];
+      }
+      float* yr = y + (size_t)p * Q * 3;
+      for (int q = 0; q < Q; q++) {
+        float a0 = 0.f, a1 = 0.f, a2 = 0.f;
+        const float* wq = wx + (size_t)q * kx;
+        for (int j = 0; j < nx[q]; j++) {
+          const float* tj = t + (size_t)(xs[q] + j - j0) * ps;
+          a0 += wq[j] * tj[off[0]];
+          a1 += wq[j] * tj[off[1]];
+          a2 += wq[j] * tj[off[2]];
+        }
+        yr[3 * q + 0] = (a0 / 255.f - m[0]) / sd[0];
+        yr[3 * q + 1] = (a1 / 255.f - m[1]) / sd[1];
+        yr[3 * q + 2] = (a2 / 255.f - m[2]) / sd[2];
+      }
+    }
+    free(t);
+  });
+  return oom.load() ? fail(RK_ERR_OUT_OF_MEMORY, "resample_normalize_u8: out of memory (%lld floats)", span) : RK_OK;
+}
 }  // extern "C"

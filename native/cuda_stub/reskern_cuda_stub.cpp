@@ -87,6 +87,9 @@ rk_status rk_cuda_nchw_to_nhwc(const float* x, int N, int C, int H, int W, void*
 rk_status rk_cuda_preprocess_u8(const uint8_t* x, int N, int H, int W, const float* mean, const float* std, void* y, int dtype, void* stream) {
   return RK_ERR_NO_DEVICE;
 }
+rk_status rk_cuda_resample_normalize_u8(const uint8_t* x, int H, int W, long long row_stride, int pixel_stride, int off_r, int off_g, int off_b, const int* ys, const int* ny, const float* wy, int ky, const int* xs, const int* nx, const float* wx, int kx, const float* mean, const float* std, void* y, int dtype, int P, int Q, void* stream) {
+  return RK_ERR_NO_DEVICE;
+}
 int rk_cuda_conv2d_algo_count(void) {
   return 0;
 }

@@ -90,6 +90,27 @@ rk_status rk_cpu_nchw_to_nhwc(const float* x, int N, int C, int H, int W, float*
 /* Preprocess: uint8 HWC (RGB) image batch [N,H,W,3] -> NHWC float: y = (x/255 - mean[c]) / std[c]. */
 rk_status rk_cpu_preprocess_u8(const uint8_t* x, int N, int H, int W, const float* mean, const float* std, float* y);
 
+/*
+ * Image in: resize (separable resampling, taps given) + centre crop + ToTensor + Normalize in one pass, uint8 pixels
+ * in, fp32 NHWC out. The vertical pass runs first (fp32 accumulation, taps in index order):
+ *   x[r, j, c] = x_bytes[r * row_stride + j * pixel_stride + off[c]]        off = {off_r, off_g, off_b}
+ *   t[p, j, c] = sum_{i < ny[p]} wy[p*ky + i] * x[ys[p] + i, j, c]
+ *   y[p, q, c] = (sum_{j < nx[q]} wx[q*kx + j] * t[p, xs[q] + j, c] / 255 - mean[c]) / std[c]
+ * x: H rows of W pixels, pixel_stride bytes per pixel, row_stride bytes per row (a sub-image or a Java raster is
+ * passed as is): RGB = (3; 0,1,2), BGR = (3; 2,1,0), ABGR = (4; 3,2,1), gray = (1; 0,0,0).
+ * Taps per output row p < P: first input row ys[p], count ny[p] in [0, ky] (0 = a zero-padded row: y = -mean/std),
+ * weights wy[p*ky .. p*ky+ny[p]) (row stride ky); per output column q < Q likewise (xs, nx, wx, kx). The taps
+ * include the crop offset (io.reskern.image.ResamplePlan computes torch's antialiased bilinear taps). Checked:
+ * 0 <= ys[p] and ys[p] + ny[p] <= H where ny[p] > 0 (columns likewise), offsets < pixel_stride, W*pixel_stride <=
+ * row_stride.
+ * y: [P, Q, 3] dense (one image of a batch: pass the address of its slot); must not alias x.
+ */
+rk_status rk_cpu_resample_normalize_u8(const uint8_t* x, int H, int W, long long row_stride, int pixel_stride,
+                                       int off_r, int off_g, int off_b,
+                                       const int* ys, const int* ny, const float* wy, int ky,
+                                       const int* xs, const int* nx, const float* wx, int kx,
+                                       const float* mean, const float* std, float* y, int P, int Q);
+
 #ifdef __cplusplus
 }
 #endif

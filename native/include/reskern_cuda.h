@@ -67,6 +67,22 @@ rk_status rk_cuda_nchw_to_nhwc(const float* x, int N, int C, int H, int W, void*
 rk_status rk_cuda_preprocess_u8(const uint8_t* x, int N, int H, int W, const float* mean, const float* std,
                                 void* y, int dtype, void* stream);
 
+/*
+ * Image in, on the GPU (same formula as rk_cpu_resample_normalize_u8, vertical pass first, fp32 accumulation):
+ *   t[p, j, c] = sum_{i < ny[p]} wy[p*ky + i] * x[ys[p] + i, j, c]
+ *   y[p, q, c] = (sum_{j < nx[q]} wx[q*kx + j] * t[p, xs[q] + j, c] / 255 - mean[c]) / std[c]
+ * Every pointer is a device pointer: x (uint8, row_stride / pixel_stride / off_* as on the CPU), the taps
+ * (ys, ny, wy, xs, nx, wx) and mean/std (3 floats each) — io.reskern.image.CudaImages packs them into one device
+ * buffer. y: [P, Q, 3] in dtype at any device address (a slot of a batch input buffer). The taps are not read on
+ * the host, so they are not validated there: taps outside the image are skipped (never read out of bounds).
+ */
+rk_status rk_cuda_resample_normalize_u8(const uint8_t* x, int H, int W, long long row_stride, int pixel_stride,
+                                        int off_r, int off_g, int off_b,
+                                        const int* ys, const int* ny, const float* wy, int ky,
+                                        const int* xs, const int* nx, const float* wx, int kx,
+                                        const float* mean, const float* std, void* y, int dtype, int P, int Q,
+                                        void* stream);
+
 /* Convolution kernels ("algos") this build has; algo = -1 lets the heuristic choose. */
 int rk_cuda_conv2d_algo_count(void);
 const char* rk_cuda_conv2d_algo_name(int algo);

@@ -11,7 +11,8 @@
 // async copies, memset, streams, events, graph capture + replay == eager, invalid arguments -> RK_ERR_INVALID_ARG),
 // convert (all 9 dtype pairs, aligned and misaligned), nchw_to_nhwc, preprocess_u8 (host and device mean/std),
 // bn_relu, add_relu, maxpool (NaN propagation), avgpool (both count_include_pad modes, ceil-mode windows),
-// global_avgpool, fc, global_avgpool_fc. Inputs random, outputs NaN-poisoned, error ||out-ref||/||ref||:
+// global_avgpool, fc, global_avgpool_fc, resample_normalize_u8 (image resize + crop + normalise: downscale 1.x and
+// > 4x, upscale, zero-padded crop, RGB/BGR/ABGR/gray layouts, padded rows). Inputs random, outputs NaN-poisoned, error ||out-ref||/||ref||:
 // fp32 outputs 1e-5, f16/bf16 outputs 1e-2 (the reference is the CPU op on the dtype-rounded inputs, rounded).
 #include "lab_common.h"
 
@@ -298,6 +299,148 @@ static void check_head(int N, int HW, int C, int K, bool bias) {
   report(what, "f32", compare(download_as(dy, (size_t)N * K, RK_F32), ref), 1e-5);
 }
 
+// ------------------------------------------------------------------------------------------------ image input
+// Taps of torch's antialiased bilinear resize (in -> resized), then `out` outputs from resized index `offset`
+// (outside [0, resized): no taps = zero padding). The same definition as io.reskern.image.Taps (see there).
+struct Taps1 {
+  std::vector<int> start, count;
+  std::vector<float> w;
+  int k = 1;
+};
+static Taps1 aa_taps(int in, int resized, int out, int offset) {
+  Taps1 t;
+  const double scale = (double)in / resized, support = std::max(scale, 1.0), inv = 1.0 / support;
+  std::vector<std::vector<double>> ws(out);
+  t.start.assign(out, 0);
+  t.count.assign(out, 0);
+  for (int o = 0; o < out; o++) {
+    const long long r = (long long)o + offset;
+    if (r < 0 || r >= resized) continue;
+    const double c = scale * (r + 0.5);
+    const int lo = std::max((int)(c - support + 0.5), 0), hi = std::min((int)(c + support + 0.5), in);
+    double tot = 0;
+    std::vector<double> v;
+    for (int i = lo; i < hi; i++) {
+      v.push_back(std::max(0.0, 1.0 - std::fabs((i - c + 0.5) * inv)));
+      tot += v.back();
+    }
+    int a = 0, b = (int)v.size();
+    while (a < b && v[a] == 0) a++;
+    while (b > a && v[b - 1] == 0) b--;
+    for (int i = a; i < b; i++) ws[o].push_back(v[i] / tot);
+    t.start[o] = lo + a;
+    t.count[o] = b - a;
+    t.k = std::max(t.k, b - a);
+  }
+  t.w.assign((size_t)out * t.k, 0.f);
+  for (int o = 0; o < out; o++)
+    for (size_t i = 0; i < ws[o].size(); i++) t.w[(size_t)o * t.k + i] = (float)ws[o][i];
+  return t;
+}
+// torchvision Resize(shorter) + CenterCrop(P, Q) taps for an H x W image (shorter = 0: no resize).
+static void image_taps(int H, int W, int shorter, int P, int Q, Taps1& ty, Taps1& tx) {
+  int rh = H, rw = W;
+  if (shorter > 0) {
+    const int s = std::min(H, W), l = std::max(H, W);
+    const int nl = (int)((double)shorter * l / s);
+    if (W <= H) { rw = shorter; rh = nl; } else { rh = shorter; rw = nl; }
+  }
+  auto off = [](int size, int crop) { return crop > size ? -((crop - size) / 2) : (int)std::nearbyint((size - crop) / 2.0); };
+  ty = aa_taps(H, rh, P, off(rh, P));
+  tx = aa_taps(W, rw, Q, off(rw, Q));
+}
+// Taps + mean/std in one device block (as io.reskern.image.CudaImages packs them).
+struct DevTaps {
+  DevBuf buf;
+  const int *ys, *ny, *xs, *nx;
+  const float *wy, *wx, *mean, *sd;
+  int ky, kx;
+  DevTaps(const Taps1& ty, const Taps1& tx, const float* m, const float* s) {
+    const size_t P = ty.start.size(), Q = tx.start.size();
+    std::vector<uint32_t> w;
+    auto put_i = [&](const std::vector<int>& v) { for (int e : v) w.push_back((uint32_t)e); };
+    auto put_f = [&](const float* v, size_t n) { for (size_t i = 0; i < n; i++) { uint32_t u; memcpy(&u, &v[i], 4); w.push_back(u); } };
+    put_i(ty.start); put_i(ty.count); put_i(tx.start); put_i(tx.count);
+    put_f(ty.w.data(), ty.w.size()); put_f(tx.w.data(), tx.w.size()); put_f(m, 3); put_f(s, 3);
+    buf.alloc(w.size() * 4);
+    buf.upload(w.data(), w.size() * 4);
+    const int* b = buf.as<int>();
+    ys = b; ny = b + P; xs = b + 2 * P; nx = b + 2 * P + Q;
+    wy = reinterpret_cast<const float*>(b + 2 * P + 2 * Q);
+    wx = wy + P * ty.k; mean = wx + Q * tx.k; sd = mean + 3;
+    ky = ty.k; kx = tx.k;
+  }
+};
+
+static void check_resample(int H, int W, int ps, const int* off, int pad, int shorter, int P, int Q) {
+  Rng r(H * 131 + W);
+  const long long rs = (long long)W * ps + pad;
+  std::vector<uint8_t> img((size_t)H * rs);
+  for (auto& v : img) v = (uint8_t)(r.next() & 0xFF);
+  Taps1 ty, tx;
+  image_taps(H, W, shorter, P, Q, ty, tx);
+  const float mean[3] = {0.485f, 0.456f, 0.406f}, sd[3] = {0.229f, 0.224f, 0.225f};
+  std::vector<float> ref((size_t)P * Q * 3);
+  CPU_CHECK(rk_cpu_resample_normalize_u8(img.data(), H, W, rs, ps, off[0], off[1], off[2], ty.start.data(),
+                                         ty.count.data(), ty.w.data(), ty.k, tx.start.data(), tx.count.data(),
+                                         tx.w.data(), tx.k, mean, sd, ref.data(), P, Q));
+  DevBuf dimg(img.size());
+  dimg.upload(img.data(), img.size());
+  DevTaps dt(ty, tx, mean, sd);
+  for (int dtp : kDts) {
+    DevBuf dy(ref.size() * dsize(dtp) + 64);
+    dy.poison();
+    // write at a slot offset (as into a batch buffer): the element after the slot must stay poisoned
+    const size_t slot = 3 * dsize(dtp);
+    LAB_CHECK(rk_cuda_resample_normalize_u8(dimg.as<uint8_t>(), H, W, rs, ps, off[0], off[1], off[2], dt.ys, dt.ny, dt.wy,
+                                            dt.ky, dt.xs, dt.nx, dt.wx, dt.kx, dt.mean, dt.sd, (char*)dy.p + slot, dtp,
+                                            P, Q, nullptr));
+    std::vector<uint8_t> b(ref.size() * dsize(dtp) + 2 * slot);
+    dy.download(b.data(), b.size());
+    std::vector<float> out(ref.size());
+    for (size_t i = 0; i < out.size(); i++) out[i] = unpack1(&b[slot + i * dsize(dtp)], dtp);
+    bool guard = true;
+    for (size_t i = 0; i < 3; i++) {
+      guard &= std::isnan(unpack1(&b[i * dsize(dtp)], dtp));
+      guard &= std::isnan(unpack1(&b[slot + (ref.size() + i) * dsize(dtp)], dtp));
+    }
+    char what[120];
+    snprintf(what, sizeof what, "resample_normalize_u8 %dx%d ps%d pad%d ->%d crop %dx%d (taps %dx%d)", H, W, ps, pad,
+             shorter, P, Q, ty.k, tx.k);
+    report(what, dtype_name(dtp), compare(out, rounded(ref, dtp)), dtp == RK_F32 ? 1e-6 : 1e-2);
+    expect(guard, "  ... writes only its slot");
+  }
+}
+
+static void check_resample_args() {
+  const int z[8] = {0};
+  const float f[8] = {0};
+  int st = rk_cuda_resample_normalize_u8(nullptr, 4, 4, 12, 3, 0, 1, 2, z, z, f, 1, z, z, f, 1, f, f, (void*)16, RK_F32,
+                                         2, 2, nullptr);
+  expect(st == RK_ERR_INVALID_ARG, "resample_normalize_u8 null image -> RK_ERR_INVALID_ARG");
+  st = rk_cuda_resample_normalize_u8((const uint8_t*)16, 4, 4, 12, 3, 0, 1, 3, z, z, f, 1, z, z, f, 1, f, f, (void*)16,
+                                     RK_F32, 2, 2, nullptr);
+  expect(st == RK_ERR_INVALID_ARG, "resample_normalize_u8 channel offset >= pixel stride -> RK_ERR_INVALID_ARG");
+  st = rk_cuda_resample_normalize_u8((const uint8_t*)16, 4, 4, 11, 3, 0, 1, 2, z, z, f, 1, z, z, f, 1, f, f, (void*)16,
+                                     RK_F32, 2, 2, nullptr);
+  expect(st == RK_ERR_INVALID_ARG, "resample_normalize_u8 row stride < W * pixel stride -> RK_ERR_INVALID_ARG");
+  st = rk_cuda_resample_normalize_u8((const uint8_t*)16, 4, 4, 12, 3, 0, 1, 2, z, z, f, 1, z, z, f, 1, f, f, (void*)16, 7,
+                                     2, 2, nullptr);
+  expect(st == RK_ERR_INVALID_ARG, "resample_normalize_u8 bad dtype -> RK_ERR_INVALID_ARG");
+}
+
+static void check_images(bool quick) {
+  const int rgb[3] = {0, 1, 2}, bgr[3] = {2, 1, 0}, abgr[3] = {3, 2, 1}, gray[3] = {0, 0, 0};
+  check_resample(37, 53, 3, rgb, 5, 29, 23, 27);    // downscale 1.x, odd sizes, padded rows
+  check_resample(301, 213, 4, abgr, 3, 40, 36, 32);  // downscale > 4x
+  check_resample(419, 97, 1, gray, 11, 21, 19, 17);  // > 4x, portrait, gray
+  check_resample(13, 9, 3, bgr, 1, 40, 36, 32);     // upscale
+  check_resample(20, 15, 3, bgr, 0, 0, 24, 12);     // no resize, zero-padded rows
+  check_resample(1, 1, 3, rgb, 0, 5, 5, 5);         // 1 pixel
+  if (!quick) check_resample(375, 500, 3, bgr, 0, 256, 224, 224);  // ImageNet eval transform
+  check_resample_args();
+}
+
 // ------------------------------------------------------------------------------------------------ timing
 static void bench() {
   Timer timer;
@@ -316,6 +459,26 @@ static void bench() {
     row("nchw_to_nhwc f32->f16 256x3x224x224", n * 6.0, timer.median_ms([&] { return rk_cuda_nchw_to_nhwc(x.as<float>(), N, 3, 224, 224, y.p, RK_F16, nullptr); }, 3, 20));
     float mean[3] = {0.485f, 0.456f, 0.406f}, sd[3] = {0.229f, 0.224f, 0.225f};
     row("preprocess_u8 ->f16 256x224x224x3", n * 3.0, timer.median_ms([&] { return rk_cuda_preprocess_u8(img.as<uint8_t>(), N, 224, 224, mean, sd, y.p, RK_F16, nullptr); }, 3, 20));
+  }
+  {  // image input: one 500x375 JPEG-sized BGR image -> 256 -> 224x224 (what a predictor launches per image)
+    const int H = 375, W = 500, P = 224, Q = 224;
+    Taps1 ty, tx;
+    image_taps(H, W, 256, P, Q, ty, tx);
+    const float mean[3] = {0.485f, 0.456f, 0.406f}, sd[3] = {0.229f, 0.224f, 0.225f};
+    DevTaps dt(ty, tx, mean, sd);
+    DevBuf img((size_t)H * W * 3), y((size_t)N * P * Q * 3 * 2);
+    LAB_CHECK(rk_cuda_memset(img.p, 0x5a, img.bytes, nullptr));
+    const double bytes = (double)H * W * 3 + (double)P * Q * 3 * 2;
+    const double ms = timer.median_ms([&] { return rk_cuda_resample_normalize_u8(img.as<uint8_t>(), H, W, W * 3, 3, 2, 1, 0, dt.ys, dt.ny, dt.wy, dt.ky, dt.xs, dt.nx, dt.wx, dt.kx, dt.mean, dt.sd, y.p, RK_F16, P, Q, nullptr); }, 3, 20);
+    row("resample_normalize_u8 500x375 ->256 ->224 f16 (1 image)", bytes, ms);
+    const double msb = timer.median_ms([&] {
+      for (int n = 0; n < N; n++) {
+        int st = rk_cuda_resample_normalize_u8(img.as<uint8_t>(), H, W, W * 3, 3, 2, 1, 0, dt.ys, dt.ny, dt.wy, dt.ky, dt.xs, dt.nx, dt.wx, dt.kx, dt.mean, dt.sd, (char*)y.p + (size_t)n * P * Q * 3 * 2, RK_F16, P, Q, nullptr);
+        if (st != RK_OK) return st;
+      }
+      return (int)RK_OK; }, 1, 5);
+    row("  same, 256 launches into a batch buffer", bytes * N, msb);
+    printf("%-52s %9s    %7.0f images/s\n", "  (256 launches)", "", N / (msb * 1e-3));
   }
   {  // activations
     const size_t n = (size_t)N * 56 * 56 * 256;
@@ -362,6 +525,8 @@ int main(int argc, char** argv) {
   check_head(3, 49, quick ? 256 : 2048, quick ? 100 : 1000, true);
   if (!quick) check_head(70, 49, 512, 100, false);
   check_head(2, 1, 64, 10, false);
+  printf("\n== image input vs libreskern_cpu\n");
+  check_images(quick);
   if (!quick) bench();
   printf("\n%s: %d check(s) failed\n", g_failures ? "FAILED" : "PASSED", g_failures);
   return g_failures ? 1 : 0;

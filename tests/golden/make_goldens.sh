@@ -10,9 +10,18 @@ if ! "$py" -c "import torch, torchvision" 2>/dev/null; then
   echo "[goldens] /usr/bin/python3 has no torch/torchvision: golden tests will skip (apt-get install python3-torch python3-torchvision)"
   exit 0
 fi
+# Image goldens (make_image_goldens.py, PNG/JPEG + torch/torchvision/PIL outputs) in $out/images, own stamp.
+istamp="$out/images/.stamp"
+if [ -f "$istamp" ] && [ ! "$here/make_image_goldens.py" -nt "$istamp" ]; then
+  echo "[goldens] image goldens up to date in $out/images"
+else
+  rm -rf "$out/images"
+  "$py" "$here/make_image_goldens.py" --out "$out/images"
+  touch "$istamp"
+fi
 stamp="$out/.stamp"
-# Regenerate when any generator source (make_goldens.py, golden_models.py, safetensors_io.py) is newer.
-if [ -f "$stamp" ] && [ -z "$(find "$here" -maxdepth 1 -name '*.py' -newer "$stamp")" ]; then
+# Regenerate when a model generator source (make_goldens.py, golden_models.py, safetensors_io.py) is newer.
+if [ -f "$stamp" ] && [ -z "$(find "$here" -maxdepth 1 -name '*.py' ! -name make_image_goldens.py -newer "$stamp")" ]; then
   echo "[goldens] up to date in $out"; exit 0
 fi
 mkdir -p "$out"

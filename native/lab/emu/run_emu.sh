@@ -36,11 +36,24 @@ for src in "$root"/native/cuda/*.cu; do
   if [ ${#pids[@]} -ge "$(nproc)" ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
 done
 compile "$here/fake_cudart.cpp" "$out/fake_cudart.o" -DEMU_SHARED_STATIC & pids+=($!)
-compile "$root/native/cpu/cpu_ops.cpp" "$out/cpu_ops.o" & pids+=($!)
+# libreskern_cpu (the labs' reference): every native/cpu/*.cpp with its ISA flags (as CMakeLists.txt), no emulation
+cpu_objs=()
+for src in "$root"/native/cpu/*.cpp; do
+  name="$(basename "$src" .cpp)"
+  isa=()
+  case "$name" in *_avx2) isa=(-mavx2 -mfma -mf16c) ;; *_avx512) isa=(-mavx512f -mavx2 -mfma -mf16c) ;; esac
+  obj="$out/cpu_$name.o"
+  if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ -n "$(find "$root/native/cpu" \( -name '*.h' -o -name '*.inc' \) -newer "$obj")" ]; then
+    g++ -std=c++20 -O1 -g $san $omp -pthread "${isa[@]}" -I"$root/native/include" -I"$root/native/cpu" -c "$src" -o "$obj" &
+    pids+=($!)
+  fi
+  cpu_objs+=("$obj")
+  if [ ${#pids[@]} -ge "$(nproc)" ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
+done
 compile "$root/native/lab/conv_lab.cu" "$out/conv_lab.o" & pids+=($!)
 compile "$root/native/lab/ops_lab.cu" "$out/ops_lab.o" & pids+=($!)
 for p in "${pids[@]}"; do wait "$p"; done
-objs+=("$out/fake_cudart.o" "$out/cpu_ops.o")
+objs+=("$out/fake_cudart.o" "${cpu_objs[@]}")
 "${cxx[@]}" "${objs[@]}" "$out/conv_lab.o" -o "$out/emu_conv_lab" -lgomp
 "${cxx[@]}" "${objs[@]}" "$out/ops_lab.o" -o "$out/emu_ops_lab" -lgomp
 rc=0

@@ -1,8 +1,11 @@
 package io.reskern.bench;
 
+import io.reskern.image.Preprocess;
+import io.reskern.image.ResamplePlan;
 import io.reskern.nativelib.CpuOps;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.openjdk.jmh.annotations.AuxCounters;
@@ -30,6 +33,9 @@ import org.openjdk.jmh.infra.BenchmarkParams;
  *   <li>{@code addRelu}: {@code y = relu(a + b)} on [N,56,56,256] (unfused residual); bytes = a + b + y.</li>
  *   <li>{@code poolFc}: global average pool [N,7,7,2048] → [N,2048], then FC 2048 → 1000; bytes = x + W + bias + logits
  *       (the [N,2048] intermediate is not counted).</li>
+ *   <li>{@code resampleNormalize}: image input, {@code rk_cpu_resample_normalize_u8} on a 500×375 BGR image (a
+ *       decoded JPEG's layout) → Resize(256) → CenterCrop(224) → normalised fp32 [224,224,3], {@code batch} images per
+ *       call into consecutive slots; bytes = image + output per image; secondary {@code images} = images/s.</li>
  *   <li>{@code copyRef}: single-threaded {@code memcpy} of the addRelu tensor; bytes = read + write. A bandwidth
  *       reference for the table, not a reskern op.</li>
  * </ul>
@@ -61,6 +67,20 @@ public class CpuOpsBenchmark {
         }
     }
 
+    /** images/s counter (resampleNormalize only). */
+    @AuxCounters(AuxCounters.Type.OPERATIONS)
+    @State(Scope.Thread)
+    public static class ImageRate {
+        public double images;
+
+        @Setup(Level.Iteration)
+        public void reset() {
+            images = 0;
+        }
+    }
+
+    private static final int IMG_H = 375;
+    private static final int IMG_W = 500;
     private static final int POOL_HW = 112;
     private static final int POOL_C = 64;
     private static final int POOL_OUT = 56;
@@ -84,6 +104,10 @@ public class CpuOpsBenchmark {
     private Pointer copyDst;
     private double gbPerCall;
     private Thread owner;
+    private BytePointer image;
+    private BytePointer taps;
+    private ResamplePlan plan;
+    private ResamplePlan.Addresses tapAddr;
 
     @Setup(Level.Trial)
     public void setup(BenchmarkParams params) {
@@ -151,6 +175,21 @@ public class CpuOpsBenchmark {
                 bytes = 4.0 * (xN + (long) CLASSES * HEAD_C + CLASSES + (long) n * CLASSES);
                 what = n + "x7x7x2048 -> 2048 -> 1000";
             }
+            case "resampleNormalize" -> {
+                byte[] px = new byte[IMG_H * IMG_W * 3];
+                new SplittableRandom(17).nextBytes(px);
+                image = new BytePointer(px);
+                plan = Preprocess.imagenet().plan(IMG_H, IMG_W);
+                taps = new BytePointer(plan.packed());
+                tapAddr = plan.addresses(taps.address());
+                long yN = (long) n * plan.outHeight() * plan.outWidth() * 3;
+                FloatPointer yp = mem.zeros(yN);
+                y = yp.address();
+                Native.check(resampleCall(), op);
+                checkResample(px, Native.read(yp, yN));
+                bytes = (double) n * (px.length + 4.0 * plan.outHeight() * plan.outWidth() * 3);
+                what = n + " x 500x375 BGR -> 256 -> 224x224 fp32";
+            }
             default -> throw new IllegalStateException("unknown op " + op);
         }
         gbPerCall = bytes / 1e9;
@@ -173,6 +212,49 @@ public class CpuOpsBenchmark {
     private int poolFcCall() {
         int st = CpuOps.globalAvgPool(a, batch, HEAD_HW * HEAD_HW, HEAD_C, pooled);
         return st != 0 ? st : CpuOps.fc(pooled, batch, HEAD_C, fcW, fcB, CLASSES, y);
+    }
+
+    private int resampleCall() {
+        long slot = 4L * plan.outHeight() * plan.outWidth() * 3;
+        for (int i = 0; i < batch; i++) {
+            int st = CpuOps.resampleNormalizeU8(image.address(), IMG_H, IMG_W, IMG_W * 3, 3, 2, 1, 0, tapAddr.ys(), tapAddr.ny(),
+                    tapAddr.wy(), plan.rows().maxTaps(), tapAddr.xs(), tapAddr.nx(), tapAddr.wx(), plan.cols().maxTaps(),
+                    tapAddr.mean(), tapAddr.std(), y + i * slot, plan.outHeight(), plan.outWidth());
+            if (st != 0) {
+                return st;
+            }
+        }
+        return 0;
+    }
+
+    /** A few outputs of every image against the formula in double (BGR bytes: R at offset 2). */
+    private void checkResample(byte[] px, float[] got) {
+        SplittableRandom r = new SplittableRandom(13);
+        int pp = plan.outHeight();
+        int qq = plan.outWidth();
+        float[] mean = plan.mean();
+        float[] std = plan.std();
+        for (int t = 0; t < 256; t++) {
+            int n = r.nextInt(batch);
+            int p = r.nextInt(pp);
+            int q = r.nextInt(qq);
+            int c = r.nextInt(3);
+            double acc = 0;
+            for (int j = 0; j < plan.cols().count()[q]; j++) {
+                double tv = 0;
+                for (int i = 0; i < plan.rows().count()[p]; i++) {
+                    int row = plan.rows().start()[p] + i;
+                    int col = plan.cols().start()[q] + j;
+                    tv += plan.rows().weight(p, i) * (px[(row * IMG_W + col) * 3 + 2 - c] & 0xff);
+                }
+                acc += plan.cols().weight(q, j) * tv;
+            }
+            double want = (acc / 255 - mean[c]) / std[c];
+            float g = got[((n * pp + p) * qq + q) * 3 + c];
+            if (!(Math.abs(g - want) <= 1e-5 * (Math.abs(want) + 1))) {
+                throw new IllegalStateException("resample y[" + n + "," + p + "," + q + "," + c + "] = " + g + ", reference " + want);
+            }
+        }
     }
 
     private void copy() {
@@ -277,6 +359,14 @@ public class CpuOpsBenchmark {
     }
 
     @Benchmark
+    public int resampleNormalize(Rate rate, ImageRate img) {
+        guard();
+        rate.gbytes += gbPerCall;
+        img.images += batch;
+        return resampleCall();
+    }
+
+    @Benchmark
     public void copyRef(Rate rate) {
         guard();
         rate.gbytes += gbPerCall;
@@ -287,6 +377,10 @@ public class CpuOpsBenchmark {
     public void tearDown() {
         if (mem != null) {
             mem.close();
+        }
+        if (image != null) {
+            image.close();
+            taps.close();
         }
     }
 }

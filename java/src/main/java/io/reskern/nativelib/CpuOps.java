@@ -71,4 +71,14 @@ public final class CpuOps {
     @Name("rk_cpu_preprocess_u8")
     public static native int preprocessU8(@Cast("const uint8_t*") long x, int N, int H, int W, @Cast("const float*") long mean,
                                           @Cast("const float*") long std, @Cast("float*") long y);
+
+    @Name("rk_cpu_resample_normalize_u8")
+    public static native int resampleNormalizeU8(@Cast("const uint8_t*") long x, int H, int W, long rowStride, int pixelStride,
+                                                 int offR, int offG, int offB,
+                                                 @Cast("const int*") long ys, @Cast("const int*") long ny,
+                                                 @Cast("const float*") long wy, int ky,
+                                                 @Cast("const int*") long xs, @Cast("const int*") long nx,
+                                                 @Cast("const float*") long wx, int kx,
+                                                 @Cast("const float*") long mean, @Cast("const float*") long std,
+                                                 @Cast("float*") long y, int P, int Q);
 }

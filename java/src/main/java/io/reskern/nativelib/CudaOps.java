@@ -63,6 +63,16 @@ public final class CudaOps {
     @Name("rk_cuda_nchw_to_nhwc") public static native int nchwToNhwc(@Cast("const float*") long x, int N, int C, int H, int W, @Cast("void*") long y, int dtype, @Cast("void*") long stream);
     @Name("rk_cuda_preprocess_u8") public static native int preprocessU8(@Cast("const uint8_t*") long x, int N, int H, int W, @Cast("const float*") long mean, @Cast("const float*") long std, @Cast("void*") long y, int dtype, @Cast("void*") long stream);
 
+    @Name("rk_cuda_resample_normalize_u8")
+    public static native int resampleNormalizeU8(@Cast("const uint8_t*") long x, int H, int W, long rowStride, int pixelStride,
+                                                 int offR, int offG, int offB,
+                                                 @Cast("const int*") long ys, @Cast("const int*") long ny,
+                                                 @Cast("const float*") long wy, int ky,
+                                                 @Cast("const int*") long xs, @Cast("const int*") long nx,
+                                                 @Cast("const float*") long wx, int kx,
+                                                 @Cast("const float*") long mean, @Cast("const float*") long std,
+                                                 @Cast("void*") long y, int dtype, int P, int Q, @Cast("void*") long stream);
+
     @Name("rk_cuda_conv2d_algo_count") public static native int conv2dAlgoCount();
     @Name("rk_cuda_conv2d_algo_name") public static native String conv2dAlgoName(int algo);
     @Name("rk_cuda_conv2d_can_implement")

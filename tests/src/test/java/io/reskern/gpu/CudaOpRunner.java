@@ -2,6 +2,7 @@ package io.reskern.gpu;
 
 import io.reskern.Precision;
 import io.reskern.ReskernException;
+import io.reskern.image.ResamplePlan;
 import io.reskern.io.Half;
 import io.reskern.nativelib.CudaOps;
 import io.reskern.ops.OpRunner;
@@ -280,6 +281,30 @@ public final class CudaOpRunner implements OpRunner {
             long y = poisoned(x.length, dtype);
             check(CudaOps.preprocessU8(d, n, h, w, up(mean, CudaOps.F32), up(std, CudaOps.F32), y, dtype, 0), "preprocess");
             return down(y, x.length, dtype);
+        } finally {
+            freeAll();
+        }
+    }
+
+    @Override
+    public float[] resampleNormalizeU8(byte[] x, int h, int w, int rowStride, int pixelStride, int[] off, ResamplePlan plan)
+            throws ReskernException {
+        int n = plan.outHeight() * plan.outWidth() * 3;
+        try {
+            BytePointer hb = new BytePointer(x);
+            long dx = malloc(x.length);
+            check(CudaOps.memcpyH2D(dx, hb.address(), x.length, 0), "h2d");
+            byte[] packed = plan.packed();
+            BytePointer ht = new BytePointer(packed);
+            long dt = malloc(packed.length);
+            check(CudaOps.memcpyH2D(dt, ht.address(), packed.length, 0), "h2d taps");
+            check(CudaOps.streamSynchronize(0), "h2d");
+            ResamplePlan.Addresses a = plan.addresses(dt);
+            long y = poisoned(n, dtype);
+            check(CudaOps.resampleNormalizeU8(dx, h, w, rowStride, pixelStride, off[0], off[1], off[2], a.ys(), a.ny(), a.wy(),
+                    plan.rows().maxTaps(), a.xs(), a.nx(), a.wx(), plan.cols().maxTaps(), a.mean(), a.std(), y, dtype,
+                    plan.outHeight(), plan.outWidth(), 0), "resample_normalize_u8");
+            return down(y, n, dtype);
         } finally {
             freeAll();
         }

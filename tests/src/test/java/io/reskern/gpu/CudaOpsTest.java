@@ -4,6 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.reskern.Precision;
+import io.reskern.image.CpuImages;
+import io.reskern.image.CudaImages;
+import io.reskern.image.Preprocess;
+import io.reskern.image.ResamplePlan;
+import io.reskern.image.RgbImage;
 import io.reskern.nativelib.CudaOps;
 import io.reskern.ops.OpCases;
 import io.reskern.ops.Reference;
@@ -11,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
+import org.bytedeco.javacpp.PointerPointer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Tag;
@@ -20,7 +26,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * Every CUDA op against the float64 reference in fp32 / TF32 / fp16 / bf16 (tolerances in {@link CudaOpRunner}):
  * odd shapes, every ResNet-50 conv shape at batch 1 and 8, every conv algo that can implement a shape, the fused
- * v1d and v2 epilogues and the fused head. Skips without a GPU.
+ * v1d and v2 epilogues and the fused head, the image op through {@link CudaImages} into a batch slot on a stream.
+ * Skips without a GPU.
  */
 @Tag("gpu")
 @ExtendWith(GpuCondition.class)
@@ -157,6 +164,59 @@ class CudaOpsTest {
                         assertTrue(Reference.relError(y, ref) <= 1e-4);
                     }));
         });
+    }
+
+    /** CudaImages: taps + pixels uploaded on a stream, the op writes slot 1 of a 3-slot F32 buffer; vs the CPU twin. */
+    @org.junit.jupiter.api.Test
+    void imageIntoABatchSlotOnAStream() throws Exception {
+        Random rnd = new Random(21);
+        int h = 375;
+        int w = 500;
+        byte[] px = new byte[h * w * 3];
+        rnd.nextBytes(px);
+        RgbImage img = new RgbImage(px, 0, h, w, w * 3, 3, 2, 1, 0, "bgr");
+        Preprocess pre = Preprocess.imagenet();
+        ResamplePlan plan = pre.plan(h, w);
+        float[] cpu = CpuImages.nhwc(img, pre);
+        int per = cpu.length;
+        PointerPointer<?> pp = new PointerPointer<>(1);
+        CudaOpRunner.check(CudaOps.streamCreate(pp), "stream");
+        long stream = pp.get(0).address();
+        long[] bufs = new long[3];
+        long[] sizes = {CudaImages.tapsBytes(plan), img.spanBytes(), 3L * per * 4};
+        try {
+            for (int i = 0; i < 3; i++) {
+                PointerPointer<?> b = new PointerPointer<>(1);
+                CudaOpRunner.check(CudaOps.malloc(b, sizes[i]), "malloc");
+                bufs[i] = b.get(0).address();
+            }
+            CudaOpRunner.check(CudaOps.memset(bufs[2], 0xff, sizes[2], stream), "poison");
+            CudaImages.DeviceTaps taps = CudaImages.uploadTaps(plan, bufs[0], sizes[0], stream);
+            CudaImages.uploadPixels(img, bufs[1], sizes[1], stream);
+            CudaImages.resampleNormalize(taps, img, bufs[1], bufs[2] + 4L * per, CudaOps.F32, stream);
+            float[] all = new float[3 * per];
+            try (org.bytedeco.javacpp.FloatPointer host = new org.bytedeco.javacpp.FloatPointer(3L * per)) {
+                CudaOpRunner.check(CudaOps.memcpyD2H(host.address(), bufs[2], sizes[2], stream), "d2h");
+                CudaOpRunner.check(CudaOps.streamSynchronize(stream), "sync");
+                host.get(all);
+            }
+            float[] slot = java.util.Arrays.copyOfRange(all, per, 2 * per);
+            double[] ref = new double[per];
+            for (int i = 0; i < per; i++) {
+                ref[i] = cpu[i];
+            }
+            double e = Reference.relError(slot, ref);
+            assertTrue(e <= 1e-6, "gpu vs cpu twin: " + e);
+            assertTrue(Float.isNaN(all[per - 1]) && Float.isNaN(all[2 * per]), "writes only its slot");
+            System.out.printf("[image] cuda slot vs cpu twin: rel %.2e%n", e);
+        } finally {
+            for (long b : bufs) {
+                if (b != 0) {
+                    CudaOps.free(b);
+                }
+            }
+            CudaOps.streamDestroy(stream);
+        }
     }
 
     private interface Round {

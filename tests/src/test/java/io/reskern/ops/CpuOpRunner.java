@@ -1,6 +1,7 @@
 package io.reskern.ops;
 
 import io.reskern.ReskernException;
+import io.reskern.image.ResamplePlan;
 import io.reskern.nativelib.CpuOps;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
@@ -126,5 +127,20 @@ public final class CpuOpRunner implements OpRunner {
         FloatPointer py = poisoned(x.length);
         check(CpuOps.preprocessU8(px.address(), n, h, w, in(mean).address(), in(std).address(), py.address()));
         return out(py, x.length);
+    }
+
+    @Override
+    public float[] resampleNormalizeU8(byte[] x, int h, int w, int rowStride, int pixelStride, int[] off, ResamplePlan plan)
+            throws ReskernException {
+        int n = plan.outHeight() * plan.outWidth() * 3;
+        try (BytePointer px = new BytePointer(x); BytePointer taps = new BytePointer(plan.packedBytes())) {
+            plan.pack(taps.asBuffer());
+            ResamplePlan.Addresses a = plan.addresses(taps.address());
+            FloatPointer py = poisoned(n);
+            check(CpuOps.resampleNormalizeU8(px.address(), h, w, rowStride, pixelStride, off[0], off[1], off[2], a.ys(), a.ny(),
+                    a.wy(), plan.rows().maxTaps(), a.xs(), a.nx(), a.wx(), plan.cols().maxTaps(), a.mean(), a.std(),
+                    py.address(), plan.outHeight(), plan.outWidth()));
+            return out(py, n);
+        }
     }
 }

@@ -49,6 +49,35 @@ class CpuOpsTest {
     }
 
     @Test
+    void resampleRejectsTapsOutsideTheImage() {
+        // 4x4 RGB image, 2x2 output; taps in one native block: ys, ny, xs, nx (2 ints each), wy, wx (2x1), mean, std
+        try (org.bytedeco.javacpp.BytePointer x = new org.bytedeco.javacpp.BytePointer(48);
+             org.bytedeco.javacpp.IntPointer ti = new org.bytedeco.javacpp.IntPointer(0, 1, 1, 1, 0, 1, 1, 1);
+             org.bytedeco.javacpp.FloatPointer tw = new org.bytedeco.javacpp.FloatPointer(1, 1, 1, 1, 0, 0, 0, 1, 1, 1);
+             org.bytedeco.javacpp.FloatPointer y = new org.bytedeco.javacpp.FloatPointer(12)) {
+            long ys = ti.address();
+            long ny = ys + 8;
+            long xs = ys + 16;
+            long nx = ys + 24;
+            long wy = tw.address();
+            long wx = wy + 8;
+            long mean = wy + 16;
+            long std = wy + 28;
+            assertEquals(0, CpuOps.resampleNormalizeU8(x.address(), 4, 4, 12, 3, 0, 1, 2, ys, ny, wy, 1, xs, nx, wx, 1, mean, std,
+                    y.address(), 2, 2), CpuOps.lastError());
+            ti.put(1, 4); // second row tap starts at row 4 of 4
+            assertEquals(1, CpuOps.resampleNormalizeU8(x.address(), 4, 4, 12, 3, 0, 1, 2, ys, ny, wy, 1, xs, nx, wx, 1, mean, std,
+                    y.address(), 2, 2));
+            assertTrue(CpuOps.lastError().contains("row tap 1"), CpuOps.lastError());
+            ti.put(1, 1);
+            assertEquals(1, CpuOps.resampleNormalizeU8(x.address(), 4, 4, 11, 3, 0, 1, 2, ys, ny, wy, 1, xs, nx, wx, 1, mean, std,
+                    y.address(), 2, 2), "row stride below W * pixel stride");
+            assertEquals(1, CpuOps.resampleNormalizeU8(x.address(), 4, 4, 12, 3, 0, 1, 3, ys, ny, wy, 1, xs, nx, wx, 1, mean, std,
+                    y.address(), 2, 2), "channel offset outside the pixel");
+        }
+    }
+
+    @Test
     void reportsItsKernel() {
         assertTrue(Stream.of("avx512", "avx2", "scalar").anyMatch(s -> CpuOps.kernelIsa().startsWith(s)), CpuOps.kernelIsa());
     }

@@ -3,6 +3,8 @@ package io.reskern.ops;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.reskern.ReskernException;
+import io.reskern.image.Preprocess;
+import io.reskern.image.ResamplePlan;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -253,6 +255,58 @@ public final class OpCases {
             assertClose("preprocess", runner.preprocessU8(x, 2, 5, 7, mean, std), Reference.preprocessU8(x, mean, std),
                     Math.max(tol, 1e-6));
         }));
+        for (ResampleCase rc : resampleCases()) {
+            t.add(DynamicTest.dynamicTest("resample_normalize_u8 " + rc, () -> runResample(runner, rc, Math.max(tol, 1e-6))));
+        }
         return t.stream();
+    }
+
+    /**
+     * One image-preprocessing problem: an {@code h × w} image in a pixel layout ({@code pixelStride}, channel offsets;
+     * rows padded by {@code rowPad} bytes) through {@code pre} (torch-antialiased resize + crop + normalise).
+     */
+    public record ResampleCase(String name, int h, int w, int pixelStride, int[] off, int rowPad, Preprocess pre) {
+        @Override
+        public String toString() {
+            return String.format("%s %dx%d ps%d pad%d -> resize %d crop %dx%d", name, h, w, pixelStride, rowPad,
+                    pre.resizeShorter(), pre.cropHeight(), pre.cropWidth());
+        }
+    }
+
+    /** Downscale by 1.x and by more than 4x, upscale, crop offsets, zero padding, every pixel layout, padded rows. */
+    public static List<ResampleCase> resampleCases() {
+        float[] m = Preprocess.IMAGENET_MEAN;
+        float[] s = Preprocess.IMAGENET_STD;
+        int[] rgb = {0, 1, 2};
+        int[] bgr = {2, 1, 0};
+        int[] abgr = {3, 2, 1};
+        int[] gray = {0, 0, 0};
+        List<ResampleCase> l = new ArrayList<>();
+        l.add(new ResampleCase("imagenet-landscape", 375, 500, 3, bgr, 0, Preprocess.imagenet()));
+        l.add(new ResampleCase("down1.x-odd", 37, 53, 3, rgb, 5, new Preprocess(29, 23, 27, m, s)));
+        l.add(new ResampleCase("down>4x", 301, 413, 4, abgr, 3, new Preprocess(64, 60, 56, m, s)));
+        l.add(new ResampleCase("down>4x-portrait-gray", 419, 97, 1, gray, 11, new Preprocess(21, 19, 17, m, s)));
+        l.add(new ResampleCase("upscale", 13, 9, 3, rgb, 1, new Preprocess(40, 36, 32, m, s)));
+        l.add(new ResampleCase("noresize-pad", 20, 15, 3, bgr, 0, new Preprocess(0, 24, 12, m, s)));
+        l.add(new ResampleCase("crop>resized-pad", 30, 41, 3, rgb, 2, new Preprocess(16, 20, 20, m, s)));
+        l.add(new ResampleCase("1x1-up", 1, 1, 3, rgb, 0, new Preprocess(5, 5, 5, m, s)));
+        l.add(new ResampleCase("thin", 1000, 7, 3, bgr, 0, new Preprocess(3, 3, 3, m, s)));
+        l.add(new ResampleCase("cifar-identity", 32, 32, 3, rgb, 0, Preprocess.cifar()));
+        return l;
+    }
+
+    /** Runs one resample case on a runner against the reference; returns the relative error. */
+    public static double runResample(OpRunner runner, ResampleCase rc, double tol) throws ReskernException {
+        Random rnd = new Random(rc.h() * 1009L + rc.w());
+        int rowStride = rc.w() * rc.pixelStride() + rc.rowPad();
+        byte[] x = new byte[rc.h() * rowStride];
+        rnd.nextBytes(x);
+        ResamplePlan plan = rc.pre().plan(rc.h(), rc.w());
+        float[] out = runner.resampleNormalizeU8(x, rc.h(), rc.w(), rowStride, rc.pixelStride(), rc.off(), plan);
+        double[] ref = Reference.resampleNormalizeU8(x, rowStride, rc.pixelStride(), rc.off(), plan);
+        double e = Reference.relError(out, ref);
+        assertTrue(e <= tol, () -> String.format("%s on %s: rel error %.3g > %.1g", rc, runner.name(), e, tol));
+        System.out.printf("[resample] %s %s: rel error %.2e%n", runner.name(), rc, e);
+        return e;
     }
 }

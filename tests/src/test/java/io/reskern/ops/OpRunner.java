@@ -1,6 +1,7 @@
 package io.reskern.ops;
 
 import io.reskern.ReskernException;
+import io.reskern.image.ResamplePlan;
 
 /**
  * One backend's ops on host arrays (fp32 in, fp32 out; a backend may store and compute in lower precision inside).
@@ -39,4 +40,11 @@ public interface OpRunner {
     float[] nchwToNhwc(float[] x, int n, int c, int h, int w) throws ReskernException;
 
     float[] preprocessU8(byte[] x, int n, int h, int w, float[] mean, float[] std) throws ReskernException;
+
+    /**
+     * {@code resample_normalize_u8} on one image: pixel bytes {@code x} (from offset 0) in the layout
+     * {@code (rowStride, pixelStride, channelOffsets)}, taps and mean/std from {@code plan}; returns {@code [P, Q, 3]}.
+     */
+    float[] resampleNormalizeU8(byte[] x, int h, int w, int rowStride, int pixelStride, int[] channelOffsets, ResamplePlan plan)
+            throws ReskernException;
 }

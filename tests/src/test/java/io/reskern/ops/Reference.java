@@ -184,6 +184,39 @@ public final class Reference {
         return y;
     }
 
+    /**
+     * y[p,q,c] = (Σ_j wx[q,j] · Σ_i wy[p,i] · x[ys[p]+i, xs[q]+j, c] / 255 − mean[c]) / std[c], with
+     * x[r,j,c] = bytes[r·rowStride + j·pixelStride + off[c]]; the plan's float weights, in float64.
+     */
+    public static double[] resampleNormalizeU8(byte[] x, int rowStride, int pixelStride, int[] off,
+                                               io.reskern.image.ResamplePlan plan) {
+        io.reskern.image.Taps rows = plan.rows();
+        io.reskern.image.Taps cols = plan.cols();
+        int pp = plan.outHeight();
+        int qq = plan.outWidth();
+        float[] mean = plan.mean();
+        float[] std = plan.std();
+        double[] y = new double[pp * qq * 3];
+        for (int p = 0; p < pp; p++) {
+            for (int q = 0; q < qq; q++) {
+                for (int c = 0; c < 3; c++) {
+                    double acc = 0;
+                    for (int j = 0; j < cols.count()[q]; j++) {
+                        double t = 0;
+                        for (int i = 0; i < rows.count()[p]; i++) {
+                            int r = rows.start()[p] + i;
+                            int col = cols.start()[q] + j;
+                            t += (double) rows.weight(p, i) * (x[r * rowStride + col * pixelStride + off[c]] & 0xff);
+                        }
+                        acc += (double) cols.weight(q, j) * t;
+                    }
+                    y[(p * qq + q) * 3 + c] = (acc / 255.0 - mean[c]) / std[c];
+                }
+            }
+        }
+        return y;
+    }
+
     /** ‖out − ref‖₂ / ‖ref‖₂ (NaN if out has a NaN or an infinity where ref is finite). */
     public static double relError(float[] out, double[] ref) {
         if (out.length != ref.length) {
