@@ -2,6 +2,7 @@ package io.reskern.backend;
 
 import io.reskern.graph.Graph;
 import io.reskern.graph.Plan;
+import io.reskern.image.ResamplePlan;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -52,6 +53,14 @@ abstract class BaseExecutor implements Executor {
     static void checkRange(Plan p, int first, int count) {
         if (first < 0 || count < 0 || first + count > p.batch()) {
             throw new IllegalArgumentException("images [" + first + ", " + (first + count) + ") outside the batch of " + p.batch());
+        }
+    }
+
+    static void checkImage(Plan p, ResamplePlan plan, int index) {
+        checkRange(p, index, 1);
+        if (plan.outHeight() != p.height(0) || plan.outWidth() != p.width(0)) {
+            throw new IllegalArgumentException("image preprocessed to " + plan.outHeight() + "x" + plan.outWidth()
+                    + " for a batch of " + p.height(0) + "x" + p.width(0) + " inputs");
         }
     }
 

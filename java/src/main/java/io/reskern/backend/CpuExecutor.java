@@ -7,7 +7,11 @@ import io.reskern.ReskernException.ErrorCode;
 import io.reskern.graph.Graph;
 import io.reskern.graph.Node;
 import io.reskern.graph.Plan;
+import io.reskern.image.CpuImages;
+import io.reskern.image.ResamplePlan;
+import io.reskern.image.RgbImage;
 import io.reskern.nativelib.CpuOps;
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
 
@@ -22,6 +26,7 @@ final class CpuExecutor extends BaseExecutor {
     private long arenaElems;
     private FloatPointer staging;
     private long stagingElems;
+    private BytePointer imageStaging; // pixels + taps of one image, grown to the largest image seen
     private long peakBytes;
 
     CpuExecutor(CpuDeviceModel weights) {
@@ -74,7 +79,7 @@ final class CpuExecutor extends BaseExecutor {
 
     @Override
     public long contextBytes() {
-        return (arenaElems + stagingElems) * 4;
+        return (arenaElems + stagingElems) * 4 + (imageStaging != null ? imageStaging.capacity() : 0);
     }
 
     @Override
@@ -148,6 +153,25 @@ final class CpuExecutor extends BaseExecutor {
     }
 
     @Override
+    public void stageImage(RgbImage image, ResamplePlan plan, int index) throws ReskernException {
+        Plan p = current();
+        checkImage(p, plan, index);
+        long need = CpuImages.stagingBytes(image, plan);
+        if (imageStaging == null || imageStaging.capacity() < need) {
+            if (imageStaging != null) {
+                imageStaging.close();
+                imageStaging = null;
+            }
+            try {
+                imageStaging = new BytePointer(need);
+            } catch (OutOfMemoryError e) {
+                throw asReskern(e, "staging a " + image.height() + "x" + image.width() + " image");
+            }
+        }
+        CpuImages.preprocessInto(image, plan, arena.address() + (p.offset(0) + index * imageElems(p)) * 4, imageStaging);
+    }
+
+    @Override
     public void stageZeros(int first, int count) {
         Plan p = current();
         checkRange(p, first, count);
@@ -204,6 +228,10 @@ final class CpuExecutor extends BaseExecutor {
         if (staging != null) {
             staging.close();
         }
+        if (imageStaging != null) {
+            imageStaging.close();
+        }
+        imageStaging = null;
         arena = null;
         staging = null;
         weights.closed(this);

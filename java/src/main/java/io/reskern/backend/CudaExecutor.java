@@ -8,6 +8,9 @@ import io.reskern.backend.conv.ConvSelector;
 import io.reskern.graph.Graph;
 import io.reskern.graph.Node;
 import io.reskern.graph.Plan;
+import io.reskern.image.CudaImages;
+import io.reskern.image.ResamplePlan;
+import io.reskern.image.RgbImage;
 import io.reskern.nativelib.CudaOps;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -50,6 +53,10 @@ final class CudaExecutor extends BaseExecutor {
     private long pinnedOut;
     private long ioCapacity; // elements of input staging
     private long outCapacity;
+    private long imagePinned;  // pixels + taps of the images of the current batch, pinned ...
+    private long imageDev;     // ... and on the device (same layout); grown to the largest batch of images seen
+    private long imageCapacity;
+    private long imageCursor;  // bytes used by the current batch (reset by begin: the last forward synchronised)
     private long peakBytes;
     // [cudnn hook] which implementation runs each conv step / the head (own kernels, cuDNN, cuBLAS); see ConvSelector
     private ConvSelector convs;
@@ -139,7 +146,7 @@ final class CudaExecutor extends BaseExecutor {
 
     @Override
     public long contextBytes() {
-        return arenaBytes + ioCapacity * 4 * 2 + outCapacity * 4 * 3;
+        return arenaBytes + ioCapacity * 4 * 2 + outCapacity * 4 * 3 + imageCapacity * 2;
     }
 
     @Override
@@ -195,6 +202,7 @@ final class CudaExecutor extends BaseExecutor {
         check(CudaOps.setDevice(device.index()), "select " + device);
         plan = planFor(n, h, w);
         grow(plan);
+        imageCursor = 0;
         // [cudnn hook] bind (and for cudnn/best tune, once per size, cached) every conv step on this plan's buffers
         if (convs.prepare(plan, this::addr)) {
             destroyGraphs(); // the cuDNN workspace grew: captured graphs hold the old one
@@ -235,6 +243,37 @@ final class CudaExecutor extends BaseExecutor {
         }
         check(CudaOps.nchwToNhwc(from, count, 3, p.height(0), p.width(0), addr(0) + first * img * elemBytes, dtype, stream),
                 "input layout");
+    }
+
+    @Override
+    public void stageImage(RgbImage image, ResamplePlan plan, int index) throws ReskernException {
+        Plan p = current();
+        checkImage(p, plan, index);
+        long span = (image.spanBytes() + 255) / 256 * 256;
+        long need = span + (CudaImages.tapsBytes(plan) + 255) / 256 * 256;
+        if (imageCursor + need > imageCapacity) {
+            // the copies already queued read the staging: let them finish before it is reused or replaced
+            check(CudaOps.streamSynchronize(stream), "image staging");
+            imageCursor = 0;
+            if (need > imageCapacity) {
+                free(imageDev);
+                freeHost(imagePinned);
+                imageDev = 0;
+                imagePinned = 0;
+                imageCapacity = 0;
+                long cap = Math.max(need, 4L << 20);
+                imageDev = malloc(cap);
+                imagePinned = mallocHost(cap);
+                imageCapacity = cap;
+            }
+        }
+        long at = imageCursor;
+        imageCursor += need;
+        CudaImages.writePixels(image, imagePinned + at);
+        CudaImages.writeTaps(plan, imagePinned + at + span);
+        check(CudaOps.memcpyH2D(imageDev + at, imagePinned + at, need, stream), "image H2D");
+        CudaImages.resampleNormalize(CudaImages.deviceTaps(plan, imageDev + at + span), image, imageDev + at,
+                addr(0) + index * imageElems(p) * elemBytes, dtype, stream);
     }
 
     @Override
@@ -365,8 +404,10 @@ final class CudaExecutor extends BaseExecutor {
         deviceAllocs.clear();
         freeHost(pinnedIn);
         freeHost(pinnedOut);
+        freeHost(imagePinned);
         pinnedIn = 0;
         pinnedOut = 0;
+        imagePinned = 0;
         if (stream != 0) {
             CudaOps.streamDestroy(stream);
             stream = 0;

@@ -4,6 +4,8 @@ import io.reskern.Device;
 import io.reskern.Precision;
 import io.reskern.ReskernException;
 import io.reskern.graph.Graph;
+import io.reskern.image.ResamplePlan;
+import io.reskern.image.RgbImage;
 
 /**
  * One execution context of a graph on one device: its own activation arena and staging buffers (on CUDA also its own
@@ -30,6 +32,13 @@ public interface Executor extends AutoCloseable {
 
     /** Copies images {@code [first, first + count)} of the current batch from {@code src} (float32 NCHW). */
     void stage(InputData src, int first, int count) throws ReskernException;
+
+    /**
+     * Resizes, crops and normalises one decoded image straight into image {@code index} of the current batch
+     * ({@code rk_*_resample_normalize_u8}; on a GPU the pixels are copied to the device and processed there).
+     * {@code plan} must be for this image's size and the batch's input size.
+     */
+    void stageImage(RgbImage image, ResamplePlan plan, int index) throws ReskernException;
 
     /** Fills images {@code [first, first + count)} of the current batch with zeros (padding rows). */
     void stageZeros(int first, int count) throws ReskernException;

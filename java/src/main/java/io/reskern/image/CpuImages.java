@@ -36,23 +36,41 @@ public final class CpuImages {
         if (y == 0) {
             throw new IllegalArgumentException("null output address");
         }
-        long span = img.spanBytes();
-        try (BytePointer px = new BytePointer(span); BytePointer taps = new BytePointer(plan.packedBytes())) {
-            if (px.isNull() || taps.isNull()) {
+        try (BytePointer staging = new BytePointer(stagingBytes(img, plan))) {
+            if (staging.isNull()) {
                 throw new ReskernException(ReskernException.ErrorCode.OUT_OF_MEMORY, img.source() + ": no native memory for "
-                        + span + " pixel bytes");
+                        + img.spanBytes() + " pixel bytes");
             }
-            px.put(img.data(), img.offset(), Math.toIntExact(span));
-            ByteBuffer tb = taps.asBuffer();
-            plan.pack(tb);
-            ResamplePlan.Addresses a = plan.addresses(taps.address());
-            int st = CpuOps.resampleNormalizeU8(px.address(), img.height(), img.width(), img.rowStride(), img.pixelStride(),
-                    img.channelOffset(0), img.channelOffset(1), img.channelOffset(2), a.ys(), a.ny(), a.wy(),
-                    plan.rows().maxTaps(), a.xs(), a.nx(), a.wx(), plan.cols().maxTaps(), a.mean(), a.std(), y,
-                    plan.outHeight(), plan.outWidth());
-            if (st != 0) {
-                throw new ReskernException(ReskernException.fromNative(st), img.source() + ": " + CpuOps.lastError());
-            }
+            preprocessInto(img, plan, y, staging);
+        }
+    }
+
+    /** Native staging bytes {@link #preprocessInto(RgbImage, ResamplePlan, long, BytePointer)} needs: pixels + taps. */
+    public static long stagingBytes(RgbImage img, ResamplePlan plan) {
+        return (img.spanBytes() + 63) / 64 * 64 + plan.packedBytes();
+    }
+
+    /**
+     * As {@link #preprocessInto(RgbImage, ResamplePlan, long)}, staging the pixels and the plan in {@code staging}
+     * (at least {@link #stagingBytes} bytes; a caller-owned buffer reused from call to call).
+     */
+    public static void preprocessInto(RgbImage img, ResamplePlan plan, long y, BytePointer staging) throws ReskernException {
+        long span = img.spanBytes();
+        long tapsAt = (span + 63) / 64 * 64;
+        if (staging.capacity() < tapsAt + plan.packedBytes()) {
+            throw new IllegalArgumentException("staging of " + staging.capacity() + " bytes, need " + stagingBytes(img, plan));
+        }
+        staging.position(0).put(img.data(), img.offset(), Math.toIntExact(span));
+        ByteBuffer tb = staging.position(tapsAt).limit(tapsAt + plan.packedBytes()).asBuffer();
+        plan.pack(tb);
+        staging.position(0).limit(staging.capacity());
+        ResamplePlan.Addresses a = plan.addresses(staging.address() + tapsAt);
+        int st = CpuOps.resampleNormalizeU8(staging.address(), img.height(), img.width(), img.rowStride(), img.pixelStride(),
+                img.channelOffset(0), img.channelOffset(1), img.channelOffset(2), a.ys(), a.ny(), a.wy(),
+                plan.rows().maxTaps(), a.xs(), a.nx(), a.wx(), plan.cols().maxTaps(), a.mean(), a.std(), y,
+                plan.outHeight(), plan.outWidth());
+        if (st != 0) {
+            throw new ReskernException(ReskernException.fromNative(st), img.source() + ": " + CpuOps.lastError());
         }
     }
 

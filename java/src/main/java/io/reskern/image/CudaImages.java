@@ -108,15 +108,17 @@ public final class CudaImages {
     }
 
     /** A non-owning view of {@code bytes} bytes at a native address (closing it frees nothing). */
-    private static BytePointer at(long address, long bytes) {
-        if (address == 0) {
+    private static BytePointer at(long at, long bytes) {
+        if (at == 0) {
             throw new IllegalArgumentException("null host address");
         }
         Pointer raw = new Pointer() {
             {
-                this.address = address;
-                this.limit = bytes;
-                this.capacity = bytes;
+                // the inherited fields; the parameter is named apart from `address` on purpose (an anonymous class's
+                // `address` is the field, so `this.address = address` would assign the field to itself)
+                address = at;
+                limit = bytes;
+                capacity = bytes;
             }
         };
         return new BytePointer(raw).capacity(bytes).limit(bytes);

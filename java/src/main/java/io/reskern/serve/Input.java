@@ -4,19 +4,26 @@ import io.reskern.DeviceBuffer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.util.List;
 import java.util.Objects;
+import java.util.ArrayList;
+import java.nio.file.Path;
+import io.reskern.ReskernException;
+import io.reskern.image.ImageDecoder;
+import io.reskern.image.RgbImage;
 
 /**
  * The images of one request to a {@link Predictor}: {@code count()} images of the predictor's input size, as float32
  * NCHW {@code [count, 3, H, W]} in a Java array, a {@link FloatBuffer} / {@link ByteBuffer} (direct buffers are read in
- * place, without a copy into the Java heap), or a {@link DeviceBuffer} (read on its device, no host copy at all).
+ * place, without a copy into the Java heap), or a {@link DeviceBuffer} (read on its device, no host copy at all); or
+ * decoded images ({@link RgbImage}, any size), which the predictor preprocesses itself.
  *
  * <p>The data is read when the request's batch is staged, after {@code predict} was called and before its result is
  * complete: do not modify it until then. An {@code Input} holds a reference to its buffer, so a direct buffer stays
  * alive while the request is in flight.
  */
 public final class Input {
-    enum Kind { ARRAY, DIRECT, DEVICE }
+    enum Kind { ARRAY, DIRECT, DEVICE, IMAGES }
 
     final Kind kind;
     final int count;
@@ -26,9 +33,15 @@ public final class Input {
     final DeviceBuffer device;
     final long deviceOffset;    // floats
     final long floats;          // floats the request provides
+    final List<RgbImage> images;
 
     private Input(Kind kind, int count, float[] array, int arrayOffset, FloatBuffer direct, DeviceBuffer device,
                   long deviceOffset, long floats) {
+        this(kind, count, array, arrayOffset, direct, device, deviceOffset, floats, null);
+    }
+
+    private Input(Kind kind, int count, float[] array, int arrayOffset, FloatBuffer direct, DeviceBuffer device,
+                  long deviceOffset, long floats, List<RgbImage> images) {
         if (count < 1) {
             throw new IllegalArgumentException("a request needs at least one image, got " + count);
         }
@@ -40,6 +53,7 @@ public final class Input {
         this.device = device;
         this.deviceOffset = deviceOffset;
         this.floats = floats;
+        this.images = images;
     }
 
     /** {@code count} images, float32 NCHW, the whole array. */
@@ -111,6 +125,32 @@ public final class Input {
             throw new IllegalArgumentException("offset " + offset + " outside " + buffer);
         }
         return new Input(Kind.DEVICE, count, null, 0, null, buffer, offset, buffer.floats() - offset);
+    }
+
+    /**
+     * Decoded images of any size; the predictor resizes, crops and normalises them with its
+     * {@link Predictor.Builder#optPreprocess Preprocess} (on the GPU when it runs on one).
+     */
+    public static Input images(List<RgbImage> images) {
+        Objects.requireNonNull(images, "images");
+        for (RgbImage im : images) {
+            Objects.requireNonNull(im, "image");
+        }
+        return new Input(Kind.IMAGES, images.size(), null, 0, null, null, 0, 0, List.copyOf(images));
+    }
+
+    public static Input image(RgbImage image) {
+        return images(List.of(image));
+    }
+
+    /** Decodes JPEG/PNG files here, in the calling thread ({@link ImageDecoder#defaults()}). */
+    public static Input files(List<Path> files) throws ReskernException {
+        List<RgbImage> images = new ArrayList<>(files.size());
+        ImageDecoder d = ImageDecoder.defaults();
+        for (Path f : files) {
+            images.add(d.decode(f));
+        }
+        return images(images);
     }
 
     /** Number of images. */

@@ -10,6 +10,9 @@ import io.reskern.backend.Executor;
 import io.reskern.backend.Executors;
 import io.reskern.backend.InputData;
 import io.reskern.graph.Graph;
+import io.reskern.image.Preprocess;
+import io.reskern.image.ResamplePlan;
+import io.reskern.image.RgbImage;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -116,6 +119,7 @@ public final class Predictor implements AutoCloseable {
         final CompletableFuture<Predictions> future = new CompletableFuture<>();
         final long enqueued = System.nanoTime();
         final Device affinity; // null: any context
+        ResamplePlan[] plans;  // images: one per image, made in the calling thread
 
         Request(Input input, Device affinity) {
             this.input = input;
@@ -154,6 +158,7 @@ public final class Predictor implements AutoCloseable {
     private final int maxBatch;
     private final long maxWaitNanos;
     private final boolean checkFinite;
+    private final Preprocess preprocess;
     private final List<String> labels;
     private final List<Device> devices;
     private final List<DeviceModel> deviceModels;
@@ -179,6 +184,7 @@ public final class Predictor implements AutoCloseable {
         this.maxBatch = b.maxBatch;
         this.maxWaitNanos = b.maxWait.toNanos();
         this.checkFinite = b.checkFinite;
+        this.preprocess = b.preprocess;
         this.labels = b.labels;
         this.deviceModels = deviceModels;
         this.contexts = contexts;
@@ -221,6 +227,16 @@ public final class Predictor implements AutoCloseable {
 
     public Precision precision() {
         return precision;
+    }
+
+    /** How {@link Input#images} are resized, cropped and normalised. */
+    public Preprocess preprocess() {
+        return preprocess;
+    }
+
+    /** The class labels, or null. */
+    public List<String> labels() {
+        return labels;
     }
 
     /** The devices this predictor runs on. */
@@ -280,6 +296,13 @@ public final class Predictor implements AutoCloseable {
         Objects.requireNonNull(input, "input");
         Device affinity = validate(input);
         Request r = new Request(input, affinity);
+        if (input.kind == Input.Kind.IMAGES) {
+            r.plans = new ResamplePlan[input.count];
+            for (int i = 0; i < input.count; i++) {
+                RgbImage im = input.images.get(i);
+                r.plans[i] = preprocess.plan(im.height(), im.width());
+            }
+        }
         synchronized (submitLock) {
             if (closed) {
                 throw new IllegalStateException("predictor is closed");
@@ -297,6 +320,9 @@ public final class Predictor implements AutoCloseable {
         if (in.count > maxBatch) {
             throw new IllegalArgumentException("a request of " + in.count + " images is above this predictor's maximum batch of "
                     + maxBatch + " (Builder.optMaxBatch)");
+        }
+        if (in.kind == Input.Kind.IMAGES) {
+            return null;
         }
         long need = in.count * imageFloats();
         String shape = in.count + "x3x" + height + "x" + width;
@@ -431,7 +457,13 @@ public final class Predictor implements AutoCloseable {
             ex.begin(n, height, width);
             int off = 0;
             for (Request r : batch) {
-                ex.stage(source(r.input), off, r.input.count);
+                if (r.input.kind == Input.Kind.IMAGES) {
+                    for (int i = 0; i < r.input.count; i++) {
+                        ex.stageImage(r.input.images.get(i), r.plans[i], off + i);
+                    }
+                } else {
+                    ex.stage(source(r.input), off, r.input.count);
+                }
                 off += r.input.count;
             }
             if (n > total) {
@@ -471,6 +503,7 @@ public final class Predictor implements AutoCloseable {
             case ARRAY -> new InputData.HeapFloats(in.array, in.arrayOffset);
             case DIRECT -> new InputData.HostAddress(new FloatPointer(in.direct).address());
             case DEVICE -> new InputData.DeviceAddress(in.device.device(), in.device.address() + in.deviceOffset * 4);
+            case IMAGES -> throw new IllegalStateException("images are staged one by one");
         };
     }
 
@@ -552,6 +585,7 @@ public final class Predictor implements AutoCloseable {
         private boolean checkFinite = true;
         private boolean warmup = true;
         private List<String> labels;
+        private Preprocess preprocess;
 
         private Builder(Model.Builder model) {
             this.model = Objects.requireNonNull(model, "model");
@@ -633,6 +667,16 @@ public final class Predictor implements AutoCloseable {
             return this;
         }
 
+        /**
+         * How {@link Input#images decoded images} become model input: resize of the shorter side, centre crop, mean/std
+         * (default: {@link Preprocess#cifar()} for CIFAR nets, else {@link Preprocess#imagenet()} scaled to the input size:
+         * shorter side → size·256/224, crop = the input size). The crop must equal the input size.
+         */
+        public Builder optPreprocess(Preprocess p) {
+            this.preprocess = Objects.requireNonNull(p);
+            return this;
+        }
+
         /** Class labels for {@link Predictions#topK} (index → label). */
         public Builder optLabels(List<String> l) {
             this.labels = List.copyOf(l);
@@ -671,6 +715,16 @@ public final class Predictor implements AutoCloseable {
                 width = px;
             }
             graph.plan(1, height, width); // IllegalArgumentException if the input is too small for the network
+            if (preprocess == null) {
+                ResNetSpec spec = graph.spec();
+                preprocess = spec != null && spec.stem() == ResNetSpec.Stem.CIFAR && height == 32 && width == 32
+                        ? Preprocess.cifar()
+                        : new Preprocess((int) Math.round(Math.min(height, width) * 256.0 / 224), height, width,
+                                Preprocess.IMAGENET_MEAN, Preprocess.IMAGENET_STD);
+            } else if (preprocess.cropHeight() != height || preprocess.cropWidth() != width) {
+                throw new IllegalArgumentException("the preprocessing crops " + preprocess.cropHeight() + "x"
+                        + preprocess.cropWidth() + ", but the predictor's input is " + height + "x" + width);
+            }
             if (labels != null && labels.size() != graph.classes()) {
                 throw new IllegalArgumentException(labels.size() + " labels for a model with " + graph.classes() + " classes");
             }
