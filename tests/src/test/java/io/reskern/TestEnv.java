@@ -21,10 +21,18 @@ public final class TestEnv {
         return p;
     }
 
-    /** shared/models (trained CIFAR-10 nets). */
+    /**
+     * shared/models (trained CIFAR-10 nets). They live outside the repository, so a checkout without them SKIPS the
+     * tests that need them, with the reason (visible in Surefire's skipped count) — even under CI=true, since whether a
+     * CI machine has the folder is not the project's to decide; {@code -Dreskern.requireModels=true} makes it a failure.
+     */
     public static Path models() {
         Path p = Path.of(System.getProperty("reskern.models", "../shared/models"));
-        require(Files.isDirectory(p.resolve("cifar10-resnet")), "trained models missing in " + p);
+        boolean ok = Files.isDirectory(p.resolve("cifar10-resnet"));
+        if (!ok && Boolean.getBoolean("reskern.requireModels")) {
+            throw new AssertionError("reskern.requireModels=true but trained models missing in " + p);
+        }
+        Assumptions.assumeTrue(ok, "trained models missing in " + p);
         return p;
     }
 

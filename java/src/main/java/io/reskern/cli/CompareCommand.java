@@ -5,12 +5,12 @@ import io.reskern.ConvPolicy;
 import io.reskern.Device;
 import io.reskern.Model;
 import io.reskern.Precision;
+import io.reskern.ReskernException;
 import io.reskern.ResNetSpec;
 import io.reskern.ResNets;
 import io.reskern.graph.Graph;
 import io.reskern.graph.GraphBuilder;
 import io.reskern.graph.Plan;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -106,10 +106,19 @@ final class CompareCommand implements Callable<Integer> {
         Device dev = Device.parse(device);
         List<ConvPolicy> convs = policies(conv, dev);
         Precision prec = precision != null ? Precision.parse(precision) : (dev.isCuda() ? Precision.FP16 : Precision.FP32);
+        if (!dev.isCuda() && prec != Precision.FP32) { // the same refusal a model build gives, before any row
+            throw new ReskernException(ReskernException.ErrorCode.UNSUPPORTED, "the CPU backend runs fp32 only; " + prec
+                    + " needs --device cuda");
+        }
         int tputBatch = batch != null ? batch : (dev.isCuda() ? 256 : 8);
         if (tputBatch < 1) {
             throw new IllegalArgumentException("--batch must be >= 1");
         }
+        // the chart encoder appends ".png" to a name without it: use that name, and check it before any timing
+        if (!chart.toString().toLowerCase(java.util.Locale.ROOT).endsWith(".png")) {
+            chart = Path.of(chart + ".png");
+        }
+        OutputPaths.prepare(chart, "--chart");
         System.out.printf("reskern compare on %s (%s), input %dx%d, throughput at batch %d%s%n", dev, prec, size, size,
                 tputBatch, noTiming ? " (static columns only)" : "");
         List<Row> rows = new ArrayList<>();
@@ -177,12 +186,7 @@ final class CompareCommand implements Callable<Integer> {
             c.addSeries(e.getKey(), x, e.getValue());
             charts.add(c);
         }
-        Path parent = chart.toAbsolutePath().getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
-        }
-        String file = chart.toString();
-        String base = file.toLowerCase(java.util.Locale.ROOT).endsWith(".png") ? file.substring(0, file.length() - 4) : file;
-        BitmapEncoder.saveBitmap(charts, 2, (charts.size() + 1) / 2, base, BitmapEncoder.BitmapFormat.PNG);
+        // chart ends with .png (any case), so the encoder writes exactly that file
+        BitmapEncoder.saveBitmap(charts, 2, (charts.size() + 1) / 2, chart.toString(), BitmapEncoder.BitmapFormat.PNG);
     }
 }

@@ -29,6 +29,7 @@ final class RunCommand implements Callable<Integer> {
         if (!Files.isRegularFile(input)) {
             throw new IllegalArgumentException("input file not found: " + input);
         }
+        OutputPaths.prepare(output, "--output");
         NpyArray x = Npy.read(input);
         long[] s = x.shape();
         if (s.length != 4 || s[1] != 3) {
@@ -41,10 +42,6 @@ final class RunCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             float[] y = model.predict(x.data(), (int) s[0], (int) s[2], (int) s[3]);
             double ms = (System.nanoTime() - t0) / 1e6;
-            Path parent = output.toAbsolutePath().getParent();
-            if (parent != null) {
-                Files.createDirectories(parent);
-            }
             Npy.write(output, new long[] {s[0], model.classes()}, y);
             System.out.printf("%s: wrote %s [%d, %d] (%s, %s, %s weights, %.1f ms)%n", model.name(), output, s[0],
                     model.classes(), model.device(), model.precision(), model.weightsDescription(), ms);

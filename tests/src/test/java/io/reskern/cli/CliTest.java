@@ -175,6 +175,34 @@ class CliTest {
     }
 
     @Test
+    void badOutputPathsGiveOneClearMessage() throws Exception {
+        Path x = randomInput(1, 32, 32);
+        Path file = tmp.resolve("plain-file");
+        Files.writeString(file, "x");
+        // a regular file where a folder is needed: Java's own message is only the path
+        assertCleanError(cli("run", "--model", "cifar_resnet20", "--input", x.toString(), "--output",
+                file.resolve("y.npy").toString(), "--device", "cpu"), "cannot create the folder " + file + " for --output: "
+                + file + " exists and is not a folder");
+        assertCleanError(cli("run", "--model", "cifar_resnet20", "--input", x.toString(), "--output", tmp.toString(),
+                "--device", "cpu"), "--output is a folder, not a file");
+        // compare checks --chart before it times anything
+        assertCleanError(cli("compare", "--no-timing", "--models", "resnet18", "--device", "cpu", "--chart",
+                file.resolve("c.png").toString()), "for --chart");
+        assertCleanError(cli("compare", "--no-timing", "--models", "resnet18", "--device", "cpu", "--precision", "fp16",
+                "--chart", tmp.resolve("c.png").toString()), "fp32 only");
+    }
+
+    @Test
+    void compareChartWithoutExtensionNamesTheFileItWrites() {
+        Result r = cli("compare", "--no-timing", "--models", "cifar_resnet20", "--device", "cpu", "--chart",
+                tmp.resolve("chart-no-ext").toString());
+        assertEquals(0, r.code(), r.toString());
+        Path png = tmp.resolve("chart-no-ext.png");
+        assertTrue(Files.isRegularFile(png), "chart written as " + png);
+        assertTrue(r.out().contains("chart: " + png.toAbsolutePath()), r.out());
+    }
+
+    @Test
     void infoAndHelp() {
         Result r = cli("info");
         assertEquals(0, r.code());

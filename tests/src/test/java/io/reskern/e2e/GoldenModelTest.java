@@ -102,6 +102,17 @@ class GoldenModelTest {
         }));
     }
 
+    /**
+     * make_goldens.py drops the trained CIFAR-10 cases when ../shared/models is absent; without this check they would
+     * vanish from the run unnoticed (skipped with the reason, failing under -Dreskern.requireModels=true).
+     */
+    @org.junit.jupiter.api.Test
+    void trainedCifar10CasesArePresent() throws Exception {
+        Path models = TestEnv.models();
+        long n = Goldens.load().stream().filter(c -> c.caseName().startsWith("cifar10_resnet")).count();
+        assertEquals(4, n, "trained CIFAR-10 cases in the goldens manifest (weights in " + models.resolve("cifar10-resnet") + ")");
+    }
+
     /** Goldens are float64 on disk; read as float32 (rounding ~6e-8 relative, far below the 1e-4 tolerance). */
     static double[] toDouble(float[] f) {
         double[] d = new double[f.length];

@@ -323,10 +323,8 @@ class SafeTensorsTest {
 
     @Test
     void cifarResnet20Opens() throws Exception {
-        String models = System.getProperty("reskern.models");
-        assumeTrue(models != null, "reskern.models not set");
-        Path p = Path.of(models, "cifar10-resnet", "resnet20.safetensors");
-        assumeTrue(Files.isRegularFile(p), "no " + p);
+        Path p = io.reskern.TestEnv.models().resolve("cifar10-resnet").resolve("resnet20.safetensors");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(p), "no " + p);
         try (SafeTensors st = SafeTensors.open(p)) {
             assertTrue(st.names().contains("linear.weight"));
             assertArrayEquals(new long[] {10, 64}, st.info("linear.weight").shape());
