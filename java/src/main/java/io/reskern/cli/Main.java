@@ -6,12 +6,12 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * {@code reskern} command line: run, bench, compare, info. Errors print one line ({@code reskern: error: …}) and exit
+ * {@code reskern} command line: run, classify, bench, compare, info. Errors print one line ({@code reskern: error: …}) and exit
  * non-zero — never a stack trace (set {@code RESKERN_DEBUG=1} to see one).
  */
 @Command(name = "reskern", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Fast ResNet inference on hand-written CUDA and CPU kernels.",
-        subcommands = {RunCommand.class, BenchCommand.class, CompareCommand.class, InfoCommand.class,
+        subcommands = {RunCommand.class, ClassifyCommand.class, BenchCommand.class, CompareCommand.class, InfoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
@@ -19,10 +19,15 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: run, bench, compare or info");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: run, classify, bench, compare or info");
     }
 
     public static void main(String[] args) {
+        // one line per log record ("INFO: reskern: …") unless the user configured java.util.logging
+        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null
+                && System.getProperty("java.util.logging.config.file") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format", "%4$s: %5$s%6$s%n");
+        }
         System.exit(execute(args));
     }
 

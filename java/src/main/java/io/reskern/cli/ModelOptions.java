@@ -61,6 +61,11 @@ public final class ModelOptions {
         }
     }
 
+    /** Whether the named model is a CIFAR net (32×32 input by default). */
+    public boolean isCifar() {
+        return ResNets.byName(model).stem() == ResNetSpec.Stem.CIFAR;
+    }
+
     /** The model builder these options describe (checks them first: a bad value is an IllegalArgumentException). */
     public Model.Builder builder() {
         ResNetSpec spec = ResNets.byName(model);
