@@ -7,6 +7,9 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.reskern.ReskernException;
 import io.reskern.cli.ModelOptions;
+import io.reskern.image.ImageDecoder;
+import io.reskern.image.Labels;
+import io.reskern.image.RgbImage;
 import io.reskern.serve.Input;
 import io.reskern.serve.Predictions;
 import io.reskern.serve.Predictor;
@@ -35,6 +38,8 @@ import picocli.CommandLine.Option;
  * <p>Every HTTP worker thread calls {@link Predictor#predict(Input)}; the predictor batches the requests that arrive
  * together. Endpoints:
  * <ul>
+ *   <li>{@code POST /v1/classify?top=K} — body: one JPEG or PNG image (any size; resized, cropped and normalised by the
+ *       predictor, on the GPU when it runs on one); answer: {@code {"top": [{"index", "label", "probability"}, …], "ms"}}</li>
  *   <li>{@code POST /v1/predict?top=K} — body: float32 little-endian NCHW {@code [N, 3, H, W]} (N inferred from the
  *       length); answer: {@code {"predictions": [[{"index", "label", "probability"}, …] per image], "ms": …}}</li>
  *   <li>{@code GET /health} — model, devices, input size; {@code GET /stats} — the predictor's counters</li>
@@ -47,6 +52,8 @@ import picocli.CommandLine.Option;
         description = "Serve a reskern model over HTTP (an example of embedding reskern in a Java service).")
 public final class ClassifyService implements java.util.concurrent.Callable<Integer> {
     private static final Gson GSON = new Gson();
+    private static final int MAX_IMAGE_BYTES = 32 << 20;
+    private static final ImageDecoder DECODER = ImageDecoder.defaults().withMaxPixels(50_000_000L);
 
     @Mixin
     ModelOptions model;
@@ -69,7 +76,7 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
     @Option(names = "--size", description = "input height = width in pixels (default: 224, CIFAR 32)")
     Integer size;
 
-    @Option(names = "--labels", description = "class labels, one per line")
+    @Option(names = "--labels", description = "class labels: one per line, a JSON array, or imagenet_class_index.json")
     Path labels;
 
     private HttpServer server;
@@ -101,7 +108,7 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
             b.optInputSize(size, size);
         }
         if (labels != null) {
-            b.optLabels(Files.readAllLines(labels, StandardCharsets.UTF_8));
+            b.optLabels(Labels.load(labels).asList());
         }
         predictor = b.build();
         server = HttpServer.create(new InetSocketAddress(bind, port), 256);
@@ -112,6 +119,7 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
         });
         server.setExecutor(http);
         server.createContext("/v1/predict", this::predict);
+        server.createContext("/v1/classify", this::classify);
         server.createContext("/health", ex -> reply(ex, 200, health()));
         server.createContext("/stats", ex -> reply(ex, 200, GSON.toJsonTree(predictor.stats()).getAsJsonObject()));
         server.start();
@@ -170,17 +178,7 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
             Predictions p = predictor.predict(Input.nchw(ByteBuffer.wrap(body).order(ByteOrder.LITTLE_ENDIAN), n));
             JsonArray all = new JsonArray();
             for (int i = 0; i < n; i++) {
-                JsonArray row = new JsonArray();
-                for (Predictions.Top t : p.topK(i, top)) {
-                    JsonObject o = new JsonObject();
-                    o.addProperty("index", t.index());
-                    if (t.label() != null) {
-                        o.addProperty("label", t.label());
-                    }
-                    o.addProperty("probability", t.probability());
-                    row.add(o);
-                }
-                all.add(row);
+                all.add(topJson(p, i, top));
             }
             JsonObject out = new JsonObject();
             out.add("predictions", all);
@@ -193,6 +191,44 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
         } catch (ReskernException e) {
             reply(ex, 500, error(e.getMessage() + " [" + e.code() + "]"));
         }
+    }
+
+    private void classify(HttpExchange ex) throws IOException {
+        try {
+            if (!"POST".equals(ex.getRequestMethod())) {
+                reply(ex, 405, error("use POST"));
+                return;
+            }
+            int top = Math.max(1, Math.min(predictor.classes(), queryInt(ex.getRequestURI(), "top", 5)));
+            byte[] body = readAtMost(ex.getRequestBody(), MAX_IMAGE_BYTES + 1);
+            long t0 = System.nanoTime();
+            RgbImage img = DECODER.decode(body, "request body");
+            Predictions p = predictor.predict(Input.image(img));
+            JsonObject out = new JsonObject();
+            out.add("top", topJson(p, 0, top));
+            out.addProperty("ms", (System.nanoTime() - t0) / 1e6);
+            reply(ex, 200, out);
+        } catch (IllegalArgumentException e) {
+            reply(ex, 400, error(e.getMessage()));
+        } catch (IllegalStateException e) {
+            reply(ex, 503, error(e.getMessage()));
+        } catch (ReskernException e) {
+            reply(ex, e.code() == ReskernException.ErrorCode.BAD_FILE ? 400 : 500, error(e.getMessage() + " [" + e.code() + "]"));
+        }
+    }
+
+    private static JsonArray topJson(Predictions p, int i, int top) {
+        JsonArray row = new JsonArray();
+        for (Predictions.Top t : p.topK(i, top)) {
+            JsonObject o = new JsonObject();
+            o.addProperty("index", t.index());
+            if (t.label() != null) {
+                o.addProperty("label", t.label());
+            }
+            o.addProperty("probability", t.probability());
+            row.add(o);
+        }
+        return row;
     }
 
     private static int queryInt(URI uri, String key, int dflt) {

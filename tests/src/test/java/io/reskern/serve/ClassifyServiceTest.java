@@ -96,6 +96,29 @@ class ClassifyServiceTest {
     }
 
     @Test
+    void classifyTakesAnEncodedImage() throws Exception {
+        java.awt.image.BufferedImage bi = new java.awt.image.BufferedImage(45, 37, java.awt.image.BufferedImage.TYPE_INT_RGB);
+        java.util.Random r = new java.util.Random(3);
+        for (int y = 0; y < 37; y++) {
+            for (int x = 0; x < 45; x++) {
+                bi.setRGB(x, y, r.nextInt(1 << 24));
+            }
+        }
+        java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
+        javax.imageio.ImageIO.write(bi, "png", png);
+        HttpResponse<String> resp = post("/v1/classify?top=2", png.toByteArray());
+        assertEquals(200, resp.statusCode(), resp.body());
+        JsonArray top = JsonParser.parseString(resp.body()).getAsJsonObject().getAsJsonArray("top");
+        assertEquals(2, top.size());
+        io.reskern.image.RgbImage img = io.reskern.image.ImageDecoder.defaults().decode(png.toByteArray(), "png");
+        Predictions want = service.predictor().predict(Input.image(img));
+        assertEquals(want.argmax(0), top.get(0).getAsJsonObject().get("index").getAsInt());
+        HttpResponse<String> bad = post("/v1/classify", "not an image".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        assertEquals(400, bad.statusCode(), bad.body());
+        assertTrue(bad.body().contains("BAD_FILE"), bad.body());
+    }
+
+    @Test
     void badRequestsAreClearJsonErrors() throws Exception {
         HttpResponse<String> r = post("/v1/predict", new byte[100]);
         assertEquals(400, r.statusCode());
