@@ -143,7 +143,7 @@ missing="$(for f in "$stage/native/cp/$natdir"/*.so "$stage/native/bin"/*; do [ 
 [ -z "$missing" ] || say "WARNING: unresolved here: $missing"
 
 # ---------------------------------------------------------------- 4. jre/ (jlink, cached by JDK + module list)
-modules=java.base,java.logging,java.xml,java.sql,java.management,jdk.management,jdk.unsupported,jdk.httpserver,java.net.http
+modules=java.base,java.logging,java.xml,java.sql,java.desktop,java.management,jdk.management,jdk.unsupported,jdk.httpserver,java.net.http
 jre_key="$("$jdk/bin/java" -version 2>&1 | head -2 | tr '\n' ' ')|$modules|strip"
 if [ ! -x "$work/jre/bin/java" ] || [ "$(cat "$work/jre.key" 2>/dev/null)" != "$jre_key" ]; then
   say "jlink ($modules) ..."

@@ -165,6 +165,41 @@ class PredictorGpuTest {
     }
 
     @Test
+    void decodedImagesArePreprocessedOnTheGpuLikeOnTheCpu() throws Exception {
+        List<io.reskern.image.RgbImage> imgs = new ArrayList<>();
+        Random r = new Random(8);
+        int[][] sizes = {{300, 200}, {97, 131}, {64, 64}, {40, 500}};
+        for (int[] hw : sizes) {
+            byte[] px = new byte[hw[0] * hw[1] * 3];
+            r.nextBytes(px);
+            imgs.add(io.reskern.image.RgbImage.ofRgb(px, hw[0], hw[1]));
+        }
+        float[] cpu;
+        try (Predictor p = Predictor.builder(Model.builder().model("resnet18").optClasses(100).optSeed(3))
+                .optInputSize(S, S).optMaxBatch(4).build()) {
+            cpu = p.predict(Input.images(imgs)).logits();
+        }
+        try (Predictor p = Predictor.builder(model(Precision.FP32)).optInputSize(S, S).optMaxBatch(4).build()) {
+            float[] gpu = p.predict(Input.images(imgs)).logits();
+            double err = io.reskern.ops.Reference.relError(gpu, toDouble(cpu));
+            assertTrue(err < 1e-4, "GPU preprocessing + fp32 model vs CPU: relative error " + err);
+            // one image per request, concurrently: the staging of one image never overwrites another's
+            List<CompletableFuture<Predictions>> fs = new ArrayList<>();
+            for (int rep = 0; rep < 4; rep++) {
+                for (io.reskern.image.RgbImage im : imgs) {
+                    fs.add(p.predictAsync(Input.image(im)));
+                }
+            }
+            for (int i = 0; i < fs.size(); i++) {
+                int k = i % imgs.size();
+                double e = io.reskern.ops.Reference.relError(fs.get(i).get().logits(),
+                        toDouble(java.util.Arrays.copyOfRange(cpu, k * 100, k * 100 + 100)));
+                assertTrue(e < 1e-4, "request " + i + ": " + e);
+            }
+        }
+    }
+
+    @Test
     void onePredictorOverSeveralGpus() throws Exception {
         int gpus = Devices.cuda().gpus().size();
         Assumptions.assumeTrue(gpus >= 2, "needs two GPUs, found " + gpus);
