@@ -68,14 +68,15 @@ rss0="$(rss)"
 {
   echo "# Load test: $model ($device, $precision, ${size}x${size}), $(date -u +%F)"
   echo
-  echo "Service: \`$(cat "$out/health.json")\`; commit \`$commit$dirty\`; wrk -t2, $dur per row, one float32 image per request."
+  echo "Service: \`$(cat "$out/health.json")\`; commit \`$commit$dirty\`; wrk -t2 (-t1 for 1 connection), $dur per row, one float32 image per request; wrk and the service share the machine's $(nproc) cores."
   echo
   echo "| connections | requests/s | p50 ms | p90 ms | p99 ms | errors | mean batch | RSS MiB after |"
   echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
 } > "$out/summary.md"
 for c in ${conns//,/ }; do
   s0="$(curl -sf "http://127.0.0.1:$port/stats")"
-  wrk -t2 -c"$c" -d"$dur" --latency -s "$lua" "http://127.0.0.1:$port/v1/predict" > "$out/wrk-c$c.txt"
+  t=2; [ "$c" -lt 2 ] && t=1   # wrk needs connections >= threads
+  wrk -t"$t" -c"$c" -d"$dur" --latency -s "$lua" "http://127.0.0.1:$port/v1/predict" > "$out/wrk-c$c.txt"
   s1="$(curl -sf "http://127.0.0.1:$port/stats")"
   echo "{\"before\": $s0, \"after\": $s1}" > "$out/stats-c$c.json"
   python3 - "$out/wrk-c$c.txt" "$out/stats-c$c.json" "$c" "$(rss)" >> "$out/summary.md" <<'PY'
