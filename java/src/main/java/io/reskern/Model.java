@@ -5,6 +5,8 @@ import io.reskern.backend.Executor;
 import io.reskern.backend.Executors;
 import io.reskern.graph.Graph;
 import io.reskern.graph.GraphBuilder;
+import io.reskern.onnx.OnnxImporter;
+import io.reskern.onnx.OnnxModel;
 import io.reskern.weights.FoldedWeights;
 import io.reskern.weights.SafeTensorsSource;
 import io.reskern.weights.WeightSource;
@@ -16,7 +18,7 @@ import java.util.Objects;
  *
  * <pre>{@code
  * try (Model model = Model.builder()
- *         .model("resnet50")                       // required: a name from ResNets, or .spec(ResNetSpec)
+ *         .model("resnet50")                       // required: a name from ResNets, .spec(ResNetSpec) or .onnx(Path)
  *         .optClasses(1000)
  *         .optWeights(Path.of("resnet50.safetensors"))   // torchvision/timm/CIFAR names; default: seeded Kaiming init
  *         .optDevice(Device.parse("auto"))
@@ -118,9 +120,10 @@ public final class Model implements AutoCloseable {
         }
     }
 
-    /** Builder: {@code model}/{@code spec} required, {@code opt*} optional. Immutable once built. */
+    /** Builder: {@code model}/{@code spec}/{@code onnx} required, {@code opt*} optional. Immutable once built. */
     public static final class Builder {
         private ResNetSpec spec;
+        private Path onnx;
         private Integer classes;
         private ResNetSpec.Shortcut shortcut;
         private Path weights;
@@ -140,6 +143,16 @@ public final class Model implements AutoCloseable {
 
         public Builder spec(ResNetSpec s) {
             this.spec = Objects.requireNonNull(s);
+            return this;
+        }
+
+        /**
+         * An ONNX file (ResNet family, as torchvision/timm export it) instead of {@code model}/{@code spec}: graph and
+         * weights both come from the file ({@link OnnxImporter}), so it does not combine with {@code optWeights},
+         * {@code optClasses} or {@code optShortcut}.
+         */
+        public Builder onnx(Path file) {
+            this.onnx = Objects.requireNonNull(file);
             return this;
         }
 
@@ -198,6 +211,9 @@ public final class Model implements AutoCloseable {
         }
 
         public Model build() throws ReskernException {
+            if (onnx != null) {
+                return buildOnnx();
+            }
             Graph graph = GraphBuilder.build(resolvedSpec());
             FoldedWeights folded;
             String desc;
@@ -215,6 +231,16 @@ public final class Model implements AutoCloseable {
             }
             Executor ex = Executors.create(graph, folded, device, precision);
             return new Model(graph, ex, desc);
+        }
+
+        private Model buildOnnx() throws ReskernException {
+            if (spec != null || weights != null || weightSource != null || classes != null || shortcut != null) {
+                throw new IllegalStateException("onnx(file) takes the graph and the weights from the file: do not combine "
+                        + "it with model/spec, optWeights, optClasses or optShortcut");
+            }
+            OnnxModel m = OnnxImporter.load(onnx);
+            FoldedWeights folded = FoldedWeights.load(m.graph(), m.weights());
+            return new Model(m.graph(), Executors.create(m.graph(), folded, device, precision), onnx.toString());
         }
     }
 }

@@ -12,10 +12,14 @@ import picocli.CommandLine.Option;
 
 /** Options shared by run and bench: which model, weights, device and precision. */
 final class ModelOptions {
-    @Option(names = "--model", required = true, paramLabel = "NAME",
+    @Option(names = "--model", paramLabel = "NAME",
             description = "resnet{18,34,50,101,152} (v1.5), resnet.._v1, resnet..c, resnet..d, resnetv2_{18..152}, "
                     + "cifar_resnet{20,32,44,56,110,1202}, resnext50_32x4d, wide_resnet50_2")
     String model;
+
+    @Option(names = "--onnx", paramLabel = "FILE", description = "an ONNX ResNet (torchvision/timm export) instead of "
+            + "--model/--weights: graph and weights from the file")
+    Path onnx;
 
     @Option(names = "--shortcut", paramLabel = "A|B", description = "CIFAR shortcut: A (zero-pad, default) or B (projection)")
     String shortcut;
@@ -50,6 +54,12 @@ final class ModelOptions {
     }
 
     Model.Builder builder() {
+        if (onnx != null) {
+            return onnxBuilder();
+        }
+        if (model == null) {
+            throw new IllegalArgumentException("--model NAME or --onnx FILE is required");
+        }
         ResNetSpec spec = ResNets.byName(model);
         ResNetSpec.Shortcut sc = parseShortcut();
         if (sc != null && spec.stem() != ResNetSpec.Stem.CIFAR) {
@@ -78,6 +88,23 @@ final class ModelOptions {
             b.optWeights(weights);
         }
         return b;
+    }
+
+    private Model.Builder onnxBuilder() {
+        if (model != null || weights != null || shortcut != null || classes != null) {
+            throw new IllegalArgumentException("--onnx takes the model and its weights from the file: it does not combine "
+                    + "with --model, --weights, --shortcut or --classes");
+        }
+        if (!Files.isRegularFile(onnx)) {
+            throw new IllegalArgumentException("ONNX file not found: " + onnx);
+        }
+        if (threads != null) {
+            if (threads < 1) {
+                throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
+            }
+            io.reskern.Devices.setCpuThreads(threads);
+        }
+        return Model.builder().onnx(onnx).optDevice(Device.parse(device)).optPrecision(Precision.parse(precision));
     }
 
     Model build() throws ReskernException {
