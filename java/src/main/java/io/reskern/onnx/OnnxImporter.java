@@ -886,12 +886,10 @@ public final class OnnxImporter {
         }
         if (bias == null) {
             weights.putZeros(p + ".bias", k);
-        } else if (bias.elements == k && (bias.rank() == 1 || bias.rank() == 2 && bias.dims[0] == 1)) {
+        } else if (OnnxOps.fcBias(bias.dims, bias.elements, k, w)) {
             weights.put(p + ".bias", bias, new long[] {k}, w + " bias");
-        } else if (bias.elements == 1) {
-            weights.putBroadcast(p + ".bias", bias, k, w + " bias");
         } else {
-            throw unsupported(w + ": bias of shape " + Arrays.toString(bias.dims) + " (only a [" + k + "] or scalar bias)");
+            weights.putBroadcast(p + ".bias", bias, k, w + " bias");
         }
         String out = g.getNode(i).getOutput(0);
         define(out, new Act(asm.fc(x.id(), (int) k, p), 2, false));
@@ -1028,10 +1026,7 @@ public final class OnnxImporter {
         NodeProto n = g.getNode(i);
         outputs(i, 1);
         Attrs a = Attrs.of(n, w, Set.of("mode", "pads", "value"));
-        String mode = a.s("mode", "constant");
-        if (!mode.equals("constant")) {
-            throw unsupported(w + ": mode = " + quote(mode) + " (only constant padding)");
-        }
+        OnnxOps.padMode(a);
         long[] pads;
         float value;
         long[] axes = null;
@@ -1081,9 +1076,9 @@ public final class OnnxImporter {
             define(out, new OptionA(s.of(), (int) full[1], (int) full[5]));
             return;
         }
-        if (xv instanceof Act x && rank == 4 && full[0] == 0 && full[1] == 0 && full[4] == 0 && full[5] == 0
-                && full[2] == full[3] && full[2] == full[6] && full[2] == full[7]) {
-            define(out, full[2] == 0 ? x : new PadView(x, (int) full[2], value));
+        int sp = OnnxOps.symmetricSpatialPad(full);
+        if (xv instanceof Act x && rank == 4 && sp >= 0) {
+            define(out, sp == 0 ? x : new PadView(x, sp, value));
             return;
         }
         throw unsupported(w + ": Pad " + Arrays.toString(full) + " with value " + value + " (reskern folds only an equal "

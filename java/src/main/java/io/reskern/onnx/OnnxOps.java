@@ -217,6 +217,38 @@ final class OnnxOps {
         return new Window(kernel, stride, pad);
     }
 
+    /** An FC bias of {@code dims} for {@code k} outputs: [k] or [1, k] (true), or one value to broadcast (false). */
+    static boolean fcBias(long[] dims, long elements, long k, String where) throws ReskernException {
+        if (elements == k && (dims.length == 1 || dims.length == 2 && dims[0] == 1)) {
+            return true;
+        }
+        if (elements == 1 && dims.length <= 2) {
+            return false;
+        }
+        throw unsupported(where + ": bias of shape " + Arrays.toString(dims) + " (only a [" + k + "] or scalar bias; a "
+                + "per-row bias depends on the batch)");
+    }
+
+    /** Pad's mode attribute: only constant padding. */
+    static void padMode(Attrs a) throws ReskernException {
+        String mode = a.s("mode", "constant");
+        if (!mode.equals("constant")) {
+            throw unsupported(a.where() + ": mode = " + quote(mode) + " (only constant padding)");
+        }
+    }
+
+    /**
+     * The pad {@code p} when {@code full} ([begin × rank, end × rank] of a 4-D tensor) pads H and W by the same
+     * {@code p} on every side and N, C not at all; −1 otherwise.
+     */
+    static int symmetricSpatialPad(long[] full) {
+        if (full.length == 8 && full[0] == 0 && full[1] == 0 && full[4] == 0 && full[5] == 0 && full[2] == full[3]
+                && full[2] == full[6] && full[2] == full[7] && full[2] >= 0 && full[2] <= GraphAssembler.MAX_WINDOW) {
+            return (int) full[2];
+        }
+        return -1;
+    }
+
     static int range(long v, int lo, int hi, String where, String what) throws ReskernException {
         if (v < lo || v > hi) {
             throw unsupported(where + ": " + what + " value " + v + " outside " + lo + ".." + hi);
