@@ -322,6 +322,27 @@ class OnnxHostileTest {
         assertTrue(s.lines().noneMatch(l -> l.startsWith("\tat ")), "no stack trace: " + s);
     }
 
+    /** The fuzz seeds are valid models that exercise every import path; each must agree with ONNX Runtime. */
+    @Test
+    void fuzzSeedsImportAndMatchOrt() throws Exception {
+        Path seeds = Path.of("src/test/resources/io/reskern/fuzz/OnnxFuzzTestInputs/fuzzImport");
+        int n = 0;
+        try (var files = Files.list(seeds)) {
+            for (Path f : files.sorted().toList()) {
+                if (f.getFileName().toString().contains("external") || f.getFileName().toString().contains("fp16")) {
+                    continue; // external: its data file lives in the fuzz test's folder; fp16: ORT needs an fp16 graph (both tested above)
+                }
+                Path copy = Files.copy(f, dir.resolve(f.getFileName()));
+                float[] x = input(2, 8, 8);
+                double e = Reference.relError(reskern(copy, x, 2, 8, 8), d(ort(copy, x, 2, 3, 8, 8)));
+                System.out.printf("[onnx hostile] seed %-20s vs ORT %.2e%n", f.getFileName(), e);
+                assertTrue(e < 1e-5, f + " vs ORT " + e);
+                n++;
+            }
+        }
+        assertTrue(n >= 5, "seeds found: " + n);
+    }
+
     @Test
     void builderRefusesOnnxWithSpec() {
         assertThrows(IllegalStateException.class, () -> Model.builder().onnx(dir.resolve("x.onnx")).model("resnet18").build());
