@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Timeout;
  */
 class OnnxFuzzTest {
     @FuzzTest(maxDuration = "60s")
-    @Timeout(value = 10, unit = TimeUnit.SECONDS)
+    @Timeout(value = 60, unit = TimeUnit.SECONDS) // per input (libFuzzer -timeout); the first inputs pay for instrumentation
     void fuzzImport(byte[] data) {
         FuzzTargets.onnx(data);
     }
