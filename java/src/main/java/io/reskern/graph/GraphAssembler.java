@@ -51,20 +51,22 @@ public final class GraphAssembler {
     /** Whether {@code value} is 1×1 spatially for every input size (a global pool or FC output, or computed from one). */
     public boolean isPooled(int value) {
         checkValue(value, "value");
-        Node p = producer.get(value);
-        if (p == null) {
-            return false;
+        int v = value;
+        while (true) { // a loop, not recursion: an imported graph may chain many 1x1 ops
+            Node p = producer.get(v);
+            if (p == null) {
+                return false;
+            }
+            if (p instanceof Node.GlobalAvgPool || p instanceof Node.Fc) {
+                return true;
+            }
+            boolean keeps = p instanceof Node.BnRelu
+                    || p instanceof Node.Conv c && c.kernel() == 1 && c.stride() == 1 && c.pad() == 0;
+            if (!keeps) {
+                return false;
+            }
+            v = p.input();
         }
-        if (p instanceof Node.GlobalAvgPool || p instanceof Node.Fc) {
-            return true;
-        }
-        if (p instanceof Node.BnRelu) {
-            return isPooled(p.input());
-        }
-        if (p instanceof Node.Conv c) {
-            return c.kernel() == 1 && c.stride() == 1 && c.pad() == 0 && isPooled(p.input());
-        }
-        return false;
     }
 
     /**
@@ -100,6 +102,9 @@ public final class GraphAssembler {
         }
         requireFree(convName, ".weight", ".bias");
         if (bnName != null) {
+            if (bnName.equals(convName)) {
+                throw new IllegalArgumentException("conv " + convName + ": its BN needs a name of its own");
+            }
             checkBn(bnName, bnEpsilon);
         }
         int y = newValue(cout, null);

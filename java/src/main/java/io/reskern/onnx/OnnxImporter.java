@@ -68,6 +68,8 @@ import java.util.Set;
 public final class OnnxImporter {
     public static final long MIN_OPSET = 6;
     public static final long MAX_OPSET = 23;
+    /** Most nodes accepted (a ResNet-152 export without constant folding has about 1,500). */
+    public static final int MAX_NODES = 20_000;
     /** Largest model file (protobuf's 2 GiB limit). */
     public static final long MAX_FILE_BYTES = Integer.MAX_VALUE - 8;
 
@@ -107,6 +109,8 @@ public final class OnnxImporter {
     private final OnnxWeights weights;
     private String inputName;
     private final List<Long> inputShape = new ArrayList<>();
+    /** Nesting of {@link #ensure} (each level may translate a conv that ensures again): bounded for hostile graphs. */
+    private int ensureNesting;
 
     private OnnxImporter(GraphProto g, long opset, String name, Path baseDir, String source) {
         this.g = g;
@@ -219,6 +223,9 @@ public final class OnnxImporter {
     }
 
     private Graph run() throws ReskernException {
+        if (g.getNodeCount() > MAX_NODES) {
+            throw unsupported("the graph has " + g.getNodeCount() + " nodes (reskern imports at most " + MAX_NODES + ")");
+        }
         Set<String> defined = new HashSet<>();
         for (TensorProto t : g.getInitializerList()) {
             if (t.getName().isEmpty()) {
@@ -272,7 +279,19 @@ public final class OnnxImporter {
         if (!(out instanceof Act a) || !asm.isPooled(a.id())) {
             throw unsupported("graph output " + quote(outName) + " is not the logits [N, classes] of a global pool and FC");
         }
-        return asm.build(a.id());
+        Graph graph = asm.build(a.id());
+        // Shapes are not known until an input size is: plan a few sizes so a residual Add of tensors of different
+        // sizes (a broken file) is reported here, not at the first predict (Plan refuses it there too).
+        for (int[] hw : new int[][] {{16, 16}, {61, 47}, {224, 224}}) {
+            try {
+                graph.plan(1, hw[0], hw[1]);
+            } catch (IllegalArgumentException e) {
+                if (e.getMessage().startsWith("residual shape mismatch")) {
+                    throw bad(e.getMessage() + " (at input " + hw[0] + "x" + hw[1] + ": the file adds tensors of different sizes)");
+                }
+            }
+        }
+        return graph;
     }
 
     private void checkInput(ValueInfoProto vi) throws ReskernException {
@@ -403,11 +422,16 @@ public final class OnnxImporter {
                 return vals.containsKey(value);
             }
         }
-        if (consumed[p]) {
+        if (consumed[p] || ensureNesting > 16) {
             return vals.containsKey(value);
         }
         consumed[p] = true;
-        translate(p);
+        ensureNesting++;
+        try {
+            translate(p);
+        } finally {
+            ensureNesting--;
+        }
         return vals.containsKey(value);
     }
 

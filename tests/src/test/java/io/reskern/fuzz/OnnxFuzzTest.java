@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Timeout;
  */
 class OnnxFuzzTest {
     @FuzzTest(maxDuration = "60s")
-    @Timeout(value = 60, unit = TimeUnit.SECONDS) // per input (libFuzzer -timeout); the first inputs pay for instrumentation
+    @Timeout(value = 60, unit = TimeUnit.SECONDS) // per input: libFuzzer -timeout when fuzzing, JUnit when replaying
     void fuzzImport(byte[] data) {
         FuzzTargets.onnx(data);
     }

@@ -251,6 +251,9 @@ class OnnxHostileTest {
         // SSA: a value defined twice
         fails(ErrorCode.BAD_FILE, withNode(m, 2, node("Relu", "relu1", new String[] {"b1"}, new String[] {"c1"})),
                 "\"c1\" is defined twice");
+        // a residual Add of tensors of different sizes (conv2 strided, r1 not): found by planning at import
+        fails(ErrorCode.BAD_FILE, withNode(m, 3, m.getGraph().getNode(3).toBuilder().addAttribute(ints("strides", 2, 2)).build()),
+                "residual shape mismatch", "conv2");
         // no opset / graph / output
         fails(ErrorCode.BAD_FILE, m.toBuilder().clearOpsetImport().build(), "no opset_import");
         fails(ErrorCode.BAD_FILE, m.toBuilder().clearGraph().build(), "no graph");
@@ -341,6 +344,13 @@ class OnnxHostileTest {
             }
         }
         assertTrue(n >= 5, "seeds found: " + n);
+    }
+
+    @Test
+    void cliBenchOnnx() throws Exception {
+        Path f = OnnxFixtures.write(dir, "tiny.onnx", tiny());
+        assertEquals(0, Main.execute("bench", "--onnx", f.toString(), "--batch", "2", "--size", "19", "--warmup", "0",
+                "--iters", "1", "--seconds", "0", "--device", "cpu", "--json"));
     }
 
     @Test
