@@ -26,9 +26,22 @@ trained=no
 [ -f "$here/../../../shared/models/cifar10-resnet/resnet20.safetensors" ] && trained=yes
 # Regenerate when a model generator source (make_goldens.py, golden_models.py, safetensors_io.py) is newer.
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "trained=$trained" ] \
-   && [ -z "$(find "$here" -maxdepth 1 -name '*.py' ! -name make_image_goldens.py -newer "$stamp")" ]; then
-  echo "[goldens] up to date in $out"; exit 0
+   && [ -z "$(find "$here" -maxdepth 1 -name '*.py' ! -name make_image_goldens.py ! -name make_onnx_goldens.py -newer "$stamp")" ]; then
+  echo "[goldens] up to date in $out"
+else
+  mkdir -p "$out"
+  "$py" "$here/make_goldens.py" --out "$out"
+  echo "trained=$trained" > "$stamp"
 fi
-mkdir -p "$out"
-"$py" "$here/make_goldens.py" --out "$out"
-echo "trained=$trained" > "$stamp"
+# ONNX exports of the same nets + their float64 outputs (ONNX import tests), with their own stamp.
+if ! "$py" -c "import onnx" 2>/dev/null; then
+  echo "[onnx goldens] /usr/bin/python3 has no onnx: ONNX golden tests will skip (apt-get install python3-onnx)"
+  exit 0
+fi
+ostamp="$out/onnx/.stamp"
+if [ -f "$ostamp" ] && [ -z "$(find "$here" -maxdepth 1 \( -name make_onnx_goldens.py -o -name golden_models.py \) -newer "$ostamp")" ]; then
+  echo "[onnx goldens] up to date in $out/onnx"
+else
+  "$py" -W ignore "$here/make_onnx_goldens.py" --out "$out/onnx"
+  touch "$ostamp"
+fi

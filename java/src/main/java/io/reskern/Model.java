@@ -6,6 +6,8 @@ import io.reskern.backend.Executors;
 import io.reskern.backend.conv.TuneListener;
 import io.reskern.graph.Graph;
 import io.reskern.graph.GraphBuilder;
+import io.reskern.onnx.OnnxImporter;
+import io.reskern.onnx.OnnxModel;
 import io.reskern.weights.FoldedWeights;
 import io.reskern.weights.SafeTensorsSource;
 import io.reskern.weights.WeightSource;
@@ -17,7 +19,7 @@ import java.util.Objects;
  *
  * <pre>{@code
  * try (Model model = Model.builder()
- *         .model("resnet50")                       // required: a name from ResNets, or .spec(ResNetSpec)
+ *         .model("resnet50")                       // required: a name from ResNets, .spec(ResNetSpec) or .onnx(Path)
  *         .optClasses(1000)
  *         .optWeights(Path.of("resnet50.safetensors"))   // torchvision/timm/CIFAR names; default: seeded Kaiming init
  *         .optDevice(Device.parse("auto"))
@@ -123,9 +125,10 @@ public final class Model implements AutoCloseable {
         }
     }
 
-    /** Builder: {@code model}/{@code spec} required, {@code opt*} optional. Immutable once built. */
+    /** Builder: {@code model}/{@code spec}/{@code onnx} required, {@code opt*} optional. Immutable once built. */
     public static final class Builder {
         private ResNetSpec spec;
+        private Path onnx;
         private Integer classes;
         private ResNetSpec.Shortcut shortcut;
         private Path weights;
@@ -147,6 +150,16 @@ public final class Model implements AutoCloseable {
 
         public Builder spec(ResNetSpec s) {
             this.spec = Objects.requireNonNull(s);
+            return this;
+        }
+
+        /**
+         * An ONNX file (ResNet family, as torchvision/timm export it) instead of {@code model}/{@code spec}: graph and
+         * weights both come from the file ({@link OnnxImporter}), so it does not combine with {@code optWeights},
+         * {@code optClasses} or {@code optShortcut}.
+         */
+        public Builder onnx(Path file) {
+            this.onnx = Objects.requireNonNull(file);
             return this;
         }
 
@@ -207,7 +220,7 @@ public final class Model implements AutoCloseable {
         /** The spec this builder would build (model, classes and shortcut applied). */
         public ResNetSpec resolvedSpec() {
             if (spec == null) {
-                throw new IllegalStateException("model(name) or spec(spec) is required");
+                throw new IllegalStateException(onnx != null ? "an onnx(file) model has no spec" : "model(name), spec(spec) or onnx(file) is required");
             }
             ResNetSpec s = spec;
             if (classes != null) {
@@ -240,6 +253,9 @@ public final class Model implements AutoCloseable {
          * {@code Predictor} load onto one or more devices).
          */
         public Definition define() throws ReskernException {
+            if (onnx != null) {
+                return defineOnnx();
+            }
             Graph graph = GraphBuilder.build(resolvedSpec());
             FoldedWeights folded;
             String desc;
@@ -267,6 +283,15 @@ public final class Model implements AutoCloseable {
                 dm.close();
                 throw e;
             }
+        }
+
+        private Definition defineOnnx() throws ReskernException {
+            if (spec != null || weights != null || weightSource != null || classes != null || shortcut != null) {
+                throw new IllegalStateException("onnx(file) takes the graph and the weights from the file: do not combine "
+                        + "it with model/spec, optWeights, optClasses or optShortcut");
+            }
+            OnnxModel m = OnnxImporter.load(onnx);
+            return new Definition(m.graph(), FoldedWeights.load(m.graph(), m.weights()), onnx.toString());
         }
     }
 

@@ -4,7 +4,8 @@
  * <h2>Use</h2>
  * {@link io.reskern.Model#builder()} → {@link io.reskern.Model#predict}. Models are named in {@link io.reskern.ResNets}
  * (variants as data: {@link io.reskern.ResNetSpec}); weights come from safetensors checkpoints with torchvision, timm or
- * CIFAR names, or from a seeded Kaiming initialisation.
+ * CIFAR names, or from a seeded Kaiming initialisation. {@code Model.builder().onnx(path)} imports an ONNX ResNet
+ * instead (graph and weights from the file; {@link io.reskern.onnx}).
  *
  * <h2>Pipeline</h2>
  * spec → {@link io.reskern.graph.Graph} (fused ops: conv + folded BN + residual + ReLU) → {@link io.reskern.graph.Plan}

@@ -22,7 +22,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--batch", required = true, paramLabel = "N", description = "batch size")
     int batch;
 
-    @Option(names = "--size", paramLabel = "PX", description = "input height and width (default 224; CIFAR models 32)")
+    @Option(names = "--size", paramLabel = "PX", description = "input height and width (default 224; CIFAR models 32; "
+            + "an ONNX file 224)")
     Integer size;
 
     @Option(names = "--warmup", defaultValue = "3", paramLabel = "N", description = "warm-up runs (default ${DEFAULT-VALUE})")
@@ -46,7 +47,8 @@ final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--warmup must be >= 0, --iters >= 1, --seconds >= 0");
         }
         try (Model model = opts.build()) {
-            int px = size != null ? size : (model.spec().stem() == ResNetSpec.Stem.CIFAR ? 32 : 224);
+            boolean cifar = model.spec() != null && model.spec().stem() == ResNetSpec.Stem.CIFAR;
+            int px = size != null ? size : (cifar ? 32 : 224);
             if (px < 1) {
                 throw new IllegalArgumentException("--size must be >= 1, got " + px);
             }

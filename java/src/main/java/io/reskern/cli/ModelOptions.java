@@ -12,14 +12,18 @@ import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
 /**
- * Options shared by run, bench and classify — which model, weights, device and precision — as a picocli mixin that
- * programs embedding reskern can reuse ({@code @Mixin ModelOptions model;}, see {@code examples/}).
+ * Options shared by run, bench and classify — which model (a name or an ONNX file), weights, device and precision — as
+ * a picocli mixin that programs embedding reskern can reuse ({@code @Mixin ModelOptions model;}, see {@code examples/}).
  */
 public final class ModelOptions {
-    @Option(names = "--model", required = true, paramLabel = "NAME",
+    @Option(names = "--model", paramLabel = "NAME",
             description = "resnet{18,34,50,101,152} (v1.5), resnet.._v1, resnet..c, resnet..d, resnetv2_{18..152}, "
                     + "cifar_resnet{20,32,44,56,110,1202}, resnext50_32x4d, wide_resnet50_2")
     String model;
+
+    @Option(names = "--onnx", paramLabel = "FILE", description = "an ONNX ResNet (torchvision/timm export) instead of "
+            + "--model/--weights: graph and weights from the file")
+    Path onnx;
 
     @Option(names = "--shortcut", paramLabel = "A|B", description = "CIFAR shortcut: A (zero-pad, default) or B (projection)")
     String shortcut;
@@ -61,13 +65,19 @@ public final class ModelOptions {
         }
     }
 
-    /** Whether the named model is a CIFAR net (32×32 input by default). */
+    /** Whether the named model is a CIFAR net (32×32 input by default); false for an ONNX file. */
     public boolean isCifar() {
-        return ResNets.byName(model).stem() == ResNetSpec.Stem.CIFAR;
+        return model != null && ResNets.byName(model).stem() == ResNetSpec.Stem.CIFAR;
     }
 
     /** The model builder these options describe (checks them first: a bad value is an IllegalArgumentException). */
     public Model.Builder builder() {
+        if (onnx != null) {
+            return onnxBuilder();
+        }
+        if (model == null) {
+            throw new IllegalArgumentException("--model NAME or --onnx FILE is required");
+        }
         ResNetSpec spec = ResNets.byName(model);
         ResNetSpec.Shortcut sc = parseShortcut();
         if (sc != null && spec.stem() != ResNetSpec.Stem.CIFAR) {
@@ -97,6 +107,24 @@ public final class ModelOptions {
             b.optWeights(weights);
         }
         return b;
+    }
+
+    private Model.Builder onnxBuilder() {
+        if (model != null || weights != null || shortcut != null || classes != null) {
+            throw new IllegalArgumentException("--onnx takes the model and its weights from the file: it does not combine "
+                    + "with --model, --weights, --shortcut or --classes");
+        }
+        if (!Files.isRegularFile(onnx)) {
+            throw new IllegalArgumentException("ONNX file not found: " + onnx);
+        }
+        if (threads != null) {
+            if (threads < 1) {
+                throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
+            }
+            io.reskern.Devices.setCpuThreads(threads);
+        }
+        return Model.builder().onnx(onnx).optDevice(Device.parse(device)).optPrecision(Precision.parse(precision))
+                .optConv(ConvPolicy.parse(conv)).optTuneListener(TuneProgress.choose(progress));
     }
 
     public Model build() throws ReskernException {

@@ -14,6 +14,9 @@ import java.util.Map;
  * {@link #spec()} is {@code null}; immutable.
  */
 public final class Graph {
+    /** BatchNorm epsilon of every supported checkpoint family (torchvision, timm, CIFAR): what a BN without its own uses. */
+    public static final double DEFAULT_BN_EPS = 1e-5;
+
     private final ResNetSpec spec;
     private final String name;
     private final int classes;
@@ -21,13 +24,16 @@ public final class Graph {
     private final int[] channels;
     private final int output;
     private final Map<String, ParamSpec> params;
+    private final Map<String, Double> bnEps;
 
     Graph(ResNetSpec spec, List<Node> nodes, int[] channels, int output, Map<String, ParamSpec> params) {
-        this(spec, spec.name(), nodes, channels, output, params);
+        this(spec, spec.name(), nodes, channels, output, params, Map.of());
     }
 
-    Graph(ResNetSpec spec, String name, List<Node> nodes, int[] channels, int output, Map<String, ParamSpec> params) {
+    Graph(ResNetSpec spec, String name, List<Node> nodes, int[] channels, int output, Map<String, ParamSpec> params,
+          Map<String, Double> bnEps) {
         this.spec = spec;
+        this.bnEps = Map.copyOf(bnEps);
         this.name = name;
         this.classes = channels[output];
         this.nodes = Collections.unmodifiableList(new ArrayList<>(nodes));
@@ -75,6 +81,11 @@ public final class Graph {
     /** Every tensor the checkpoint should contain, by name, in graph order. */
     public Map<String, ParamSpec> params() {
         return params;
+    }
+
+    /** Epsilon of the BatchNorm {@code bnName} (an imported BN's own; {@link #DEFAULT_BN_EPS} otherwise). */
+    public double bnEpsilon(String bnName) {
+        return bnEps.getOrDefault(bnName, DEFAULT_BN_EPS);
     }
 
     /** Trainable parameter count, as torchvision/timm count it (BN running statistics excluded, no conv biases). */

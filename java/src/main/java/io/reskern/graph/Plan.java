@@ -51,6 +51,20 @@ public final class Plan {
                 w[out] = 1;
             }
         }
+        // A residual must have the shape its mode reads (an imported graph could add tensors of different sizes).
+        for (Node n : graph.nodes()) {
+            if (n instanceof Node.Conv c && c.residual() >= 0) {
+                int r = c.residual();
+                int o = c.output();
+                boolean fits = c.residualMode() == Node.Residual.OPTION_A
+                        ? h[r] >= 2L * h[o] - 1 && w[r] >= 2L * w[o] - 1
+                        : h[r] == h[o] && w[r] == w[o];
+                if (!fits) {
+                    throw new IllegalArgumentException("residual shape mismatch: " + c.convName() + " adds a " + h[r] + "x"
+                            + w[r] + " " + c.residualMode() + " residual to its " + h[o] + "x" + w[o] + " output");
+                }
+            }
+        }
         // Liveness: last node index reading each value (the output lives to the end).
         int[] lastUse = new int[values];
         Arrays.fill(lastUse, -1);

@@ -17,15 +17,16 @@ import java.util.TreeSet;
 /**
  * A graph's weights, checked against the graph and folded for inference:
  * <pre>
- *   s = γ / √(σ² + ε),  scale = s,  shift = β − μ·s + s·b     (b = conv bias if the checkpoint has one, else 0)
+ *   s = γ / √(σ² + ε),  scale = s,  shift = β − μ·s + s·b     (b = conv bias if the checkpoint has one, else 0;
+ *                                                              ε = {@link Graph#bnEpsilon}: 1e-5, or an imported BN's own)
  *   conv weights permuted from torch's [K, C/g, R, S] to KRSC = [K, R, S, C/g]
  * </pre>
  * Folding runs in float64. Every missing, unexpected or mis-shaped tensor is named in one {@link ReskernException}
  * ({@link ErrorCode#WEIGHT_MISMATCH}); {@code num_batches_tracked} is ignored.
  */
 public final class FoldedWeights {
-    /** BatchNorm epsilon of every supported checkpoint family. */
-    public static final double BN_EPS = 1e-5;
+    /** BatchNorm epsilon of every supported checkpoint family ({@link Graph#DEFAULT_BN_EPS}). */
+    public static final double BN_EPS = Graph.DEFAULT_BN_EPS;
 
     /** Folded conv: KRSC weights and the per-output-channel epilogue. */
     public record Conv(float[] weightKrsc, float[] scale, float[] shift) {
@@ -69,9 +70,9 @@ public final class FoldedWeights {
         Map<Node, Object> out = new IdentityHashMap<>();
         for (Node n : graph.nodes()) {
             if (n instanceof Node.Conv c) {
-                out.put(n, foldConv(c, src));
+                out.put(n, foldConv(c, src, graph));
             } else if (n instanceof Node.BnRelu b) {
-                double[][] ss = bn(src, b.bnName(), b.channels(), null);
+                double[][] ss = bn(src, b.bnName(), b.channels(), null, graph.bnEpsilon(b.bnName()));
                 out.put(n, new Affine(toFloat(ss[0]), toFloat(ss[1])));
             } else if (n instanceof Node.Fc f) {
                 out.put(n, new Fc(src.floats(f.name() + ".weight"), src.floats(f.name() + ".bias")));
@@ -146,7 +147,7 @@ public final class FoldedWeights {
         return e.length == 2 && got.length == 4 && got[0] == e[0] && got[1] == e[1] && got[2] == 1 && got[3] == 1;
     }
 
-    private static Conv foldConv(Node.Conv c, WeightSource src) throws ReskernException {
+    private static Conv foldConv(Node.Conv c, WeightSource src, Graph graph) throws ReskernException {
         int k = c.cout();
         int cg = c.cin() / c.groups();
         int rs = c.kernel() * c.kernel();
@@ -164,7 +165,7 @@ public final class FoldedWeights {
         double[] scale;
         double[] shift;
         if (c.hasBn()) {
-            double[][] ss = bn(src, c.bnName(), k, bias);
+            double[][] ss = bn(src, c.bnName(), k, bias, graph.bnEpsilon(c.bnName()));
             scale = ss[0];
             shift = ss[1];
         } else {
@@ -176,7 +177,7 @@ public final class FoldedWeights {
     }
 
     /** scale = γ/√(σ²+ε); shift = β − μ·scale + scale·bias. */
-    private static double[][] bn(WeightSource src, String bn, int c, double[] bias) throws ReskernException {
+    private static double[][] bn(WeightSource src, String bn, int c, double[] bias, double eps) throws ReskernException {
         float[] gamma = src.floats(bn + ".weight");
         float[] beta = src.floats(bn + ".bias");
         float[] mean = src.floats(bn + ".running_mean");
@@ -188,7 +189,7 @@ public final class FoldedWeights {
                 throw new ReskernException(ErrorCode.BAD_FILE, bn + ".running_var[" + i + "] = " + var[i]
                         + " is not a variance (must be >= 0)");
             }
-            double s = gamma[i] / Math.sqrt((double) var[i] + BN_EPS);
+            double s = gamma[i] / Math.sqrt((double) var[i] + eps);
             scale[i] = s;
             shift[i] = beta[i] - mean[i] * s + (bias != null ? s * bias[i] : 0.0);
         }
