@@ -55,7 +55,7 @@ port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); p
 args=(--model "$model" --device "$device" --precision "$precision" --port "$port" --size "$size" --max-wait-ms "$maxw" --http-threads 64)
 [ -n "$weights" ] && args+=(--weights "$weights")
 [ -n "$maxb" ] && args+=(--max-batch "$maxb")
-java -Xms1g -Xmx1g -jar "$jar" "${args[@]}" > "$out/service.log" 2>&1 &
+java -Xms1g -Xmx1g -XX:+AlwaysPreTouch -jar "$jar" "${args[@]}" > "$out/service.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
 for i in $(seq 1 120); do curl -sf "http://127.0.0.1:$port/health" > "$out/health.json" 2>/dev/null && break; sleep 0.5; done
@@ -68,7 +68,7 @@ rss0="$(rss)"
 {
   echo "# Load test: $model ($device, $precision, ${size}x${size}), $(date -u +%F)"
   echo
-  echo "Service: \`$(cat "$out/health.json")\`; commit \`$commit$dirty\`; wrk -t2 (-t1 for 1 connection), $dur per row, one float32 image per request; wrk and the service share the machine's $(nproc) cores."
+  echo "Service: \`$(cat "$out/health.json")\`; commit \`$commit$dirty\`; wrk -t2 (-t1 for 1 connection), $dur per row, one float32 image per request; wrk and the service share the machine's $(nproc) cores; service JVM -Xms1g -Xmx1g -XX:+AlwaysPreTouch (heap resident from the start, so RSS changes are everything else)."
   echo
   echo "| connections | requests/s | p50 ms | p90 ms | p99 ms | errors | mean batch | RSS MiB after |"
   echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
