@@ -12,7 +12,9 @@
  * (shapes and liveness-shared activation buffers for one input size) → {@link io.reskern.backend.Executor} on a device.
  *
  * <h2>Threading</h2>
- * A {@link io.reskern.Model} is safe to call from many threads; its calls are serialised on one execution context. CPU
+ * A {@link io.reskern.Model} is safe to call from many threads; its calls are serialised on one execution context.
+ * For concurrent serving use {@link io.reskern.serve.Predictor} (several contexts over one copy of the weights per
+ * device, dynamic batching; see {@link io.reskern.serve}). CPU
  * kernels split each op over a process-wide work-sharing thread pool ({@link io.reskern.Devices#setCpuThreads} sets how
  * many threads an op uses, for calls from any thread).
  *
