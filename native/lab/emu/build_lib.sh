@@ -19,7 +19,9 @@ case "$flavor" in
   *) echo "build_lib.sh: unknown flavor $flavor" >&2; exit 2 ;;
 esac
 mkdir -p "$out"
-cxx=(g++ -std=c++20 -g -fPIC -pthread -Wno-attributes "${flags[@]}" -I/usr/local/cuda/include
+# -fno-strict-aliasing: the kernels pun registers (uint4 <-> __half2 / __nv_bfloat162 / float) the way CUDA code
+# does; nvcc compiles that as meant, g++ -O2 may reorder the punned loads and stores (f16 ops gave garbage).
+cxx=(g++ -std=c++20 -g -fPIC -pthread -Wno-attributes -fno-strict-aliasing "${flags[@]}" -I/usr/local/cuda/include
      -I"$root/native/include" -I"$root/native/cuda" -include "$here/cuda_emu.h")
 # a change of flags invalidates every object
 if [ "$(cat "$out/.flags" 2>/dev/null || true)" != "${cxx[*]}" ]; then rm -f "$out"/*.o; echo "${cxx[*]}" >"$out/.flags"; fi

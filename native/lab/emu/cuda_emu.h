@@ -219,6 +219,7 @@ inline void apply(const PendingCopy& c) {
 extern unsigned char* const g_dynamic_smem;  // rk::tc::smem (defined in fake_cudart.cpp)
 constexpr size_t kDynamicSmemMax = 256 * 1024;
 void set_launch_error(cudaError_t e);       // fake_cudart.cpp: what cudaGetLastError() returns next
+bool launch_allowed(cudaStream_t s);        // fake_cudart.cpp: `s` belongs to the current device
 bool enqueue(cudaStream_t s, std::function<void()> work);  // run now, queue it, or record it while capturing
 
 inline void check_thread_done(unsigned t, const ThreadState& st) {
@@ -332,6 +333,10 @@ struct Launcher {
     return [self, kernel](auto... args) {
       if (!valid_launch(self.grid, self.block, self.smem)) {  // reported at issue, as a real launch does
         set_launch_error(cudaErrorInvalidConfiguration);
+        return;
+      }
+      if (!launch_allowed(self.stream)) {
+        set_launch_error(cudaErrorInvalidResourceHandle);
         return;
       }
       enqueue(self.stream, [self, kernel, args...]() { launch(self.grid, self.block, self.smem, [&] { kernel(args...); }); });

@@ -4,6 +4,10 @@
 // like an H100 (cc 9.0, 132 SMs, 227 KB opt-in shared memory) with RK_EMU_DEVICE_MEM_MIB of memory (default 8192):
 // allocations are counted, cudaMemGetInfo reports what is left, cudaFree of a pointer that cudaMalloc did not return
 // fails with cudaErrorInvalidValue, and an allocation above the capacity fails with cudaErrorMemoryAllocation.
+// RK_EMU_DEVICES=n (default 1, at most 8) emulates n such devices: the current device is per host thread (as in
+// CUDA), memory is counted per device, each device has its own legacy default stream, and a kernel launched into a
+// stream of another device than the current one fails with cudaErrorInvalidResourceHandle. (Kernels of one device
+// can still read another device's memory here: all of it is host memory.)
 //
 // Streams: RK_EMU_STREAMS=sync (default) runs every operation when it is issued. RK_EMU_STREAMS=deferred queues the
 // work of each stream and runs it only when the host must see it: cudaStreamSynchronize of that stream, cudaFree /
@@ -32,6 +36,7 @@ alignas(128) unsigned char smem[emu::kDynamicSmemMax];
 
 struct CUstream_st {
   int id;
+  int device;
   std::deque<std::function<void()>> pending;  // deferred mode: queued, not yet run
   std::mutex run_mu;                           // one flusher at a time keeps the order
 };
@@ -128,13 +133,26 @@ unsigned char* fiber_stack(size_t i) {
 namespace emu {
 unsigned char* const g_dynamic_smem = rk::tc::smem;
 static thread_local cudaError_t t_last = cudaSuccess;
-static int g_device = 0;
+static thread_local int t_device = 0;  // cudaSetDevice is per host thread
+constexpr int kMaxDevices = 8;
 static std::mutex g_mu;  // guards everything below
 static std::map<cudaStream_t, CUgraph_st*> g_capturing;
-static CUstream_st g_legacy{0, {}, {}};   // the legacy default stream (stream 0)
-static std::set<CUstream_st*> g_streams{&g_legacy};
+static CUstream_st g_legacy[kMaxDevices] = {{0, 0, {}, {}}, {0, 1, {}, {}}, {0, 2, {}, {}}, {0, 3, {}, {}},
+                                            {0, 4, {}, {}}, {0, 5, {}, {}}, {0, 6, {}, {}}, {0, 7, {}, {}}};  // stream 0
+static std::set<CUstream_st*> g_streams{&g_legacy[0], &g_legacy[1], &g_legacy[2], &g_legacy[3],
+                                        &g_legacy[4], &g_legacy[5], &g_legacy[6], &g_legacy[7]};
 static std::map<uintptr_t, size_t> g_device_allocs, g_pinned;  // start -> bytes
-static size_t g_allocated = 0;
+static std::map<uintptr_t, int> g_alloc_device;
+static size_t g_allocated[kMaxDevices] = {};
+
+static int devices() {
+  static const int n = [] {
+    const char* m = getenv("RK_EMU_DEVICES");
+    const int v = m ? atoi(m) : 1;
+    return v < 1 ? 1 : v > kMaxDevices ? kMaxDevices : v;
+  }();
+  return n;
+}
 
 static bool deferred() {
   static const bool d = [] {
@@ -157,7 +175,7 @@ static bool poison() {
   }();
   return p;
 }
-static CUstream_st* stream_of(cudaStream_t s) { return s ? s : &g_legacy; }
+static CUstream_st* stream_of(cudaStream_t s) { return s ? s : &g_legacy[t_device]; }
 static bool in(const std::map<uintptr_t, size_t>& m, const void* p) {  // caller holds g_mu
   const uintptr_t a = reinterpret_cast<uintptr_t>(p);
   auto it = m.upper_bound(a);
@@ -171,6 +189,7 @@ static bool is_pinned(const void* p) {
 }
 
 void set_launch_error(cudaError_t e) { t_last = e; }
+bool launch_allowed(cudaStream_t s) { return stream_of(s)->device == t_device; }
 bool enqueue(cudaStream_t s, std::function<void()> work) {
   {
     std::lock_guard<std::mutex> lk(g_mu);
@@ -218,6 +237,7 @@ const char* cudaGetErrorName(cudaError_t e) {
     case cudaErrorInvalidValue: return "cudaErrorInvalidValue";
     case cudaErrorInvalidDevice: return "cudaErrorInvalidDevice";
     case cudaErrorNotReady: return "cudaErrorNotReady";
+    case cudaErrorInvalidResourceHandle: return "cudaErrorInvalidResourceHandle";
     case cudaErrorIllegalState: return "cudaErrorIllegalState";
     case cudaErrorStreamCaptureUnsupported: return "cudaErrorStreamCaptureUnsupported";
     case cudaErrorStreamCaptureInvalidated: return "cudaErrorStreamCaptureInvalidated";
@@ -230,11 +250,15 @@ cudaError_t cudaPeekAtLastError(void) { return emu::t_last; }
 
 cudaError_t cudaRuntimeGetVersion(int* v) { *v = 13000; return cudaSuccess; }
 cudaError_t cudaDriverGetVersion(int* v) { *v = 13000; return cudaSuccess; }
-cudaError_t cudaGetDeviceCount(int* n) { *n = 1; return cudaSuccess; }
-cudaError_t cudaGetDevice(int* d) { *d = emu::g_device; return cudaSuccess; }
-cudaError_t cudaSetDevice(int d) { if (d != 0) return cudaErrorInvalidDevice; emu::g_device = d; return cudaSuccess; }
+cudaError_t cudaGetDeviceCount(int* n) { *n = emu::devices(); return cudaSuccess; }
+cudaError_t cudaGetDevice(int* d) { *d = emu::t_device; return cudaSuccess; }
+cudaError_t cudaSetDevice(int d) {
+  if (d < 0 || d >= emu::devices()) return cudaErrorInvalidDevice;
+  emu::t_device = d;
+  return cudaSuccess;
+}
 cudaError_t cudaGetDeviceProperties(cudaDeviceProp* p, int d) {
-  if (d != 0) return cudaErrorInvalidDevice;
+  if (d < 0 || d >= emu::devices()) return cudaErrorInvalidDevice;
   memset(p, 0, sizeof *p);
   snprintf(p->name, sizeof p->name, "reskern host emulation (H100-like)");
   p->major = 9; p->minor = 0; p->multiProcessorCount = 132;
@@ -243,14 +267,14 @@ cudaError_t cudaGetDeviceProperties(cudaDeviceProp* p, int d) {
   return cudaSuccess;
 }
 cudaError_t cudaDeviceGetAttribute(int* v, cudaDeviceAttr a, int d) {
-  if (d != 0) return cudaErrorInvalidDevice;
+  if (d < 0 || d >= emu::devices()) return cudaErrorInvalidDevice;
   *v = a == cudaDevAttrMultiProcessorCount ? 132 : 0;
   return cudaSuccess;
 }
 cudaError_t cudaMemGetInfo(size_t* fr, size_t* tot) {
   std::lock_guard<std::mutex> lk(emu::g_mu);
   *tot = emu::capacity();
-  *fr = emu::capacity() - emu::g_allocated;
+  *fr = emu::capacity() - emu::g_allocated[emu::t_device];
   return cudaSuccess;
 }
 
@@ -258,18 +282,19 @@ cudaError_t cudaMalloc(void** p, size_t n) {
   *p = nullptr;
   {
     std::lock_guard<std::mutex> lk(emu::g_mu);
-    if (n > emu::capacity() - emu::g_allocated) return cudaErrorMemoryAllocation;
-    emu::g_allocated += n;
+    if (n > emu::capacity() - emu::g_allocated[emu::t_device]) return cudaErrorMemoryAllocation;
+    emu::g_allocated[emu::t_device] += n;
   }
   if (posix_memalign(p, 256, n ? n : 1)) {
     *p = nullptr;
     std::lock_guard<std::mutex> lk(emu::g_mu);
-    emu::g_allocated -= n;
+    emu::g_allocated[emu::t_device] -= n;
     return cudaErrorMemoryAllocation;
   }
   if (emu::poison()) memset(*p, 0xFF, n);
   std::lock_guard<std::mutex> lk(emu::g_mu);
   emu::g_device_allocs[reinterpret_cast<uintptr_t>(*p)] = n;
+  emu::g_alloc_device[reinterpret_cast<uintptr_t>(*p)] = emu::t_device;
   return cudaSuccess;
 }
 cudaError_t cudaFree(void* p) {
@@ -278,7 +303,8 @@ cudaError_t cudaFree(void* p) {
   std::lock_guard<std::mutex> lk(emu::g_mu);
   auto it = emu::g_device_allocs.find(reinterpret_cast<uintptr_t>(p));
   if (it == emu::g_device_allocs.end()) return cudaErrorInvalidValue;  // not from cudaMalloc, or freed twice
-  emu::g_allocated -= it->second;
+  emu::g_allocated[emu::g_alloc_device[it->first]] -= it->second;
+  emu::g_alloc_device.erase(it->first);
   emu::g_device_allocs.erase(it);
   free(p);
   return cudaSuccess;
@@ -329,6 +355,8 @@ cudaError_t cudaPointerGetAttributes(cudaPointerAttributes* a, const void* p) {
   if (emu::in(emu::g_device_allocs, p)) {
     a->type = cudaMemoryTypeDevice;
     a->devicePointer = const_cast<void*>(p);
+    auto it = emu::g_alloc_device.upper_bound(reinterpret_cast<uintptr_t>(p));
+    a->device = (--it)->second;
   } else if (emu::in(emu::g_pinned, p)) {
     a->type = cudaMemoryTypeHost;
     a->hostPointer = const_cast<void*>(p);
@@ -344,7 +372,7 @@ cudaError_t cudaFuncSetAttribute(const void*, cudaFuncAttribute, int v) {
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t* s, unsigned) {
   static int ids = 0;
   std::lock_guard<std::mutex> lk(emu::g_mu);
-  *s = new CUstream_st{++ids, {}, {}};
+  *s = new CUstream_st{++ids, emu::t_device, {}, {}};
   emu::g_streams.insert(*s);
   return cudaSuccess;
 }

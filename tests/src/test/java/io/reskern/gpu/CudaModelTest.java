@@ -30,7 +30,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * Every variant end-to-end on CUDA against the CPU backend (same seeded weights, odd input sizes) in every
  * precision; CUDA-graph replay is bit-identical to the eager run; PyTorch/timm goldens (when the GPU bundle made them)
- * on CUDA fp32. Skips without a GPU.
+ * on CUDA fp32. Skips without a GPU. Under the host emulation ({@link Gpu#emulated}) the ImageNet variants run at
+ * 35×29 instead of 67×53 and the graph-replay test at 32×32 instead of 224×224; every variant, precision, tolerance
+ * and golden case stays.
  */
 @Tag("gpu")
 @ExtendWith(GpuCondition.class)
@@ -79,8 +81,8 @@ class CudaModelTest {
         for (String m : MODELS) {
             boolean cifar = m.startsWith("cifar");
             int n = 2;
-            int h = cifar ? 33 : 67;
-            int w = cifar ? 31 : 53;
+            int h = cifar ? 33 : Gpu.scale(67, 35);
+            int w = cifar ? 31 : Gpu.scale(53, 29);
             tests.add(DynamicTest.dynamicTest(m, () -> {
                 float[] x = input(n, h, w);
                 float[] ref;
@@ -108,18 +110,19 @@ class CudaModelTest {
 
     @Test
     void graphReplayIsBitIdenticalAndBatchSizesCanChange() throws Exception {
+        int s = Gpu.scale(224, 32);
         try (Model m = Model.builder().model("resnet50").optDevice(Device.cuda(0)).optPrecision(Precision.FP16).build()) {
-            float[] x = input(4, 224, 224);
-            float[] first = m.predict(x, 4, 224, 224);   // eager
-            float[] second = m.predict(x, 4, 224, 224);  // captured graph
-            float[] third = m.predict(x, 4, 224, 224);
+            float[] x = input(4, s, s);
+            float[] first = m.predict(x, 4, s, s);   // eager
+            float[] second = m.predict(x, 4, s, s);  // captured graph
+            float[] third = m.predict(x, 4, s, s);
             assertArrayEquals(first, second);
             assertArrayEquals(second, third);
-            float[] one = m.predict(java.util.Arrays.copyOf(x, 3 * 224 * 224), 1, 224, 224);
+            float[] one = m.predict(java.util.Arrays.copyOf(x, 3 * s * s), 1, s, s);
             for (int i = 0; i < one.length; i++) {
                 assertEquals(first[i], one[i], 2e-2 * (1 + Math.abs(first[i])), "batch 1 vs row 0 of batch 4");
             }
-            float[] again = m.predict(x, 4, 224, 224);
+            float[] again = m.predict(x, 4, s, s);
             assertArrayEquals(first, again);
         }
     }
