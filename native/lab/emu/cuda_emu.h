@@ -220,7 +220,7 @@ extern unsigned char* const g_dynamic_smem;  // rk::tc::smem (defined in fake_cu
 constexpr size_t kDynamicSmemMax = 256 * 1024;
 void set_launch_error(cudaError_t e);       // fake_cudart.cpp: what cudaGetLastError() returns next
 bool launch_allowed(cudaStream_t s);        // fake_cudart.cpp: `s` belongs to the current device
-bool enqueue(cudaStream_t s, std::function<void()> work);  // run now, queue it, or record it while capturing
+cudaError_t enqueue(cudaStream_t s, std::function<void()> work);  // run now, queue it, or record it (capture)
 
 inline void check_thread_done(unsigned t, const ThreadState& st) {
   if (!st.open.empty() || !st.groups.empty()) {
@@ -339,7 +339,9 @@ struct Launcher {
         set_launch_error(cudaErrorInvalidResourceHandle);
         return;
       }
-      enqueue(self.stream, [self, kernel, args...]() { launch(self.grid, self.block, self.smem, [&] { kernel(args...); }); });
+      const cudaError_t e =
+          enqueue(self.stream, [self, kernel, args...]() { launch(self.grid, self.block, self.smem, [&] { kernel(args...); }); });
+      if (e != cudaSuccess) set_launch_error(e);
     };
   }
 };

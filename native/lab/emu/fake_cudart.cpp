@@ -1,6 +1,7 @@
 // A fake CUDA runtime for the host emulation build: just the cuda* entry points libreskern_cuda calls, backed by
 // host memory. "Device" memory is posix_memalign'ed host memory (so ASan bounds-checks every kernel access), filled
-// with 0xFF bytes (NaN in every dtype) when allocated, so that reading memory nobody wrote shows up; the device looks
+// with 0xFF bytes (NaN in every dtype) when allocated and again when freed (RK_EMU_POISON=0: neither), so that
+// reading memory nobody wrote, or memory already freed, shows up; the device looks
 // like an H100 (cc 9.0, 132 SMs, 227 KB opt-in shared memory) with RK_EMU_DEVICE_MEM_MIB of memory (default 8192):
 // allocations are counted, cudaMemGetInfo reports what is left, cudaFree of a pointer that cudaMalloc did not return
 // fails with cudaErrorInvalidValue, and an allocation above the capacity fails with cudaErrorMemoryAllocation.
@@ -20,6 +21,11 @@
 //
 // Stream capture records the enqueued work (emulated kernel launches, memcpys, memsets, event records) and graph
 // launch replays it on the stream (queued in deferred mode). Launch-configuration errors are reported at issue.
+// Capture is thread-local (what rk_cuda_graph_begin_capture asks for): while a thread captures, its calls that CUDA
+// prohibits in that mode (cudaMalloc, cudaFree, cudaMallocHost, cudaFreeHost, any cudaStreamSynchronize, work on
+// the legacy default stream) fail with cudaErrorStreamCaptureUnsupported and invalidate the capture, so that
+// cudaStreamEndCapture fails with cudaErrorStreamCaptureInvalidated. (An approximation of the CUDA rules: other
+// threads are not restricted, and cross-stream dependencies are not modelled.)
 #include "cuda_emu.h"
 #include <chrono>
 #include <map>
@@ -44,7 +50,10 @@ struct CUevent_st {
   double t_ms = 0;
   bool done = false;  // its queued record has run
 };
-struct CUgraph_st { std::vector<std::function<void()>> work; };
+struct CUgraph_st {
+  std::vector<std::function<void()>> work;
+  bool invalidated = false;  // an unsafe call during the capture: cudaStreamEndCapture fails
+};
 struct CUgraphExec_st { std::vector<std::function<void()>> work; };
 
 // ---- fiber context switch (x86-64 System V): callee-saved registers, MXCSR and the x87 control word ----
@@ -137,6 +146,13 @@ static thread_local int t_device = 0;  // cudaSetDevice is per host thread
 constexpr int kMaxDevices = 8;
 static std::mutex g_mu;  // guards everything below
 static std::map<cudaStream_t, CUgraph_st*> g_capturing;
+static thread_local CUgraph_st* t_capture = nullptr;  // the capture this thread began
+// A call CUDA prohibits in the capturing thread: invalidates its capture.
+static cudaError_t unsafe_during_capture() {
+  if (!t_capture) return cudaSuccess;
+  t_capture->invalidated = true;
+  return cudaErrorStreamCaptureUnsupported;
+}
 static CUstream_st g_legacy[kMaxDevices] = {{0, 0, {}, {}}, {0, 1, {}, {}}, {0, 2, {}, {}}, {0, 3, {}, {}},
                                             {0, 4, {}, {}}, {0, 5, {}, {}}, {0, 6, {}, {}}, {0, 7, {}, {}}};  // stream 0
 static std::set<CUstream_st*> g_streams{&g_legacy[0], &g_legacy[1], &g_legacy[2], &g_legacy[3],
@@ -144,6 +160,29 @@ static std::set<CUstream_st*> g_streams{&g_legacy[0], &g_legacy[1], &g_legacy[2]
 static std::map<uintptr_t, size_t> g_device_allocs, g_pinned;  // start -> bytes
 static std::map<uintptr_t, int> g_alloc_device;
 static size_t g_allocated[kMaxDevices] = {};
+// Without ASan (which has its own redzones), every device allocation is followed by a guard of kGuard bytes of
+// kGuardByte, checked at every cudaFree and stream synchronization: a kernel or copy that wrote past the end of a
+// buffer aborts with the buffer named, instead of corrupting the host heap silently.
+#ifdef RK_EMU_ASAN
+constexpr size_t kGuard = 0;
+#else
+constexpr size_t kGuard = 4096;
+#endif
+constexpr unsigned char kGuardByte = 0xA5;
+static void check_guard(uintptr_t start, size_t n, const char* when) {  // caller holds g_mu
+  const unsigned char* g = reinterpret_cast<const unsigned char*>(start) + n;
+  for (size_t i = 0; i < kGuard; i++)
+    if (g[i] != kGuardByte) {
+      fprintf(stderr, "emu: device buffer %p of %zu bytes was written past its end (byte %zu after it), seen at %s\n",
+              reinterpret_cast<void*>(start), n, i, when);
+      abort();
+    }
+}
+static void check_guards(const char* when) {
+  if (kGuard == 0) return;
+  std::lock_guard<std::mutex> lk(g_mu);
+  for (const auto& [start, n] : g_device_allocs) check_guard(start, n, when);
+}
 
 static int devices() {
   static const int n = [] {
@@ -190,15 +229,23 @@ static bool is_pinned(const void* p) {
 
 void set_launch_error(cudaError_t e) { t_last = e; }
 bool launch_allowed(cudaStream_t s) { return stream_of(s)->device == t_device; }
-bool enqueue(cudaStream_t s, std::function<void()> work) {
+cudaError_t enqueue(cudaStream_t s, std::function<void()> work) {
   {
     std::lock_guard<std::mutex> lk(g_mu);
     auto it = g_capturing.find(s);
-    if (it != g_capturing.end()) { it->second->work.push_back(std::move(work)); return true; }
-    if (deferred()) { stream_of(s)->pending.push_back(std::move(work)); return true; }
+    if (it != g_capturing.end()) {
+      if (it->second->invalidated) return cudaErrorStreamCaptureInvalidated;
+      it->second->work.push_back(std::move(work));
+      return cudaSuccess;
+    }
+    if (!s && t_capture) {  // the legacy stream, from a capturing thread
+      t_capture->invalidated = true;
+      return cudaErrorStreamCaptureUnsupported;
+    }
+    if (deferred()) { stream_of(s)->pending.push_back(std::move(work)); return cudaSuccess; }
   }
   work();
-  return true;
+  return cudaSuccess;
 }
 // Runs everything queued on `st`, in order (also what is queued meanwhile).
 static void flush(CUstream_st* st) {
@@ -280,29 +327,34 @@ cudaError_t cudaMemGetInfo(size_t* fr, size_t* tot) {
 
 cudaError_t cudaMalloc(void** p, size_t n) {
   *p = nullptr;
+  if (cudaError_t e = emu::unsafe_during_capture()) return e;
   {
     std::lock_guard<std::mutex> lk(emu::g_mu);
     if (n > emu::capacity() - emu::g_allocated[emu::t_device]) return cudaErrorMemoryAllocation;
     emu::g_allocated[emu::t_device] += n;
   }
-  if (posix_memalign(p, 256, n ? n : 1)) {
+  if (posix_memalign(p, 256, n + emu::kGuard + (n || emu::kGuard ? 0 : 1))) {
     *p = nullptr;
     std::lock_guard<std::mutex> lk(emu::g_mu);
     emu::g_allocated[emu::t_device] -= n;
     return cudaErrorMemoryAllocation;
   }
   if (emu::poison()) memset(*p, 0xFF, n);
+  memset(static_cast<unsigned char*>(*p) + n, emu::kGuardByte, emu::kGuard);
   std::lock_guard<std::mutex> lk(emu::g_mu);
   emu::g_device_allocs[reinterpret_cast<uintptr_t>(*p)] = n;
   emu::g_alloc_device[reinterpret_cast<uintptr_t>(*p)] = emu::t_device;
   return cudaSuccess;
 }
 cudaError_t cudaFree(void* p) {
+  if (cudaError_t e = emu::unsafe_during_capture()) return e;
   if (!p) return cudaSuccess;
   emu::flush_all();  // cudaFree synchronizes the device
   std::lock_guard<std::mutex> lk(emu::g_mu);
   auto it = emu::g_device_allocs.find(reinterpret_cast<uintptr_t>(p));
   if (it == emu::g_device_allocs.end()) return cudaErrorInvalidValue;  // not from cudaMalloc, or freed twice
+  emu::check_guard(it->first, it->second, "cudaFree");
+  if (emu::poison()) memset(p, 0xFF, it->second);  // a kernel or copy still using freed memory reads NaN
   emu::g_allocated[emu::g_alloc_device[it->first]] -= it->second;
   emu::g_alloc_device.erase(it->first);
   emu::g_device_allocs.erase(it);
@@ -310,6 +362,7 @@ cudaError_t cudaFree(void* p) {
   return cudaSuccess;
 }
 cudaError_t cudaMallocHost(void** p, size_t n) {
+  if (cudaError_t e = emu::unsafe_during_capture()) return e;
   if (posix_memalign(p, 256, n ? n : 1)) { *p = nullptr; return cudaErrorMemoryAllocation; }
   if (emu::poison()) memset(*p, 0xFF, n);
   std::lock_guard<std::mutex> lk(emu::g_mu);
@@ -317,11 +370,13 @@ cudaError_t cudaMallocHost(void** p, size_t n) {
   return cudaSuccess;
 }
 cudaError_t cudaFreeHost(void* p) {
+  if (cudaError_t e = emu::unsafe_during_capture()) return e;
   if (!p) return cudaSuccess;
   emu::flush_all();
   std::lock_guard<std::mutex> lk(emu::g_mu);
   auto it = emu::g_pinned.find(reinterpret_cast<uintptr_t>(p));
   if (it == emu::g_pinned.end()) return cudaErrorInvalidValue;
+  if (emu::poison()) memset(p, 0xFF, it->second);
   emu::g_pinned.erase(it);
   free(p);
   return cudaSuccess;
@@ -331,10 +386,9 @@ cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t n, cudaMemcpyKind
     // pageable source: read now (CUDA copies it to a staging buffer before returning)
     auto copy = std::make_shared<std::vector<unsigned char>>(static_cast<const unsigned char*>(src),
                                                              static_cast<const unsigned char*>(src) + n);
-    emu::enqueue(s, [=] { memcpy(dst, copy->data(), n); });
-    return cudaSuccess;
+    return emu::enqueue(s, [=] { memcpy(dst, copy->data(), n); });
   }
-  emu::enqueue(s, [=] { memcpy(dst, src, n); });
+  if (cudaError_t e = emu::enqueue(s, [=] { memcpy(dst, src, n); })) return e;
   if (emu::deferred() && kind == cudaMemcpyDeviceToHost && !emu::is_pinned(dst)) {
     bool capturing;
     {
@@ -346,8 +400,7 @@ cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t n, cudaMemcpyKind
   return cudaSuccess;
 }
 cudaError_t cudaMemsetAsync(void* dst, int v, size_t n, cudaStream_t s) {
-  emu::enqueue(s, [=] { memset(dst, v, n); });
-  return cudaSuccess;
+  return emu::enqueue(s, [=] { memset(dst, v, n); });
 }
 cudaError_t cudaPointerGetAttributes(cudaPointerAttributes* a, const void* p) {
   memset(a, 0, sizeof *a);
@@ -385,19 +438,20 @@ cudaError_t cudaStreamDestroy(cudaStream_t s) {
   return cudaSuccess;
 }
 cudaError_t cudaStreamSynchronize(cudaStream_t s) {
+  if (cudaError_t e = emu::unsafe_during_capture()) return e;
   {
     std::lock_guard<std::mutex> lk(emu::g_mu);
     if (emu::g_capturing.count(s)) return cudaErrorStreamCaptureUnsupported;
   }
   emu::flush(emu::stream_of(s));
+  emu::check_guards("cudaStreamSynchronize");
   return cudaSuccess;
 }
 cudaError_t cudaEventCreate(cudaEvent_t* e) { *e = new CUevent_st; return cudaSuccess; }
 cudaError_t cudaEventDestroy(cudaEvent_t e) { delete e; return cudaSuccess; }
 cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s) {
   e->done = false;
-  emu::enqueue(s, [e] { e->t_ms = emu::now_ms(); e->done = true; });
-  return cudaSuccess;
+  return emu::enqueue(s, [e] { e->t_ms = emu::now_ms(); e->done = true; });
 }
 cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t a, cudaEvent_t b) {
   if (!a->done || !b->done) return cudaErrorNotReady;
@@ -408,16 +462,23 @@ cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t a, cudaEvent_t b) {
 cudaError_t cudaStreamBeginCapture(cudaStream_t s, cudaStreamCaptureMode) {
   if (!s) return cudaErrorStreamCaptureUnsupported;
   std::lock_guard<std::mutex> lk(emu::g_mu);
-  if (emu::g_capturing.count(s)) return cudaErrorIllegalState;
-  emu::g_capturing[s] = new CUgraph_st;
+  if (emu::g_capturing.count(s) || emu::t_capture) return cudaErrorIllegalState;
+  emu::t_capture = emu::g_capturing[s] = new CUgraph_st;
   return cudaSuccess;
 }
 cudaError_t cudaStreamEndCapture(cudaStream_t s, cudaGraph_t* g) {
   std::lock_guard<std::mutex> lk(emu::g_mu);
   auto it = emu::g_capturing.find(s);
   if (it == emu::g_capturing.end()) { *g = nullptr; return cudaErrorIllegalState; }
-  *g = it->second;
+  CUgraph_st* graph = it->second;
   emu::g_capturing.erase(it);
+  if (emu::t_capture == graph) emu::t_capture = nullptr;
+  if (graph->invalidated) {
+    delete graph;
+    *g = nullptr;
+    return cudaErrorStreamCaptureInvalidated;
+  }
+  *g = graph;
   return cudaSuccess;
 }
 cudaError_t cudaGraphInstantiate(cudaGraphExec_t* e, cudaGraph_t g, unsigned long long) {
@@ -427,7 +488,8 @@ cudaError_t cudaGraphInstantiate(cudaGraphExec_t* e, cudaGraph_t g, unsigned lon
 cudaError_t cudaGraphDestroy(cudaGraph_t g) { delete g; return cudaSuccess; }
 cudaError_t cudaGraphExecDestroy(cudaGraphExec_t e) { delete e; return cudaSuccess; }
 cudaError_t cudaGraphLaunch(cudaGraphExec_t e, cudaStream_t s) {
-  for (auto& w : e->work) emu::enqueue(s, w);
+  for (auto& w : e->work)
+    if (cudaError_t err = emu::enqueue(s, w)) return err;
   return cudaSuccess;
 }
 

@@ -71,7 +71,9 @@ java_bin="$(command -v java)"
     echo 'export ASAN_OPTIONS="detect_leaks=0:handle_segv=0:handle_sigbus=0:handle_sigfpe=0:allow_user_segv_handler=1:abort_on_error=1:detect_stack_use_after_return=0:${ASAN_OPTIONS:-}"'
     echo 'export UBSAN_OPTIONS="print_stacktrace=1:${UBSAN_OPTIONS:-}"'
   fi
-  echo "exec \"$java_bin\" \"\$@\""
+  # the JVM's stderr also goes to a file: an emulator abort (emu: ...), an ASan report or a glibc heap check kills the
+  # fork before surefire can report it
+  echo "exec \"$java_bin\" \"\$@\" 2> >(tee -a \"$out/jvm-stderr.log\" >&2)"
 } >"$out/jvm/bin/java"
 chmod +x "$out/jvm/bin/java"
 
@@ -88,8 +90,13 @@ props=(-Dtest="$pattern" -Dsurefire.failIfNoSpecifiedTests=false -Dreskern.requi
        -Djvm="$out/jvm/bin/java" -Dreskern.goldens="$root/tests/target/goldens")
 [ -n "$scale" ] && props+=(-Dreskern.gpuTestScale="$scale")
 rc=0
+rm -f "$out/jvm-stderr.log"
 mvn -B -o -pl tests surefire:test "${props[@]}" || rc=$?
-mkdir -p "$out/reports"
+if [ "$rc" != 0 ] && [ -s "$out/jvm-stderr.log" ]; then
+  echo "== the test JVM's stderr (last 40 lines of $out/jvm-stderr.log)"
+  tail -40 "$out/jvm-stderr.log"
+fi
+rm -rf "$out/reports"; mkdir -p "$out/reports"
 cp "$reports"/TEST-io.reskern.gpu.*.xml "$out/reports/" 2>/dev/null || true
 
 /usr/bin/python3 - "$out/reports" <<'EOF'

@@ -128,6 +128,48 @@ class CudaModelTest {
     }
 
     @Test
+    void buffersGrowAndTheGraphsCapturedBeforeAreReplaced() throws Exception {
+        // batch 1 is captured; a bigger batch, then a bigger image, grow the arena and the staging buffers (the graphs
+        // captured so far hold the old addresses); every size must still give its first logits, eager and replayed
+        int s = Gpu.scale(96, 32);
+        int big = s + 17;
+        try (Model m = Model.builder().model("resnet18").optClasses(10).optSeed(5).optDevice(Device.cuda(0))
+                .optPrecision(Precision.FP16).build();
+             Model cpu = Model.builder().model("resnet18").optClasses(10).optSeed(5).optDevice(Device.CPU).build()) {
+            float[] x1 = input(1, s, s);
+            float[] x4 = input(4, s, s);
+            float[] xb = input(1, big, big);
+            float[] a = m.predict(x1, 1, s, s);
+            assertArrayEquals(a, m.predict(x1, 1, s, s), "batch 1 replayed");
+            float[] c = m.predict(x4, 4, s, s);
+            float[] d = m.predict(xb, 1, big, big);
+            for (int k = 0; k < 2; k++) { // eager after the growth, then the re-captured graph
+                assertArrayEquals(a, m.predict(x1, 1, s, s), "batch 1 after the buffers grew, run " + k);
+                assertArrayEquals(c, m.predict(x4, 4, s, s), "batch 4, run " + k);
+                assertArrayEquals(d, m.predict(xb, 1, big, big), big + "x" + big + ", run " + k);
+            }
+            for (float[][] yx : new float[][][] {{a, x1}, {c, x4}}) {
+                int n = yx[1].length / (3 * s * s);
+                double[] ref = toDouble(cpu.predict(yx[1], n, s, s));
+                assertTrue(Reference.relError(yx[0], ref) <= tolerance(Precision.FP16), "batch " + n + " vs the CPU");
+            }
+            assertTrue(Reference.relError(d, toDouble(cpu.predict(xb, 1, big, big))) <= tolerance(Precision.FP16));
+            // a replay reads the newly staged input (and waits for its own logits): another image, not the last one
+            float[] other = java.util.Arrays.copyOfRange(x4, 3 * 3 * s * s, 4 * 3 * s * s);
+            double[] ref = toDouble(cpu.predict(other, 1, s, s));
+            assertTrue(Reference.relError(m.predict(other, 1, s, s), ref) <= tolerance(Precision.FP16), "replay, new input");
+        }
+    }
+
+    static double[] toDouble(float[] f) {
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+            d[i] = f[i];
+        }
+        return d;
+    }
+
+    @Test
     void closedModelAndBadDevice() throws Exception {
         Model m = Model.builder().model("cifar_resnet20").optDevice(Device.cuda(0)).build();
         m.close();

@@ -132,7 +132,20 @@ class PredictorGpuTest {
             float[] back = new float[x.length];
             db.copyTo(0, back, 0, x.length);
             assertArrayEquals(x, back);
-            assertArrayEquals(p.predict(x, 3), p.predict(Input.of(db, 3)).logits());
+            float[] expected = p.predict(x, 3);
+            assertArrayEquals(expected, p.predict(Input.of(db, 3)).logits());
+            // a direct buffer is staged from native memory (no heap copy), at a non-zero position too
+            java.nio.FloatBuffer direct = java.nio.ByteBuffer.allocateDirect((x.length + 5) * 4)
+                    .order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
+            direct.position(5);
+            direct.put(x).position(5);
+            assertArrayEquals(expected, p.predict(Input.nchw(direct, 3)).logits());
+            // images further into a device buffer: one garbage image first
+            try (DeviceBuffer db2 = DeviceBuffer.allocate(Device.cuda(0), x.length + IMG)) {
+                db2.copyFrom(images(1, 99), 0, IMG, 0);
+                db2.copyFrom(x, 0, x.length, IMG);
+                assertArrayEquals(expected, p.predict(Input.of(db2, IMG, 3)).logits());
+            }
         }
     }
 
