@@ -102,7 +102,9 @@ struct DevBuf {
   template <typename T> T* as() const { return static_cast<T*>(p); }
   void upload(const void* h, size_t n) { LAB_CHECK(rk_cuda_memcpy_h2d(p, h, n, nullptr)); LAB_CHECK(rk_cuda_stream_synchronize(nullptr)); }
   void download(void* h, size_t n) const { LAB_CHECK(rk_cuda_memcpy_d2h(h, p, n, nullptr)); LAB_CHECK(rk_cuda_stream_synchronize(nullptr)); }
-  void poison() { LAB_CHECK(rk_cuda_memset(p, 0xFF, bytes, nullptr)); }  // 0xFF..: NaN in f32, f16 and bf16
+  // 0xFF..: NaN in f32, f16 and bf16. Synchronized like upload(): the legacy stream is not ordered with the labs'
+  // non-blocking streams, so an unsynchronized poison could land after the kernel that writes the buffer.
+  void poison() { LAB_CHECK(rk_cuda_memset(p, 0xFF, bytes, nullptr)); LAB_CHECK(rk_cuda_stream_synchronize(nullptr)); }
 };
 inline void upload_as(DevBuf& d, const std::vector<float>& v, int dt) {
   auto b = pack(v, dt);

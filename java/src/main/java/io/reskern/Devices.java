@@ -75,7 +75,7 @@ public final class Devices {
                 LongPointer tot = new LongPointer(1);
                 LongPointer free = new LongPointer(1);
                 if (CudaOps.deviceInfo(i, name, 256, ma, mi, sm, tot, free) == 0) {
-                    gpus.add(new GpuInfo(i, name.getString(), ma.get(), mi.get(), sm.get(), tot.get(), free.get()));
+                    gpus.add(new GpuInfo(i, cString(name), ma.get(), mi.get(), sm.get(), tot.get(), free.get()));
                 }
             }
             return new CudaProbe(true, gpus, rt.get(), drv.get(), gpus.isEmpty() ? "no CUDA devices" : "");
@@ -83,6 +83,13 @@ public final class Devices {
             return new CudaProbe(false, List.of(), 0, 0, "CUDA library not available in this build ("
                     + e.getClass().getSimpleName() + ": " + e.getMessage() + ")");
         }
+    }
+
+    /** The NUL-terminated string in a sized buffer (getString() would return all of its bytes, garbage included). */
+    static String cString(BytePointer p) {
+        String s = p.getString();
+        int end = s.indexOf('\0');
+        return end >= 0 ? s.substring(0, end) : s;
     }
 
     /**

@@ -98,4 +98,14 @@ class DeviceFallbackTest {
         assertEquals(ReskernException.ErrorCode.NO_DEVICE, e.code());
         assertTrue(e.getMessage().contains("only 1 CUDA device"), e.getMessage());
     }
+
+    @Test
+    void gpuNameStopsAtTheTerminatingNul() {
+        // the device-info buffer is 256 bytes; BytePointer.getString() alone returned every one of them (the name was
+        // followed by whatever the buffer held: seen under the CUDA emulation, native/lab/emu/run_java_emu.sh)
+        try (org.bytedeco.javacpp.BytePointer p = new org.bytedeco.javacpp.BytePointer(16)) {
+            p.put(new byte[] {'H', '1', '0', '0', 0, 'x', 'y', 'z', 1, 2, 3, 4, 5, 6, 7, 8});
+            assertEquals("H100", Devices.cString(p));
+        }
+    }
 }

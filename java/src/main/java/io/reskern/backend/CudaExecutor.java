@@ -308,22 +308,33 @@ final class CudaExecutor extends BaseExecutor {
         view(pinnedOut, outLen).get(out, outOffset, outLen);
     }
 
+    /** Captures the network body as a CUDA graph; null (logged) if capture fails, then this size runs eagerly. */
     private Long capture() {
         try {
             check(CudaOps.graphBeginCapture(stream), "begin capture");
             try {
                 enqueueNetwork();
-            } finally {
-                PointerPointer<?> pp = new PointerPointer<>(1);
-                int st = CudaOps.graphEndCapture(stream, pp);
-                check(st, "end capture");
-                return pp.get(0).address();
+            } catch (ReskernException | RuntimeException | Error e) {
+                // leave capture mode whatever happened, and never keep a graph of part of the network
+                try {
+                    CudaOps.graphDestroy(endCapture());
+                } catch (ReskernException ignored) {
+                    // the capture was invalidated: nothing to destroy
+                }
+                throw e;
             }
+            return endCapture();
         } catch (ReskernException e) {
             LOG.warning("CUDA graph capture failed, running without graphs for " + plan.batch() + "x3x" + plan.height(0)
                     + "x" + plan.width(0) + ": " + e.getMessage());
             return null;
         }
+    }
+
+    private long endCapture() throws ReskernException {
+        PointerPointer<?> pp = new PointerPointer<>(1);
+        check(CudaOps.graphEndCapture(stream, pp), "end capture");
+        return pp.get(0).address();
     }
 
     /** Every step of the schedule on the staged input, then the logits D2H — all async on the stream. */

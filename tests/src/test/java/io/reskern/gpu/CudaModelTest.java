@@ -30,7 +30,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * Every variant end-to-end on CUDA against the CPU backend (same seeded weights, odd input sizes) in every
  * precision; CUDA-graph replay is bit-identical to the eager run; PyTorch/timm goldens (when the GPU bundle made them)
- * on CUDA fp32. Skips without a GPU.
+ * on CUDA fp32. Skips without a GPU. Under the host emulation ({@link Gpu#emulated}) the ImageNet variants run at
+ * 35×29 instead of 67×53 and the graph-replay test at 32×32 instead of 224×224; every variant, precision, tolerance
+ * and golden case stays.
  */
 @Tag("gpu")
 @ExtendWith(GpuCondition.class)
@@ -79,8 +81,8 @@ class CudaModelTest {
         for (String m : MODELS) {
             boolean cifar = m.startsWith("cifar");
             int n = 2;
-            int h = cifar ? 33 : 67;
-            int w = cifar ? 31 : 53;
+            int h = cifar ? 33 : Gpu.scale(67, 35);
+            int w = cifar ? 31 : Gpu.scale(53, 29);
             tests.add(DynamicTest.dynamicTest(m, () -> {
                 float[] x = input(n, h, w);
                 float[] ref;
@@ -108,20 +110,63 @@ class CudaModelTest {
 
     @Test
     void graphReplayIsBitIdenticalAndBatchSizesCanChange() throws Exception {
+        int s = Gpu.scale(224, 32);
         try (Model m = Model.builder().model("resnet50").optDevice(Device.cuda(0)).optPrecision(Precision.FP16).build()) {
-            float[] x = input(4, 224, 224);
-            float[] first = m.predict(x, 4, 224, 224);   // eager
-            float[] second = m.predict(x, 4, 224, 224);  // captured graph
-            float[] third = m.predict(x, 4, 224, 224);
+            float[] x = input(4, s, s);
+            float[] first = m.predict(x, 4, s, s);   // eager
+            float[] second = m.predict(x, 4, s, s);  // captured graph
+            float[] third = m.predict(x, 4, s, s);
             assertArrayEquals(first, second);
             assertArrayEquals(second, third);
-            float[] one = m.predict(java.util.Arrays.copyOf(x, 3 * 224 * 224), 1, 224, 224);
+            float[] one = m.predict(java.util.Arrays.copyOf(x, 3 * s * s), 1, s, s);
             for (int i = 0; i < one.length; i++) {
                 assertEquals(first[i], one[i], 2e-2 * (1 + Math.abs(first[i])), "batch 1 vs row 0 of batch 4");
             }
-            float[] again = m.predict(x, 4, 224, 224);
+            float[] again = m.predict(x, 4, s, s);
             assertArrayEquals(first, again);
         }
+    }
+
+    @Test
+    void buffersGrowAndTheGraphsCapturedBeforeAreReplaced() throws Exception {
+        // batch 1 is captured; a bigger batch, then a bigger image, grow the arena and the staging buffers (the graphs
+        // captured so far hold the old addresses); every size must still give its first logits, eager and replayed
+        int s = Gpu.scale(96, 32);
+        int big = s + 17;
+        try (Model m = Model.builder().model("resnet18").optClasses(10).optSeed(5).optDevice(Device.cuda(0))
+                .optPrecision(Precision.FP16).build();
+             Model cpu = Model.builder().model("resnet18").optClasses(10).optSeed(5).optDevice(Device.CPU).build()) {
+            float[] x1 = input(1, s, s);
+            float[] x4 = input(4, s, s);
+            float[] xb = input(1, big, big);
+            float[] a = m.predict(x1, 1, s, s);
+            assertArrayEquals(a, m.predict(x1, 1, s, s), "batch 1 replayed");
+            float[] c = m.predict(x4, 4, s, s);
+            float[] d = m.predict(xb, 1, big, big);
+            for (int k = 0; k < 2; k++) { // eager after the growth, then the re-captured graph
+                assertArrayEquals(a, m.predict(x1, 1, s, s), "batch 1 after the buffers grew, run " + k);
+                assertArrayEquals(c, m.predict(x4, 4, s, s), "batch 4, run " + k);
+                assertArrayEquals(d, m.predict(xb, 1, big, big), big + "x" + big + ", run " + k);
+            }
+            for (float[][] yx : new float[][][] {{a, x1}, {c, x4}}) {
+                int n = yx[1].length / (3 * s * s);
+                double[] ref = toDouble(cpu.predict(yx[1], n, s, s));
+                assertTrue(Reference.relError(yx[0], ref) <= tolerance(Precision.FP16), "batch " + n + " vs the CPU");
+            }
+            assertTrue(Reference.relError(d, toDouble(cpu.predict(xb, 1, big, big))) <= tolerance(Precision.FP16));
+            // a replay reads the newly staged input (and waits for its own logits): another image, not the last one
+            float[] other = java.util.Arrays.copyOfRange(x4, 3 * 3 * s * s, 4 * 3 * s * s);
+            double[] ref = toDouble(cpu.predict(other, 1, s, s));
+            assertTrue(Reference.relError(m.predict(other, 1, s, s), ref) <= tolerance(Precision.FP16), "replay, new input");
+        }
+    }
+
+    static double[] toDouble(float[] f) {
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+            d[i] = f[i];
+        }
+        return d;
     }
 
     @Test

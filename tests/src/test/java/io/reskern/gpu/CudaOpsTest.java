@@ -27,7 +27,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * Every CUDA op against the float64 reference in fp32 / TF32 / fp16 / bf16 (tolerances in {@link CudaOpRunner}):
  * odd shapes, every ResNet-50 conv shape at batch 1 and 8, every conv algo that can implement a shape, the fused
  * v1d and v2 epilogues and the fused head, the image op through {@link CudaImages} into a batch slot on a stream.
- * Skips without a GPU.
+ * Skips without a GPU. Under the host emulation ({@link Gpu#emulated}) the ResNet-50 shapes keep their channels,
+ * kernel, stride and padding but shrink to at most 7×7 pixels (the stem to 29×29), at batch 1 and 2 instead of 1 and 8
+ * (all algos: batch 1 instead of 2); odd shapes and other ops are unchanged.
  */
 @Tag("gpu")
 @ExtendWith(GpuCondition.class)
@@ -35,6 +37,21 @@ class CudaOpsTest {
     @BeforeAll
     static void gpu() {
         Gpu.require(); // class-level: without a GPU every test here is reported skipped, with the reason
+    }
+
+    /** The ResNet-50 conv shapes at batch n (emulation: spatially shrunk, see the class comment). */
+    static List<OpCases.ConvCase> resnet50Shapes(int n) {
+        List<OpCases.ConvCase> full = OpCases.resnet50ConvCases(n);
+        if (!Gpu.emulated()) {
+            return full;
+        }
+        List<OpCases.ConvCase> small = new ArrayList<>();
+        for (OpCases.ConvCase c : full) {
+            int hw = c.r() == 7 ? 29 : Math.min(c.h(), 7);
+            small.add(new OpCases.ConvCase(c.name() + ".emu", c.n(), hw, hw, c.c(), c.k(), c.r(), c.stride(), c.pad(), c.groups(),
+                    c.resMode(), c.relu(), c.withScaleShift()));
+        }
+        return small;
     }
 
     static Stream<Precision> precisions() {
@@ -45,8 +62,13 @@ class CudaOpsTest {
     Stream<DynamicTest> convolutions() {
         return precisions().flatMap(p -> {
             CudaOpRunner r = new CudaOpRunner(p);
-            return Stream.concat(OpCases.convTests(r, 1).map(t -> DynamicTest.dynamicTest(p + " " + t.getDisplayName(), t.getExecutable())),
-                    OpCases.resnet50ConvCases(8).stream().map(cc -> DynamicTest.dynamicTest(p + " batch8 " + cc,
+            int big = Gpu.scale(8, 2);
+            Stream<DynamicTest> base = Gpu.emulated()
+                    ? Stream.concat(OpCases.convTests(r, 0), resnet50Shapes(1).stream().map(cc -> DynamicTest.dynamicTest(
+                            cc.toString(), () -> OpCases.runConv(r, cc, 1))))
+                    : OpCases.convTests(r, 1);
+            return Stream.concat(base.map(t -> DynamicTest.dynamicTest(p + " " + t.getDisplayName(), t.getExecutable())),
+                    resnet50Shapes(big).stream().map(cc -> DynamicTest.dynamicTest(p + " batch" + big + " " + cc,
                             () -> OpCases.runConv(r, cc, 7))));
         });
     }
@@ -63,7 +85,7 @@ class CudaOpsTest {
         int algos = CudaOps.conv2dAlgoCount();
         for (Precision p : List.of(Precision.FP32, Precision.TF32, Precision.FP16, Precision.BF16)) {
             CudaOpRunner r = new CudaOpRunner(p);
-            for (OpCases.ConvCase cc : OpCases.resnet50ConvCases(2)) {
+            for (OpCases.ConvCase cc : resnet50Shapes(Gpu.scale(2, 1))) {
                 tests.add(DynamicTest.dynamicTest(p + " all algos " + cc, () -> {
                     Random rnd = new Random(cc.hashCode());
                     int pp = (cc.h() + 2 * cc.pad() - cc.r()) / cc.stride() + 1;

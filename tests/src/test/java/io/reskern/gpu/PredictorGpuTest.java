@@ -32,11 +32,15 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** The serving Predictor on a GPU: batching, bit-identity, device-resident inputs, out-of-memory, lifetime. */
+/**
+ * The serving Predictor on a GPU: batching, bit-identity, device-resident inputs, out-of-memory, lifetime. Under the
+ * host emulation ({@link Gpu#emulated}) images are 32×32 instead of 64×64 and the request counts are smaller (each
+ * test says); the emulation can also present two devices ({@code RK_EMU_DEVICES=2}) for the multi-GPU test.
+ */
 @Tag("gpu")
 @ExtendWith(GpuCondition.class)
 class PredictorGpuTest {
-    static final int S = 64;
+    static final int S = Gpu.scale(64, 32);
     static final int IMG = 3 * S * S;
 
     @BeforeAll
@@ -74,7 +78,8 @@ class PredictorGpuTest {
 
     @Test
     void batchedResultsMatchTheCpuAndAreBitIdenticalAcrossThreadsAtOneBatchSize() throws Exception {
-        int distinct = 12;
+        int distinct = Gpu.scale(12, 6);
+        int perThread = Gpu.scale(100, 4);
         List<float[]> in = new ArrayList<>();
         List<float[]> cpu = new ArrayList<>();
         try (Model ref = Model.builder().model("resnet18").optClasses(100).optSeed(3).build()) {
@@ -100,7 +105,7 @@ class PredictorGpuTest {
                     int seed = t;
                     fs.add(pool.submit(() -> {
                         Random r = new Random(seed);
-                        for (int k = 0; k < 100; k++) {
+                        for (int k = 0; k < perThread; k++) {
                             int i = r.nextInt(distinct);
                             assertArrayEquals(alone.get(i), p.predict(in.get(i), 1 + i % 2), "request " + i);
                         }
@@ -127,7 +132,20 @@ class PredictorGpuTest {
             float[] back = new float[x.length];
             db.copyTo(0, back, 0, x.length);
             assertArrayEquals(x, back);
-            assertArrayEquals(p.predict(x, 3), p.predict(Input.of(db, 3)).logits());
+            float[] expected = p.predict(x, 3);
+            assertArrayEquals(expected, p.predict(Input.of(db, 3)).logits());
+            // a direct buffer is staged from native memory (no heap copy), at a non-zero position too
+            java.nio.FloatBuffer direct = java.nio.ByteBuffer.allocateDirect((x.length + 5) * 4)
+                    .order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
+            direct.position(5);
+            direct.put(x).position(5);
+            assertArrayEquals(expected, p.predict(Input.nchw(direct, 3)).logits());
+            // images further into a device buffer: one garbage image first
+            try (DeviceBuffer db2 = DeviceBuffer.allocate(Device.cuda(0), x.length + IMG)) {
+                db2.copyFrom(images(1, 99), 0, IMG, 0);
+                db2.copyFrom(x, 0, x.length, IMG);
+                assertArrayEquals(expected, p.predict(Input.of(db2, IMG, 3)).logits());
+            }
         }
     }
 
@@ -152,10 +170,11 @@ class PredictorGpuTest {
         p.predict(x, 1);
         long warm = freeMemory();
         List<CompletableFuture<Predictions>> fs = new ArrayList<>();
-        for (int i = 0; i < 2000; i++) {
+        int requests = Gpu.scale(2000, 24);
+        for (int i = 0; i < requests; i++) {
             fs.add(p.predictAsync(x, 1));
         }
-        p.close(); // waits for the 2000 accepted requests
+        p.close(); // waits for every accepted request
         for (CompletableFuture<Predictions> f : fs) {
             assertTrue(f.isDone() && !f.isCompletedExceptionally());
         }
@@ -206,7 +225,7 @@ class PredictorGpuTest {
         try (Predictor p = Predictor.builder(model(Precision.FP16)).optDevices(Device.cuda(0), Device.cuda(1))
                 .optMaxBatch(4).optInputSize(S, S).build()) {
             assertEquals(List.of(Device.cuda(0), Device.cuda(1)), p.devices());
-            for (int i = 0; i < 50; i++) {
+            for (int i = 0; i < Gpu.scale(50, 8); i++) {
                 assertEquals(100, p.predict(images(1, i), 1).length);
             }
         }
