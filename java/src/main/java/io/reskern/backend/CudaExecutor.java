@@ -43,6 +43,7 @@ final class CudaExecutor extends BaseExecutor {
     private final boolean useGraphs = !"false".equalsIgnoreCase(System.getProperty("reskern.cudaGraphs", "true"));
     private final List<Long> deviceAllocs = new ArrayList<>();
     private final Map<Long, Long> graphs = new HashMap<>();
+    private final java.util.Set<Long> uncapturable = new java.util.HashSet<>();
     private long stream;
     private long arena;
     private long arenaBytes;
@@ -295,10 +296,12 @@ final class CudaExecutor extends BaseExecutor {
         if (exec == null) {
             enqueueNetwork(); // the first call of a size runs eagerly (and validates every launch)
             check(CudaOps.streamSynchronize(stream), "forward");
-            if (useGraphs) {
+            if (useGraphs && !uncapturable.contains(key)) {
                 exec = capture();
                 if (exec != null) {
                     graphs.put(key, exec);
+                } else {
+                    uncapturable.add(key); // logged once; this size runs eagerly from now on
                 }
             }
         } else {
