@@ -71,21 +71,26 @@ def model_table(runs, out):
                "the cores); reskern / ORT > 1 means reskern is slower; img/s from the mean.")
 
 
-def kernel_tables(runs, env, out):
+def kernel_tables(runs, env, meta, out):
     shapes = {s["id"]: s for s in (env or {}).get("conv_shapes", [])}
-    peak_all = peak_one = None
+    loop_all = loop_one = None  # best iteration of each FMA loop (the mean is dragged down by other processes)
     for r in runs:
         if r["benchmark"].endswith("PeakBenchmark.fmaAllCores"):
-            peak_all = r["secondaryMetrics"]["gflops"]["score"]
+            loop_all = max(iters(r["secondaryMetrics"]["gflops"]) or [r["secondaryMetrics"]["gflops"]["score"]])
         elif r["benchmark"].endswith("PeakBenchmark.fmaOneCore"):
-            peak_one = r["secondaryMetrics"]["gflops"]["score"]
+            loop_one = max(iters(r["secondaryMetrics"]["gflops"]) or [r["secondaryMetrics"]["gflops"]["score"]])
+    cores = int(meta.get("nproc") or 1)
+    # The roof: what every core sustains when it has the core to itself. On a shared machine the all-cores loop
+    # rarely gets every core at once, so cores x the one-core best is the tighter (higher) measured figure.
+    peak_all = max([v for v in (loop_all, loop_one * cores if loop_one else None) if v] or [0]) or None
     conv = [r for r in runs if r["benchmark"].endswith("CpuConvBenchmark.conv")]
     if conv:
         out.append("### Conv kernels (`rk_cpu_conv2d`, fused epilogue), GFLOP/s")
         out.append("")
         if peak_all:
-            out.append(f"Measured roof: fp32 FMA loop {fmt(peak_all)} GFLOP/s on all cores"
-                       f" ({fmt(peak_one)} on one core); `% peak` uses the all-cores figure.")
+            out.append(f"Measured roof: {fmt(peak_all)} GFLOP/s = the larger of the fp32 FMA loop's best iteration on "
+                       f"all cores ({fmt(loop_all)}) and {cores} × its best on one core ({fmt(loop_one)}); "
+                       f"`% peak` is against it.")
             out.append("")
         out.append("| layer | role | shape (C×H×W → K×P×Q, R×S/stride) | ×in net | N | ms | GFLOP/s | % peak | GB/s "
                    "| FLOP/B | spread |")
@@ -156,7 +161,7 @@ def main():
         model_table(model, out)
         out.append("")
     if kernels:
-        kernel_tables(kernels, env, out)
+        kernel_tables(kernels, env, meta, out)
     print("\n".join(out))
 
 
