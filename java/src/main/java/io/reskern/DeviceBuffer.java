@@ -133,10 +133,15 @@ public final class DeviceBuffer implements AutoCloseable {
         range(offset, count);
         if (src.isDirect()) {
             long from = new FloatPointer(src).address() + 4L * src.position();
-            if (!device.isCuda()) {
-                Pointer.memcpy(view(address() + offset * 4, count), view(from, count), 4L * count);
-            } else {
-                copyIn(from, count, offset);
+            try {
+                if (!device.isCuda()) {
+                    Pointer.memcpy(view(address() + offset * 4, count), view(from, count), 4L * count);
+                } else {
+                    copyIn(from, count, offset);
+                }
+            } finally {
+                // only the address travels on: keep src (and so its memory) alive until the copy has finished
+                java.lang.ref.Reference.reachabilityFence(src);
             }
             return;
         }

@@ -110,25 +110,9 @@ final class Fold {
             case "Slice": {
                 Attrs a = Attrs.of(n, where, Set.of("starts", "ends", "axes"));
                 Tensor x = small(need(in, 0, where), where);
-                long[] starts;
-                long[] ends;
-                long[] axes;
-                long[] steps;
-                if (opset < 10) {
-                    starts = a.ints("starts", null);
-                    ends = a.ints("ends", null);
-                    axes = a.ints("axes", null);
-                    steps = null;
-                    if (starts == null || ends == null) {
-                        throw bad(where + ": Slice needs starts and ends");
-                    }
-                } else {
-                    starts = small(need(in, 1, where), where).longs();
-                    ends = small(need(in, 2, where), where).longs();
-                    axes = in.size() > 3 && in.get(3) != null ? small(in.get(3), where).longs() : null;
-                    steps = in.size() > 4 && in.get(4) != null ? small(in.get(4), where).longs() : null;
-                }
-                return slice(x, starts, ends, axes, steps, where, out);
+                OnnxOps.SliceArgs sa = OnnxOps.sliceArgs(opset, a,
+                        k -> k < in.size() && in.get(k) != null ? small(in.get(k), where).longs() : null, where);
+                return slice(x, sa.starts(), sa.ends(), sa.axes(), sa.steps(), where, out);
             }
             case "Transpose": {
                 Attrs a = Attrs.of(n, where, Set.of("perm"));
@@ -512,10 +496,7 @@ final class Fold {
     private static Tensor slice(Tensor x, long[] starts, long[] ends, long[] axes, long[] steps, String where, String out)
             throws ReskernException {
         int r = x.rank();
-        int n = starts.length;
-        if (ends.length != n || axes != null && axes.length != n || steps != null && steps.length != n) {
-            throw bad(where + ": Slice starts/ends/axes/steps have different lengths");
-        }
+        int n = starts.length;  // lengths checked by OnnxOps.sliceArgs
         long[] st = new long[r];
         long[] en = x.dims.clone();
         long[] sp = new long[r];

@@ -974,6 +974,8 @@ public final class OnnxImporter {
         define(n.getOutput(0), val(inName(i, 0), i));
     }
 
+    private static final String[] SLICE_INPUTS = {"data", "starts", "ends", "axes", "steps"};
+
     /** Slice: only {@code x[:, :, ::s, ::s]} of an activation (the option-A shortcut), as one or two Slices. */
     private void slice(int i) throws ReskernException {
         String w = where(i);
@@ -996,28 +998,12 @@ public final class OnnxImporter {
         } else {
             x = act(i, 0);
         }
-        long[] starts;
-        long[] ends;
-        long[] axes;
-        long[] steps;
-        if (opset < 10) {
-            starts = a.ints("starts", null);
-            ends = a.ints("ends", null);
-            axes = a.ints("axes", null);
-            steps = null;
-            if (starts == null || ends == null) {
-                throw bad(w + ": Slice needs starts and ends");
-            }
-        } else {
-            starts = cnst(i, 1, "starts").longs();
-            ends = cnst(i, 2, "ends").longs();
-            axes = inName(i, 3) == null ? null : cnst(i, 3, "axes").longs();
-            steps = inName(i, 4) == null ? null : cnst(i, 4, "steps").longs();
-        }
-        if (ends.length != starts.length || axes != null && axes.length != starts.length
-                || steps != null && steps.length != starts.length) {
-            throw bad(w + ": starts, ends, axes and steps differ in length");
-        }
+        OnnxOps.SliceArgs sa = OnnxOps.sliceArgs(opset, a,
+                k -> k < 3 || inName(i, k) != null ? cnst(i, k, SLICE_INPUTS[k]).longs() : null, w);
+        long[] starts = sa.starts();
+        long[] ends = sa.ends();
+        long[] axes = sa.axes();
+        long[] steps = sa.steps();
         if (x.rank() != 4) {
             throw unsupported(w + ": Slice of a " + x.rank() + "-D value");
         }

@@ -229,6 +229,31 @@ final class OnnxOps {
                 + "per-row bias depends on the batch)");
     }
 
+    /** Slice's arguments: starts, ends, axes (null = 0, 1, …) and steps (null = all 1), of equal lengths. */
+    record SliceArgs(long[] starts, long[] ends, long[] axes, long[] steps) {
+    }
+
+    /** The constant integer input {@code k} of a node, or null when the node does not have it. */
+    @FunctionalInterface
+    interface LongsInput {
+        long[] get(int k) throws ReskernException;
+    }
+
+    /** Slice's arguments: attributes before opset 10, inputs 1–4 from opset 10 on. */
+    static SliceArgs sliceArgs(long opset, Attrs a, LongsInput in, String where) throws ReskernException {
+        SliceArgs s = opset < 10
+                ? new SliceArgs(a.ints("starts", null), a.ints("ends", null), a.ints("axes", null), null)
+                : new SliceArgs(in.get(1), in.get(2), in.get(3), in.get(4));
+        if (s.starts() == null || s.ends() == null) {
+            throw bad(where + ": Slice needs starts and ends");
+        }
+        int n = s.starts().length;
+        if (s.ends().length != n || s.axes() != null && s.axes().length != n || s.steps() != null && s.steps().length != n) {
+            throw bad(where + ": Slice starts, ends, axes and steps differ in length");
+        }
+        return s;
+    }
+
     /** Pad's mode attribute: only constant padding. */
     static void padMode(Attrs a) throws ReskernException {
         String mode = a.s("mode", "constant");

@@ -274,10 +274,10 @@ public final class CudaOpRunner implements OpRunner {
 
     @Override
     public float[] preprocessU8(byte[] x, int n, int h, int w, float[] mean, float[] std) throws ReskernException {
-        try {
-            BytePointer hb = new BytePointer(x);
+        try (BytePointer hb = new BytePointer(x)) { // reachable (not freed) until the copy has finished
             long d = malloc(x.length);
             check(CudaOps.memcpyH2D(d, hb.address(), x.length, 0), "h2d");
+            check(CudaOps.streamSynchronize(0), "h2d");
             long y = poisoned(x.length, dtype);
             check(CudaOps.preprocessU8(d, n, h, w, up(mean, CudaOps.F32), up(std, CudaOps.F32), y, dtype, 0), "preprocess");
             return down(y, x.length, dtype);
@@ -290,12 +290,10 @@ public final class CudaOpRunner implements OpRunner {
     public float[] resampleNormalizeU8(byte[] x, int h, int w, int rowStride, int pixelStride, int[] off, ResamplePlan plan)
             throws ReskernException {
         int n = plan.outHeight() * plan.outWidth() * 3;
-        try {
-            BytePointer hb = new BytePointer(x);
+        byte[] packed = plan.packed();
+        try (BytePointer hb = new BytePointer(x); BytePointer ht = new BytePointer(packed)) { // reachable until synced
             long dx = malloc(x.length);
             check(CudaOps.memcpyH2D(dx, hb.address(), x.length, 0), "h2d");
-            byte[] packed = plan.packed();
-            BytePointer ht = new BytePointer(packed);
             long dt = malloc(packed.length);
             check(CudaOps.memcpyH2D(dt, ht.address(), packed.length, 0), "h2d taps");
             check(CudaOps.streamSynchronize(0), "h2d");
