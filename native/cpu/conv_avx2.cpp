@@ -1,4 +1,5 @@
-// AVX2+FMA implicit-GEMM convolution (compiled with -mavx2 -mfma; selected at run time when AVX-512 is absent).
+// AVX2+FMA implicit-GEMM convolution (compiled with -mavx2 -mfma; selected at run time when AVX-512 is absent), and
+// the AVX2 grouped kernel (ResNeXt, depthwise) at the end of this file.
 //
 // Micro-kernel: MR x NR = 6 pixels x 16 output channels: 12 ymm accumulators + 2 B vectors + 1 broadcast = 15
 // of the 16 ymm registers; 12 independent FMA chains cover latency 4-5 x 2 ports. KC = 512 (B block 32 KiB).
@@ -131,9 +132,135 @@ __attribute__((noinline)) void tile(const Tile& t, const Epi& e) {
 
 #include "conv_driver.inc"
 
+
+// ---- grouped convolution with C/groups == K/groups (ResNeXt, depthwise) ---------------------------------------
+// The AVX2 twin of the AVX-512 grouped kernel (conv_avx512.cpp), 8 lanes instead of 16. Weights packed per 8 output
+// channels: packed[v][r][s][c][8] = W[8v + j][r][s][c] (cg = kg channels per group). When kg < 8 (kg = 1, 2, 4) a
+// vector of 8 output channels covers 8/kg whole groups whose inputs are the same 8 channels of x: one load of
+// x[pixel][8v .. 8v+7] and, per input channel c of the group, a vpermps copying x[group(j)*kg + c] into every lane j of
+// the group gives the FMA operand. When kg is a multiple of 8 the vector lies inside one group: a plain broadcast.
+// Tile: 6 output pixels x 8 channels (6 accumulators + 6 x vectors + weight + index = 14 of the 16 ymm registers).
+struct GCtx {
+  const ConvArgs* a;
+  const float* zero;
+  long long M, PQ, ntile;
+  int nvec, vpt;  // 8-channel vectors, vectors per task
+};
+
+template <int KG>  // 1, 2, 4: permute path; 0: kg multiple of 8 (broadcast path)
+static void grouped_task(void* vc, long long task, int) {
+  const GCtx& g = *(const GCtx*)vc;
+  const ConvArgs& a = *g.a;
+  constexpr int GM = 6;
+  const int C = a.C, K = a.K, R = a.R, S = a.S, H = a.H, W = a.W, Q = a.Q, P = a.P, st = a.stride;
+  const int cg = C / a.groups, kg = K / a.groups;
+  const long long vgroups = (g.nvec + g.vpt - 1) / g.vpt;
+  const long long tile = task / vgroups;
+  const int v0 = (int)(task % vgroups) * g.vpt, v1 = v0 + g.vpt < g.nvec ? v0 + g.vpt : g.nvec;
+  const long long m0 = tile * GM;
+  const int mr = (int)((g.M - m0) < GM ? (g.M - m0) : GM);
+  long long n_[GM], hb[GM], wb[GM];
+  {
+    long long n = m0 / g.PQ, rem = m0 - n * g.PQ, p = rem / Q, q = rem - p * Q;
+    for (int m = 0; m < GM; m++) {
+      n_[m] = n; hb[m] = p * st - a.pad_h; wb[m] = q * st - a.pad_w;
+      if (m < mr - 1 && ++q == Q) {
+        q = 0;
+        if (++p == P) { p = 0; n++; }
+      }
+    }
+  }
+  __m256i idx[4];
+  if (KG > 0)
+    for (int c = 0; c < KG; c++) {
+      alignas(32) int t[8];
+      for (int j = 0; j < 8; j++) t[j] = (j / KG) * KG + c;
+      idx[c] = _mm256_load_si256((const __m256i*)t);
+    }
+  const int apad = (K - a.res_c) / 2;
+  for (int v = v0; v < v1; v++) {
+    __m256 acc[GM];
+    for (int m = 0; m < GM; m++) acc[m] = _mm256_setzero_ps();
+    const int k0 = v * 8;
+    const int xc0 = KG > 0 ? k0 : (k0 / kg) * cg;  // first x channel read by this vector
+    const float* wv = a.w + (size_t)v * R * S * cg * 8;
+    for (int r = 0; r < R; r++)
+      for (int s = 0; s < S; s++, wv += (size_t)cg * 8) {
+        const float* xp[GM];
+        for (int m = 0; m < GM; m++) {
+          const long long hi = hb[m] + r, wi = wb[m] + s;
+          xp[m] = (m < mr && (unsigned long long)hi < (unsigned long long)H && (unsigned long long)wi < (unsigned long long)W)
+                      ? a.x + (size_t)(((n_[m] * H + hi) * W + wi) * C + xc0)
+                      : g.zero;
+        }
+        if (KG > 0) {
+          __m256 xv[GM];
+          for (int m = 0; m < GM; m++) xv[m] = _mm256_loadu_ps(xp[m]);
+          for (int c = 0; c < (KG > 0 ? KG : 1); c++) {
+            const __m256 w = _mm256_loadu_ps(wv + c * 8);
+            for (int m = 0; m < GM; m++) acc[m] = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(xv[m], idx[c]), w, acc[m]);
+          }
+        } else {
+          for (int c = 0; c < cg; c++) {
+            const __m256 w = _mm256_loadu_ps(wv + c * 8);
+            for (int m = 0; m < GM; m++) acc[m] = _mm256_fmadd_ps(_mm256_broadcast_ss(xp[m] + c), w, acc[m]);
+          }
+        }
+      }
+    // epilogue (K is a multiple of 8: full vectors)
+    const __m256 sc = a.scale ? _mm256_loadu_ps(a.scale + k0) : _mm256_set1_ps(1.f);
+    const __m256 sh = a.shift ? _mm256_loadu_ps(a.shift + k0) : _mm256_setzero_ps();
+    __m256i rmask = _mm256_set1_epi32(-1);
+    bool any_res = a.res_mode == RK_RES_IDENTITY;
+    if (a.res_mode == RK_RES_OPTION_A) {
+      const int lo = apad - k0, hi = apad + a.res_c - k0;
+      rmask = lane_mask(lo, hi);
+      any_res = hi > 0 && lo < 8 && hi > lo;
+    }
+    const __m256 z = _mm256_setzero_ps();
+    for (int m = 0; m < mr; m++) {
+      __m256 o = _mm256_fmadd_ps(acc[m], sc, sh);
+      const long long gm = m0 + m;
+      if (a.res_mode == RK_RES_IDENTITY) {
+        o = _mm256_add_ps(o, _mm256_loadu_ps(a.res + (size_t)gm * K + k0));
+      } else if (a.res_mode == RK_RES_OPTION_A && any_res) {
+        const long long p = (gm - n_[m] * g.PQ) / Q, q = (gm - n_[m] * g.PQ) - p * Q;
+        const ptrdiff_t off = (ptrdiff_t)(((n_[m] * a.res_h + 2 * p) * a.res_w + 2 * q) * a.res_c) + k0 - apad;
+        const float* rr = (const float*)((uintptr_t)a.res + (uintptr_t)(off * (ptrdiff_t)sizeof(float)));
+        o = _mm256_add_ps(o, _mm256_maskload_ps(rr, rmask));
+      }
+      if (a.relu) o = _mm256_max_ps(z, o);  // max(0, v) keeps NaN (second operand) and -0, like `v < 0 ? 0 : v`
+      _mm256_storeu_ps(a.y + (size_t)gm * K + k0, o);
+    }
+  }
+}
+
+static int conv_grouped_run(const ConvArgs& a) {
+  const int kg = a.K / a.groups;
+  GCtx g;
+  g.a = &a;
+  g.M = (long long)a.N * a.P * a.Q;
+  g.PQ = (long long)a.P * a.Q;
+  g.ntile = (g.M + 5) / 6;
+  g.nvec = a.K / 8;
+  const int nt = a.nthreads > 0 ? a.nthreads : 1;
+  // tasks: blocks of 6 pixels x groups of vectors, >= ~16 tasks per thread when the layer allows
+  g.vpt = g.nvec;
+  while (g.vpt > 1 && g.ntile * ((g.nvec + g.vpt - 1) / g.vpt) < 16LL * nt) g.vpt = (g.vpt + 1) / 2;
+  const long long ntask = g.ntile * ((g.nvec + g.vpt - 1) / g.vpt);
+  float* zero = (float*)calloc((size_t)a.C + 8, sizeof(float));
+  if (!zero) return RK_ERR_OUT_OF_MEMORY;
+  g.zero = zero;
+  void (*fn)(void*, long long, int) = kg == 1 ? grouped_task<1> : kg == 2 ? grouped_task<2> : kg == 4 ? grouped_task<4>
+                                      : grouped_task<0>;
+  parallel_for(ntask, nt, fn, &g);
+  free(zero);
+  return 0;
+}
 }  // namespace
 }  // namespace avx2
 
 int conv_gemm_avx2(const ConvArgs& a) { return avx2::conv_run<avx2::NR>(a); }
+int conv_grouped_avx2(const ConvArgs& a) { return avx2::conv_grouped_run(a); }
 
 }  // namespace rk_cpu_detail

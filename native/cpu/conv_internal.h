@@ -41,11 +41,19 @@ RK_INTERNAL int conv_gemm_scalar(const ConvArgs& a);
 // Grouped conv with C/groups == K/groups, K % 16 == 0 and K/groups in {1, 2, 4, 8} or a multiple of 16
 // (grouped_vec_shape() == true): weights packed as [K/16][R][S][C/groups][16].
 RK_INTERNAL int conv_grouped_avx512(const ConvArgs& a);
-static inline bool grouped_vec_shape(int K, int C, int groups) {
-  if (groups <= 1 || C % groups || K % groups || K % 16) return false;
+// The same for AVX2 with 8-lane vectors: K % 8 == 0, K/groups in {1, 2, 4} or a multiple of 8
+// (grouped_vec_shape_avx2() == true): weights packed as [K/8][R][S][C/groups][8].
+RK_INTERNAL int conv_grouped_avx2(const ConvArgs& a);
+static inline bool grouped_vec_shape_w(int K, int C, int groups, int lanes) {
+  if (groups <= 1 || C % groups || K % groups || K % lanes) return false;
   const int cg = C / groups, kg = K / groups;
-  return cg == kg && (kg == 1 || kg == 2 || kg == 4 || kg == 8 || kg % 16 == 0);
+  if (cg != kg) return false;
+  for (int d = 1; d < lanes; d *= 2)
+    if (kg == d) return true;
+  return kg % lanes == 0;
 }
+static inline bool grouped_vec_shape(int K, int C, int groups) { return grouped_vec_shape_w(K, C, groups, 16); }
+static inline bool grouped_vec_shape_avx2(int K, int C, int groups) { return grouped_vec_shape_w(K, C, groups, 8); }
 
 // Runs fn(ctx, task, tid) for every task in [0, ntask) on up to nthreads threads and returns when all are done.
 // The caller works as tid 0; tid < nthreads is unique among the executions running at the same time (index

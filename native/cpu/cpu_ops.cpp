@@ -132,9 +132,13 @@ void rk_cpu_set_threads(int n) {
 }
 int rk_cpu_get_threads(void) { return team_size(); }
 
-// Grouped convs whose C/groups == K/groups fit the AVX-512 vector kernel (conv_avx512.cpp).
-static bool grouped_vec(int K, int C, int groups) {
-  return current_isa() == ISA_AVX512 && rk_cpu_detail::grouped_vec_shape(K, C, groups);
+// Lanes of the grouped vector kernel for this conv (C/groups == K/groups): 16 = AVX-512 (conv_avx512.cpp),
+// 8 = AVX2 (conv_avx2.cpp), 0 = the generic grouped loop below.
+static int grouped_vec(int K, int C, int groups) {
+  const int isa = current_isa();
+  if (isa == ISA_AVX512 && rk_cpu_detail::grouped_vec_shape(K, C, groups)) return 16;
+  if (isa == ISA_AVX2 && rk_cpu_detail::grouped_vec_shape_avx2(K, C, groups)) return 8;
+  return 0;
 }
 
 // ---- convolution weights ----------------------------------------------------------------------------------
@@ -144,6 +148,8 @@ static bool grouped_vec(int K, int C, int groups) {
 //   packed[j][r][s][c][jj] = w[j*NR + jj][r][s][c]   (0 for j*NR + jj >= K)      size = ceil(K/NR)*NR*R*S*C
 // groups > 1, AVX-512 and grouped_vec_shape() (C/groups == K/groups in {1,2,4,8,16k}, K % 16 == 0: ResNeXt,
 // depthwise): packed[v][r][s][c][j] = w[16v + j][r][s][c]                          size = K*R*S*C/groups
+// groups > 1, AVX2 and grouped_vec_shape_avx2() (C/groups == K/groups in {1,2,4,8k}, K % 8 == 0): the same with
+// 8-channel vectors, packed[v][r][s][c][j] = w[8v + j][r][s][c]                   same size
 // other groups > 1 (generic grouped path): packed[g][r][s][c][kk] = w[g*K/groups + kk][r][s][c]   same size
 // Every packed buffer starts with a header of kPackHdr floats: [0] = offset (floats) of the data, chosen in
 // [16, 31] so that the data is 64-byte aligned whatever the buffer's alignment (split zmm loads of unaligned
@@ -173,11 +179,11 @@ rk_status rk_cpu_conv_pack(const float* w, int K, int C, int R, int S, int group
   memcpy(buf, hdr, sizeof hdr);
   float* packed = buf + off;
   const size_t cg = (size_t)(C / groups), kg = (size_t)(K / groups), rsc = (size_t)R * S * cg;
-  if (groups > 1 && grouped_vec(K, C, groups)) {
-    for (size_t v = 0; v < (size_t)K / 16; v++)
+  if (const size_t L = groups > 1 ? (size_t)grouped_vec(K, C, groups) : 0) {
+    for (size_t v = 0; v < (size_t)K / L; v++)
       for (size_t t = 0; t < (size_t)R * S; t++)
         for (size_t c = 0; c < cg; c++)
-          for (size_t j = 0; j < 16; j++) packed[((v * R * S + t) * cg + c) * 16 + j] = w[((v * 16 + j) * R * S + t) * cg + c];
+          for (size_t j = 0; j < L; j++) packed[((v * R * S + t) * cg + c) * L + j] = w[((v * L + j) * R * S + t) * cg + c];
     return RK_OK;
   }
   if (groups > 1) {
@@ -288,8 +294,9 @@ rk_status rk_cpu_conv2d(const float* x, int N, int H, int W, int C, const float*
   const long long flops = (long long)N * P * Q * K * R * S * (C / groups);
   a.nthreads = flops > 4 * kParallelMin ? team_size() : 1;
   if (groups > 1) {
-    if (!grouped_vec(K, C, groups)) return conv_grouped(a);
-    const int rc = rk_cpu_detail::conv_grouped_avx512(a);
+    const int lanes = grouped_vec(K, C, groups);
+    if (!lanes) return conv_grouped(a);
+    const int rc = lanes == 16 ? rk_cpu_detail::conv_grouped_avx512(a) : rk_cpu_detail::conv_grouped_avx2(a);
     return rc ? fail(rc, "conv2d: out of memory") : RK_OK;
   }
   int rc;

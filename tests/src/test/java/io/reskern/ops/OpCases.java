@@ -57,6 +57,15 @@ public final class OpCases {
         l.add(new ConvCase("groups2", 1, 6, 7, 8, 12, 3, 1, 1, 2, 0, true, true));
         l.add(new ConvCase("groups32", 1, 9, 9, 128, 128, 3, 2, 1, 32, 0, true, true));
         l.add(new ConvCase("depthwise", 1, 5, 5, 8, 8, 3, 1, 1, 8, 0, false, true));
+        // grouped vector kernels (C/groups == K/groups): AVX2 8 lanes, AVX-512 16 lanes; permute (kg < lanes) and
+        // broadcast (kg a multiple of the lanes) paths, pixel counts not a multiple of the 6- or 8-pixel tile
+        l.add(new ConvCase("groups-kg2-res", 2, 7, 5, 16, 16, 3, 1, 1, 8, 1, true, true));
+        l.add(new ConvCase("groups-kg8-res", 1, 7, 6, 64, 64, 3, 1, 1, 8, 1, true, true));
+        l.add(new ConvCase("groups-kg16-s2", 2, 9, 7, 64, 64, 3, 2, 1, 4, 0, true, true));
+        l.add(new ConvCase("groups-kg32", 1, 5, 3, 64, 64, 3, 1, 1, 2, 0, false, true));
+        l.add(new ConvCase("groups-kg4-optionA", 1, 6, 5, 32, 32, 3, 1, 1, 8, 2, true, true));
+        l.add(new ConvCase("depthwise-optionA", 2, 4, 5, 24, 24, 3, 1, 1, 24, 2, true, false));
+        l.add(new ConvCase("groups-kg6-generic", 1, 5, 5, 48, 48, 3, 1, 1, 8, 0, true, true));
         l.add(new ConvCase("1x1-pixel", 4, 1, 1, 64, 33, 1, 1, 0, 1, 0, true, true));
         l.add(new ConvCase("wideK", 1, 3, 3, 32, 129, 1, 1, 0, 1, 0, true, true));
         l.add(new ConvCase("longC", 1, 4, 4, 515, 24, 3, 1, 1, 1, 0, true, true));
