@@ -80,5 +80,12 @@ class CpuOpsTest {
     @Test
     void reportsItsKernel() {
         assertTrue(Stream.of("avx512", "avx2", "scalar").anyMatch(s -> CpuOps.kernelIsa().startsWith(s)), CpuOps.kernelIsa());
+        // the narrowed runs (tests/pom.xml: cpu-isa-avx2, cpu-isa-scalar) must really run the narrower kernel
+        String want = System.getenv("RESKERN_CPU_ISA");
+        if (want != null && !want.isEmpty()) {
+            String got = CpuOps.kernelIsa();
+            assertTrue(got.startsWith(want) || got.startsWith("scalar"), "RESKERN_CPU_ISA=" + want + " but the kernel is " + got);
+            System.out.println("[cpu-isa] RESKERN_CPU_ISA=" + want + ": kernel " + got);
+        }
     }
 }
