@@ -105,28 +105,44 @@ __attribute__((noinline)) void tile(const Tile& t, const Epi& e) {
   const __m256 h0 = e.shift ? _mm256_maskload_ps(e.shift + k0, m0) : _mm256_setzero_ps();
   const __m256 h1 = e.shift ? _mm256_maskload_ps(e.shift + k0 + 8, m1) : _mm256_setzero_ps();
   __m256i r0 = _mm256_setzero_si256(), r1 = _mm256_setzero_si256();
+  bool full_r = false;  // every lane reads a residual channel
   if (e.res_mode != RK_RES_NONE) {
     int lo, hi;
     res_lane_range(e, k0, kv, &lo, &hi);
     r0 = lane_mask(lo, hi);
     r1 = lane_mask(lo - 8, hi - 8);
+    full_r = lo == 0 && hi == NR;
   }
   const __m256 z = _mm256_setzero_ps();
+  // Full panels (every lane a valid channel: all but the last panel of a ragged K) use plain unaligned loads and
+  // stores. vmaskmov is much slower when it straddles a cache line (on Zen 3 a 16-byte-misaligned residual made
+  // the 64->256 expand layer 2x slower), and activations need not be 32-byte aligned.
+  const bool full_y = kv == NR;
   for (int m = 0; m < mr; m++) {
     __m256 v0 = _mm256_fmadd_ps(_mm256_load_ps(acc + m * NR), s0, h0);
     __m256 v1 = _mm256_fmadd_ps(_mm256_load_ps(acc + m * NR + 8), s1, h1);
     if (e.res_mode != RK_RES_NONE) {
       const float* rr = res_row(e, t.roff[m], k0);
-      v0 = _mm256_add_ps(v0, _mm256_maskload_ps(rr, r0));
-      v1 = _mm256_add_ps(v1, _mm256_maskload_ps(rr + 8, r1));
+      if (full_r) {
+        v0 = _mm256_add_ps(v0, _mm256_loadu_ps(rr));
+        v1 = _mm256_add_ps(v1, _mm256_loadu_ps(rr + 8));
+      } else {
+        v0 = _mm256_add_ps(v0, _mm256_maskload_ps(rr, r0));
+        v1 = _mm256_add_ps(v1, _mm256_maskload_ps(rr + 8, r1));
+      }
     }
     if (e.relu) {  // max(0, v) keeps NaN (second operand) and -0, like `v < 0 ? 0 : v`
       v0 = _mm256_max_ps(z, v0);
       v1 = _mm256_max_ps(z, v1);
     }
     float* yr = e.y + (size_t)(t.m0 + m) * (size_t)e.K + k0;
-    _mm256_maskstore_ps(yr, m0, v0);
-    _mm256_maskstore_ps(yr + 8, m1, v1);
+    if (full_y) {
+      _mm256_storeu_ps(yr, v0);
+      _mm256_storeu_ps(yr + 8, v1);
+    } else {
+      _mm256_maskstore_ps(yr, m0, v0);
+      _mm256_maskstore_ps(yr + 8, m1, v1);
+    }
   }
 }
 
