@@ -293,6 +293,14 @@ static int conv_grouped_run(const ConvArgs& a) {
 
 int conv_grouped_avx512(const ConvArgs& a) { return avx512::conv_grouped_run(a); }
 
+int conv_wino_avx512(const ConvArgs& a) {
+  switch (nr_avx512(a.K)) {
+    case 16: return avx512::wino_run<16>(a);
+    case 32: return avx512::wino_run<32>(a);
+    default: return avx512::wino_run<64>(a);
+  }
+}
+
 int conv_gemm_avx512(const ConvArgs& a) {
   switch (nr_avx512(a.K)) {
     case 16: return avx512::conv_run<16>(a);

@@ -38,6 +38,11 @@ static inline int nr_avx512(int K) { return K <= 16 ? 16 : K <= 32 ? 32 : NR_AVX
 RK_INTERNAL int conv_gemm_avx512(const ConvArgs& a);
 RK_INTERNAL int conv_gemm_avx2(const ConvArgs& a);
 RK_INTERNAL int conv_gemm_scalar(const ConvArgs& a);
+// Winograd F(2x2, 3x3) for 3x3 stride-1 convs (groups == 1), weights packed by winograd_pack() for the same ISA:
+// [ceil(K/NR)][16][C][NR] (conv_driver.inc).
+RK_INTERNAL int conv_wino_avx512(const ConvArgs& a);
+RK_INTERNAL int conv_wino_avx2(const ConvArgs& a);
+RK_INTERNAL int conv_wino_scalar(const ConvArgs& a);
 // Grouped conv with C/groups == K/groups, K % 16 == 0 and K/groups in {1, 2, 4, 8} or a multiple of 16
 // (grouped_vec_shape() == true): weights packed as [K/16][R][S][C/groups][16].
 RK_INTERNAL int conv_grouped_avx512(const ConvArgs& a);

@@ -58,5 +58,6 @@ __attribute__((noinline)) void tile(const Tile& t, const Epi& e) {
 }  // namespace scalar
 
 int conv_gemm_scalar(const ConvArgs& a) { return scalar::conv_run<scalar::NR>(a); }
+int conv_wino_scalar(const ConvArgs& a) { return scalar::wino_run<scalar::NR>(a); }
 
 }  // namespace rk_cpu_detail

@@ -46,6 +46,15 @@ int rk_cpu_get_threads(void);
 size_t rk_cpu_conv_packed_size(int K, int C, int R, int S, int groups);
 /* Pack KRSC weights [K][R][S][C/groups] into `packed` (rk_cpu_conv_packed_size floats). */
 rk_status rk_cpu_conv_pack(const float* w_krsc, int K, int C, int R, int S, int groups, float* packed);
+/*
+ * The same for a conv known to run with `stride` (0 = not known, as rk_cpu_conv_pack): 3x3 stride-1 dense convs
+ * with 64 <= C <= 256 and K >= 16 are then packed for the Winograd F(2x2,3x3) kernel (16/9 the floats of the direct
+ * layout, 2.25x fewer multiply-adds); such weights only run with stride 1. RESKERN_CPU_WINOGRAD=0 keeps the direct
+ * layout; with the AVX-512 kernels Winograd is opt-in (RESKERN_CPU_WINOGRAD=1).
+ */
+size_t rk_cpu_conv_packed_size_ex(int K, int C, int R, int S, int groups, int stride);
+rk_status rk_cpu_conv_pack_ex(const float* w_krsc, int K, int C, int R, int S, int groups, int stride,
+                              float* packed);
 
 /*
  * Fused convolution:

@@ -612,8 +612,9 @@ static void bench_chain(int threads, int reps, bool verbose) {
       in.P = (L.H + 2 * L.pad - L.R) / L.stride + 1;
       in.Q = (L.W + 2 * L.pad - L.R) / L.stride + 1;
       auto w = rand_vec((size_t)L.K * L.R * L.R * L.C, -0.1f, 0.1f);
-      in.w.resize(rk_cpu_conv_packed_size(L.K, L.C, L.R, L.R, 1));
-      rk_cpu_conv_pack(w.data(), L.K, L.C, L.R, L.R, 1, in.w.data());
+      // packed for its stride, as the CPU backend does (3x3 stride 1 -> Winograd; RESKERN_CPU_WINOGRAD=0: direct)
+      in.w.resize(rk_cpu_conv_packed_size_ex(L.K, L.C, L.R, L.R, 1, L.stride));
+      rk_cpu_conv_pack_ex(w.data(), L.K, L.C, L.R, L.R, 1, L.stride, in.w.data());
       in.sc = rand_vec(L.K, 0.5f, 1.5f);
       in.sh = rand_vec(L.K);
       in.res = L.R == 1 && L.stride == 1 && L.K >= 4 * L.C;

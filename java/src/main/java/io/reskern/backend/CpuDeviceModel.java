@@ -26,14 +26,15 @@ final class CpuDeviceModel extends BaseDeviceModel {
                 if (n instanceof Node.Conv c) {
                     FoldedWeights.Conv fw = weights.conv(c);
                     int r = c.kernel();
-                    long packedSize = CpuOps.convPackedSize(c.cout(), c.cin(), r, r, c.groups());
+                    // packed for its stride: 3x3 stride-1 convs of 64..256 channels get the Winograd F(2x2,3x3) layout
+                    long packedSize = CpuOps.convPackedSizeEx(c.cout(), c.cin(), r, r, c.groups(), c.stride());
                     if (packedSize <= 0) {
                         throw new ReskernException(ReskernException.ErrorCode.INVALID_ARGUMENT, "cannot pack " + c);
                     }
                     FloatPointer raw = new FloatPointer(fw.weightKrsc());
                     try {
                         FloatPointer packed = alloc(packedSize);
-                        CpuExecutor.check(CpuOps.convPack(raw.address(), c.cout(), c.cin(), r, r, c.groups(), packed.address()),
+                        CpuExecutor.check(CpuOps.convPackEx(raw.address(), c.cout(), c.cin(), r, r, c.groups(), c.stride(), packed.address()),
                                 "pack " + c.convName());
                         putParams(n, packed.address(), copy(fw.scale()), copy(fw.shift()));
                     } finally {

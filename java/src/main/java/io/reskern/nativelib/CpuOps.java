@@ -35,6 +35,15 @@ public final class CpuOps {
     public static native int convPack(@Cast("const float*") long wKrsc, int K, int C, int R, int S, int groups,
                                       @Cast("float*") long packed);
 
+    /** Packed size for a conv that runs with {@code stride} (0 = unknown): 3x3 stride-1 convs may get the Winograd layout. */
+    @Name("rk_cpu_conv_packed_size_ex")
+    public static native @Cast("size_t") long convPackedSizeEx(int K, int C, int R, int S, int groups, int stride);
+
+    /** {@link #convPack} for a conv that runs with {@code stride}; such weights are rejected at any other stride. */
+    @Name("rk_cpu_conv_pack_ex")
+    public static native int convPackEx(@Cast("const float*") long wKrsc, int K, int C, int R, int S, int groups, int stride,
+                                        @Cast("float*") long packed);
+
     @Name("rk_cpu_conv2d")
     public static native int conv2d(@Cast("const float*") long x, int N, int H, int W, int C,
                                     @Cast("const float*") long wPacked, int K, int R, int S, int stride, int padH, int padW,

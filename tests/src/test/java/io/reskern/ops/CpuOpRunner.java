@@ -76,8 +76,9 @@ public final class CpuOpRunner implements OpRunner {
         try (Scope g = new Scope()) {
             long px = g.in(x);
             long pw = g.in(wKrsc);
-            FloatPointer packed = g.hold(new FloatPointer(CpuOps.convPackedSize(k, c, r, s, groups)));
-            check(CpuOps.convPack(pw, k, c, r, s, groups, packed.address()));
+            // packed for the stride it runs with, as the CPU backend does (3x3 stride 1 -> Winograd where it pays)
+            FloatPointer packed = g.hold(new FloatPointer(CpuOps.convPackedSizeEx(k, c, r, s, groups, stride)));
+            check(CpuOps.convPackEx(pw, k, c, r, s, groups, stride, packed.address()));
             FloatPointer py = g.poisoned(n * p * q * k);
             check(CpuOps.conv2d(px, n, h, w, c, packed.address(), k, r, s, stride, padH, padW, groups, g.in(scale),
                     g.in(shift), g.in(res), resMode, rh, rw, rc, relu ? 1 : 0, py.address(), p, q));

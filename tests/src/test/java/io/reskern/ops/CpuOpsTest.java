@@ -48,6 +48,40 @@ class CpuOpsTest {
         assertEquals(0, CpuOps.convPackedSize(8, 6, 3, 3, 4), "groups must divide C");
     }
 
+    /**
+     * 3x3 stride-1 convs of 64..256 channels are packed for Winograd F(2x2,3x3) (16 transformed taps instead of 9: the
+     * wino-* conv cases above run through it), every other conv keeps the direct layout; Winograd weights refuse to
+     * run at another stride instead of computing garbage.
+     */
+    @Test
+    void winogradLayoutIsChosenForStride1ThreeByThreeOnly() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(!"avx512".equals(CpuOps.kernelIsa())
+                || "1".equals(System.getenv("RESKERN_CPU_WINOGRAD")), "Winograd is opt-in on AVX-512 (RESKERN_CPU_WINOGRAD=1)");
+        long hdr = 32;
+        assertEquals(16L * 64 * 64 + hdr, CpuOps.convPackedSizeEx(64, 64, 3, 3, 1, 1), "3x3/1 C=64: Winograd");
+        assertEquals(16L * 256 * 256 + hdr, CpuOps.convPackedSizeEx(256, 256, 3, 3, 1, 1), "3x3/1 C=256: Winograd");
+        assertEquals(9L * 64 * 64 + hdr, CpuOps.convPackedSizeEx(64, 64, 3, 3, 1, 2), "stride 2: direct");
+        assertEquals(9L * 64 * 64 + hdr, CpuOps.convPackedSize(64, 64, 3, 3, 1), "stride unknown: direct");
+        assertEquals(9L * 512 * 512 + hdr, CpuOps.convPackedSizeEx(512, 512, 3, 3, 1, 1), "C=512 (weight-bound at 7x7): direct");
+        assertEquals(9L * 16 * 32 + hdr, CpuOps.convPackedSizeEx(16, 32, 3, 3, 1, 1), "C=32: direct");
+        assertEquals(64L * 64 + hdr, CpuOps.convPackedSizeEx(64, 64, 1, 1, 1, 1), "1x1: direct");
+        int k = 64;
+        int c = 64;
+        try (org.bytedeco.javacpp.FloatPointer w = new org.bytedeco.javacpp.FloatPointer(k * 9 * c);
+             org.bytedeco.javacpp.FloatPointer packed = new org.bytedeco.javacpp.FloatPointer(CpuOps.convPackedSizeEx(k, c, 3, 3, 1, 1));
+             org.bytedeco.javacpp.FloatPointer x = new org.bytedeco.javacpp.FloatPointer(8 * 8 * c);
+             org.bytedeco.javacpp.FloatPointer y = new org.bytedeco.javacpp.FloatPointer(8 * 8 * k)) {
+            w.zero();
+            x.zero();
+            assertEquals(0, CpuOps.convPackEx(w.address(), k, c, 3, 3, 1, 1, packed.address()), CpuOps.lastError());
+            assertEquals(0, CpuOps.conv2d(x.address(), 1, 8, 8, c, packed.address(), k, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0,
+                    y.address(), 8, 8), CpuOps.lastError());
+            assertEquals(1, CpuOps.conv2d(x.address(), 1, 8, 8, c, packed.address(), k, 3, 3, 2, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0,
+                    y.address(), 4, 4));
+            assertTrue(CpuOps.lastError().contains("stride-1"), CpuOps.lastError());
+        }
+    }
+
     @Test
     void resampleRejectsTapsOutsideTheImage() {
         // 4x4 RGB image, 2x2 output; taps in one native block: ys, ny, xs, nx (2 ints each), wy, wx (2x1), mean, std

@@ -69,6 +69,16 @@ public final class OpCases {
         l.add(new ConvCase("1x1-pixel", 4, 1, 1, 64, 33, 1, 1, 0, 1, 0, true, true));
         l.add(new ConvCase("wideK", 1, 3, 3, 32, 129, 1, 1, 0, 1, 0, true, true));
         l.add(new ConvCase("longC", 1, 4, 4, 515, 24, 3, 1, 1, 1, 0, true, true));
+        // 3x3 stride 1 with 64 <= C <= 256: the CPU's Winograd F(2x2,3x3) path (tiles cut by odd P/Q, ragged K and C,
+        // every residual mode, pads 0 and 2, a 1x1 image, C in two reduction blocks on AVX-512)
+        l.add(new ConvCase("wino-odd", 2, 7, 5, 72, 40, 3, 1, 1, 1, 0, true, true));
+        l.add(new ConvCase("wino-res-id", 1, 9, 11, 64, 64, 3, 1, 1, 1, 1, true, true));
+        l.add(new ConvCase("wino-optionA", 2, 6, 7, 64, 128, 3, 1, 1, 1, 2, true, true));
+        l.add(new ConvCase("wino-pad0", 1, 8, 9, 96, 24, 3, 1, 0, 1, 0, false, true));
+        l.add(new ConvCase("wino-pad2", 1, 5, 6, 80, 48, 3, 1, 2, 1, 1, true, false));
+        l.add(new ConvCase("wino-1x1-image", 3, 1, 1, 64, 16, 3, 1, 1, 1, 0, true, true));
+        l.add(new ConvCase("wino-c200", 1, 5, 5, 200, 72, 3, 1, 1, 1, 0, true, true));
+        l.add(new ConvCase("wino-c256", 2, 4, 3, 256, 32, 3, 1, 1, 1, 1, false, true));
         return l;
     }
 
