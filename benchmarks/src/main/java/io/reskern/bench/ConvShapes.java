@@ -131,12 +131,22 @@ public final class ConvShapes {
         }
     }
 
+    /**
+     * The CPU kernel this shape runs on here: "winograd" when the backend packs it for Winograd F(2x2,3x3) (3x3 stride 1,
+     * 64..256 channels, not turned off by RESKERN_CPU_WINOGRAD), else "direct".
+     */
+    static String cpuAlgo(Shape s) {
+        long direct = io.reskern.nativelib.CpuOps.convPackedSize(s.k(), s.c(), s.r(), s.s(), s.groups());
+        long packed = io.reskern.nativelib.CpuOps.convPackedSizeEx(s.k(), s.c(), s.r(), s.s(), s.groups(), s.stride());
+        return packed != direct ? "winograd" : "direct";
+    }
+
     static String json(Shape s) {
         Objects.requireNonNull(s);
         return String.format("{\"id\":\"%s\",\"role\":\"%s\",\"c\":%d,\"h\":%d,\"w\":%d,\"k\":%d,\"r\":%d,\"s\":%d,\"stride\":%d,"
                         + "\"pad\":%d,\"groups\":%d,\"p\":%d,\"q\":%d,\"relu\":%b,\"residual\":%b,\"count\":%d,"
-                        + "\"flops_n1\":%.0f,\"bytes_n1\":%.0f,\"describe\":\"%s\"}", s.id(), s.role(), s.c(), s.h(), s.w(), s.k(),
-                s.r(), s.s(), s.stride(), s.pad(), s.groups(), s.p(), s.q(), s.relu(), s.residual(), s.count(), s.flops(1),
-                s.bytes(1), s.describe());
+                        + "\"flops_n1\":%.0f,\"bytes_n1\":%.0f,\"describe\":\"%s\",\"cpu_algo\":\"%s\"}", s.id(), s.role(), s.c(), s.h(),
+                s.w(), s.k(), s.r(), s.s(), s.stride(), s.pad(), s.groups(), s.p(), s.q(), s.relu(), s.residual(), s.count(),
+                s.flops(1), s.bytes(1), s.describe(), cpuAlgo(s));
     }
 }
