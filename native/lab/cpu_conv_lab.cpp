@@ -109,8 +109,9 @@ static double run_conv_case(const ConvCase& t, int threads) {
   ref::conv2d(x.data(), t.N, t.H, t.W, t.C, w.data(), t.K, t.R, t.S, t.stride, t.pad, t.pad, t.groups,
               t.scale ? sc.data() : nullptr, t.shift ? sh.data() : nullptr, res.empty() ? nullptr : res.data(),
               t.res_mode, rh, rw, rc, t.relu, ref.data(), P, Q);
-  std::vector<float> packed(rk_cpu_conv_packed_size(t.K, t.C, t.R, t.S, t.groups));
-  if (packed.empty() || rk_cpu_conv_pack(w.data(), t.K, t.C, t.R, t.S, t.groups, packed.data()) != RK_OK)
+  // packed for its stride, as the CPU backend does: 3x3 stride-1 convs of 64..256 channels run on Winograd
+  std::vector<float> packed(rk_cpu_conv_packed_size_ex(t.K, t.C, t.R, t.S, t.groups, t.stride));
+  if (packed.empty() || rk_cpu_conv_pack_ex(w.data(), t.K, t.C, t.R, t.S, t.groups, t.stride, packed.data()) != RK_OK)
     return INFINITY;
   std::vector<float> y(ny, std::numeric_limits<float>::quiet_NaN());
   float* yp = y.data();
@@ -138,6 +139,8 @@ static std::vector<ConvCase> conv_cases() {
   v.push_back({1, 7, 7, 512, 512, 3, 3, 1, 1, 1, RK_RES_NONE, 1, true, true, false, 0});   // 2 C-chunks/tap
   v.push_back({1, 7, 7, 1024, 96, 1, 1, 1, 0, 1, RK_RES_IDENTITY, 1, true, true, false, 0});  // 4 blocks
   v.push_back({1, 7, 7, 300, 70, 3, 3, 1, 1, 1, RK_RES_IDENTITY, 1, true, true, true, 0});  // odd chunks, in place
+  v.push_back({1, 9, 7, 128, 128, 3, 3, 1, 1, 1, RK_RES_IDENTITY, 1, true, true, true, 0});  // Winograd, in place
+  v.push_back({2, 5, 6, 200, 40, 3, 3, 1, 1, 1, RK_RES_NONE, 0, true, false, false, 0});   // Winograd, ragged K
   v.push_back({1, 7, 7, 300, 12, 3, 3, 1, 1, 1, RK_RES_IDENTITY, 1, true, true, true, 0});  // 16-wide panels
   v.push_back({2, 6, 6, 200, 24, 3, 3, 2, 1, 1, RK_RES_NONE, 1, true, false, false, 0});    // 32-wide panels
   v.push_back({1, 5, 5, 13, 96, 3, 3, 1, 1, 1, RK_RES_NONE, 0, true, true, false, 0});      // padded, K tail
@@ -659,6 +662,9 @@ static void bench_chain(int threads, int reps, bool verbose) {
 }
 
 int main(int argc, char** argv) {
+  // The lab checks and times the Winograd kernel on every ISA, AVX-512 included, where the library makes it opt-in
+  // (an explicit RESKERN_CPU_WINOGRAD=0 still turns it off).
+  setenv("RESKERN_CPU_WINOGRAD", "1", 0);
   bool do_test = false, do_bench = false, do_chain = false;
   int threads = 2, reps = 15;
   const char* isa = nullptr;
