@@ -42,6 +42,10 @@ __attribute__((noinline)) void tile(const Tile& t, const Epi& e) {
   }
   RK_ROWS(RK_INIT)
 #undef RK_INIT
+  // The epilogue's residual lines (one per row), fetched while the FMAs run: at batch 8 the residual of the expand
+  // convs streams from memory, and its loads would otherwise stall the epilogue.
+  if (t.finish && e.res_mode != RK_RES_NONE)
+    for (int m = 0; m < mr; m++) _mm_prefetch((const char*)res_row(e, t.roff[m], t.k0), _MM_HINT_T0);
   const float* b = t.B;
   const char* pf = t.pf;
   for (int sg = 0; sg < t.nseg; sg++) {
@@ -136,7 +140,10 @@ __attribute__((noinline)) void tile(const Tile& t, const Epi& e) {
       v1 = _mm256_max_ps(z, v1);
     }
     float* yr = e.y + (size_t)(t.m0 + m) * (size_t)e.K + k0;
-    if (full_y) {
+    if (full_y && e.stream) {
+      _mm256_stream_ps(yr, v0);
+      _mm256_stream_ps(yr + 8, v1);
+    } else if (full_y) {
       _mm256_storeu_ps(yr, v0);
       _mm256_storeu_ps(yr + 8, v1);
     } else {

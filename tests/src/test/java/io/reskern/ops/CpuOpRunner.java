@@ -51,6 +51,24 @@ public final class CpuOpRunner implements OpRunner {
             return p;
         }
 
+        /**
+         * {@link #poisoned} starting on a 64-byte line, as the CPU executor's activations do (so large conv outputs take
+         * the kernel's non-temporal-store path; inputs stay at malloc's alignment, which covers unaligned loads).
+         */
+        FloatPointer poisonedAligned(int n) {
+            FloatPointer raw = hold(new FloatPointer(Math.max(1, n) + 16L));
+            long at = (raw.address() + 63) & ~63L;
+            FloatPointer p = new FloatPointer(new Pointer() {
+                {
+                    address = at; // the inherited field: a view into raw, which this scope keeps alive
+                }
+            }).capacity(Math.max(1, n)).limit(Math.max(1, n));
+            float[] nan = new float[n];
+            java.util.Arrays.fill(nan, Float.NaN);
+            p.put(nan, 0, n);
+            return p;
+        }
+
         @Override
         public void close() {
             held.forEach(Pointer::close);
@@ -79,7 +97,7 @@ public final class CpuOpRunner implements OpRunner {
             // packed for the stride it runs with, as the CPU backend does (3x3 stride 1 -> Winograd where it pays)
             FloatPointer packed = g.hold(new FloatPointer(CpuOps.convPackedSizeEx(k, c, r, s, groups, stride)));
             check(CpuOps.convPackEx(pw, k, c, r, s, groups, stride, packed.address()));
-            FloatPointer py = g.poisoned(n * p * q * k);
+            FloatPointer py = g.poisonedAligned(n * p * q * k);
             check(CpuOps.conv2d(px, n, h, w, c, packed.address(), k, r, s, stride, padH, padW, groups, g.in(scale),
                     g.in(shift), g.in(res), resMode, rh, rw, rc, relu ? 1 : 0, py.address(), p, q));
             return out(py, n * p * q * k);

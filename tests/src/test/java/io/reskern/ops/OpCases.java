@@ -79,6 +79,8 @@ public final class OpCases {
         l.add(new ConvCase("wino-1x1-image", 3, 1, 1, 64, 16, 3, 1, 1, 1, 0, true, true));
         l.add(new ConvCase("wino-c200", 1, 5, 5, 200, 72, 3, 1, 1, 1, 0, true, true));
         l.add(new ConvCase("wino-c256", 2, 4, 3, 256, 32, 3, 1, 1, 1, 1, false, true));
+        // an output of >= 16 MiB: the CPU kernel writes it with non-temporal stores (ragged last panel: masked)
+        l.add(new ConvCase("stream-out", 1, 64, 64, 32, 1032, 1, 1, 0, 1, 1, true, true));
         return l;
     }
 
