@@ -556,6 +556,25 @@ static void bench(int threads, int reps, const char* filter) {
     med_ms += t.med * 1e3 * L.count;
     best_ms += t.best * 1e3 * L.count;
     total_gflop += gflop * L.count;
+    // 3x3 stride 1: the same layer on the Winograd F(2x2,3x3) kernel (packed with its stride, i.e. the layout the
+    // backend uses; main() turns Winograd on for AVX-512 too), so a run on a new CPU says whether it pays there
+    // (the library uses it for 64..256 channels and, on AVX-512, only with RESKERN_CPU_WINOGRAD=1)
+    if (L.R == 3 && L.stride == 1) {
+      std::vector<float> wp(rk_cpu_conv_packed_size_ex(L.K, L.C, 3, 3, 1, 1));
+      rk_cpu_conv_pack_ex(w.data(), L.K, L.C, 3, 3, 1, 1, wp.data());
+      if (wp.size() != packed.size()) {
+        const Timing tw = time_it(
+            [&] {
+              rk_cpu_conv2d(x.data(), 1, L.H, L.W, L.C, wp.data(), L.K, 3, 3, 1, L.pad, L.pad, 1, sc.data(), sh.data(),
+                            nullptr, RK_RES_NONE, P, Q, L.K, 1, y.data(), P, Q);
+            },
+            reps);
+        printf("  %-24s Winograd F(2x2,3x3): med %.3f ms (%.2fx the direct kernel), best %.3f ms, %.1f GFLOP/s "
+               "direct-equivalent\n", "", tw.med * 1e3, t.med / tw.med, tw.best * 1e3, gflop / tw.best);
+      } else {
+        printf("  %-24s (direct layout: outside the Winograd channel range)\n", "");
+      }
+    }
   }
   // grouped 3x3 convs of ResNeXt-50 32x4d (not part of the ResNet-50 total)
   if (!filter) {
