@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # One command for the CPU benchmarks: build if needed, make sure the models exist, run JMH, record, summarise.
 #
-#   benchmarks/run-cpu.sh [--kernels | --kernels-only] [--threads N] [--quick] [--no-build] [-- EXTRA JMH ARGS]
+#   benchmarks/run-cpu.sh [--kernels | --kernels-only] [--models A,B] [--threads N] [--quick] [--no-build]
+#                         [-- EXTRA JMH ARGS]
 #
-#   (default)        ModelBenchmark: ResNet-50 batch 1 and 8, reskern vs ONNX Runtime, same run
+#   (default)        ModelBenchmark: batch 1 and 8 of each --models model (default ResNet-50), reskern vs ONNX
+#                    Runtime, same run
+#   --models A,B     the models ModelBenchmark runs (-p model=A,B; default resnet50): torchvision ResNet names
+#                    (resnet18/34/50/101/152, resnext50_32x4d, resnext101_32x8d, wide_resnet50_2, wide_resnet101_2);
+#                    missing ones are exported first (scripts/export_model.py, ~20 s for ResNet-50)
 #   --kernels        also PeakBenchmark, CpuConvBenchmark (24 shapes x batch 1, 8), CpuOpsBenchmark
 #   --kernels-only   only the kernel benchmarks
 #   --threads N      threads for both runtimes (default: nproc; a list such as 1,2 runs each)
@@ -14,28 +19,33 @@
 # Environment: RESKERN_BENCH_MODELS (model dir, default benchmarks/models), MODEL_JMH / KERNEL_JMH (replace the
 # default JMH options below), PEAK_JMH (the roof loop's), RESKERN_CUDA (ON to build the CUDA library too; default OFF), JAVA (java binary).
 #
-# Writes benchmarks/results/<YYYY-MM-DD>-cpu-<shortsha>[-n]/: meta.json (date, CPU, cores, threads, commit, command,
-# load), env.json (versions + conv shape table), model.json / kernels.json / peak-1.json, peak-2.json (JMH: the FMA
+# Writes benchmarks/results/<YYYY-MM-DD>-cpu-<shortsha>[-n]/: meta.json (date, CPU, cores, threads, models, commit,
+# command, load), env.json (versions + conv shape table), model.json / kernels.json / peak-1.json, peak-2.json (JMH: the FMA
 # roof loop before and after the kernels), *.log (JMH console), summary.md.
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 cd "$root"
 orig_args="$*"
 
-kernels=0; model=1; quick=0; build=1; threads="$(nproc)"; extra=()
+kernels=0; model=1; quick=0; build=1; threads="$(nproc)"; model_names=resnet50; extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --kernels) kernels=1 ;;
     --kernels-only) kernels=1; model=0 ;;
     --threads) threads="$2"; shift ;;
+    --models) [ $# -ge 2 ] || { echo "run-cpu.sh: --models needs a list, e.g. --models resnet18,resnet50" >&2; exit 2; }
+              model_names="$2"; shift ;;
     --quick) quick=1 ;;
     --no-build) build=0 ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "run-cpu.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
+if ! [[ "$model_names" =~ ^[a-z0-9_]+(,[a-z0-9_]+)*$ ]]; then
+  echo "run-cpu.sh: --models wants a comma-separated list of model names, got '$model_names'" >&2; exit 2
+fi
 
 model_jmh="${MODEL_JMH:--f 1 -wi 1 -i 3 -w 2s -r 2s}"
 kernel_jmh="${KERNEL_JMH:--f 1 -wi 1 -i 3 -w 200ms -r 500ms}"
@@ -55,13 +65,17 @@ fi
 [ -f "$jar" ] || { echo "run-cpu.sh: $jar is missing (drop --no-build)" >&2; exit 1; }
 
 models="${RESKERN_BENCH_MODELS:-$root/benchmarks/models}"
-need=0
-for f in resnet50.onnx resnet50.safetensors resnet50.input.npy resnet50.expected.npy; do
-  [ -f "$models/$f" ] || need=1
-done
-if [ "$model" = 1 ] && [ "$need" = 1 ]; then
-  echo "run-cpu.sh: exporting ResNet-50 to $models (benchmarks/scripts/export_resnet50.py, ~20 s) ..." >&2
-  /usr/bin/python3 benchmarks/scripts/export_resnet50.py --out "$models" >&2
+if [ "$model" = 1 ]; then
+  for m in ${model_names//,/ }; do
+    need=0
+    for f in "$m.onnx" "$m.safetensors" "$m.input.npy" "$m.expected.npy"; do
+      [ -f "$models/$f" ] || need=1
+    done
+    if [ "$need" = 1 ]; then
+      echo "run-cpu.sh: exporting $m to $models (benchmarks/scripts/export_model.py, ~20 s for ResNet-50) ..." >&2
+      /usr/bin/python3 benchmarks/scripts/export_model.py --model "$m" --out "$models" >&2
+    fi
+  done
 fi
 
 sha="$(git rev-parse --short HEAD)"
@@ -87,6 +101,7 @@ cat > "$out/meta.json" <<EOF
   "cpu_flags_simd": $(json_str "$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx2|fma|avx512f|avx512_vnni|avx512_bf16|amx_tile)$' | tr '\n' ' ' | sed 's/ $//')"),
   "nproc": $(nproc),
   "threads": "$threads",
+  "models": $(json_str "$([ "$model" = 1 ] && echo "$model_names")"),
   "commit": "$(git rev-parse HEAD)",
   "dirty": $dirty,
   "command": $(json_str "$(echo "benchmarks/run-cpu.sh $orig_args" | sed 's/ *$//')"),
@@ -103,7 +118,8 @@ echo "run-cpu.sh: results -> $out (threads $threads, load $(loadavg))" >&2
 start=$(date +%s)
 if [ "$model" = 1 ]; then
   # shellcheck disable=SC2086
-  "$java_bin" "${jvm[@]}" -jar "$jar" 'io.reskern.bench.ModelBenchmark' -p threads="$threads" $model_jmh \
+  "$java_bin" "${jvm[@]}" -jar "$jar" 'io.reskern.bench.ModelBenchmark' -p model="$model_names" \
+      -p threads="$threads" $model_jmh \
       ${extra[@]+"${extra[@]}"} -rf json -rff "$out/model.json" 2>&1 | tee "$out/model.log"
 fi
 peak() {  # peak N: the FMA roof loop -> peak-N.json

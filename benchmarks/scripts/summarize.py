@@ -6,6 +6,9 @@
 Reads meta.json (runner: date, CPU, commit, command, load), env.json (BenchInfo: versions, conv shape table),
 model.json and, if present, kernels.json (JMH -rf json). Standard library only.
 
+Model table: one row per model x threads x batch; records from before ModelBenchmark had @Param model count as
+resnet50 (the only model it ran then).
+
 Noise column: spread = (max - min) / mean over the measurement iterations of that row, in %.
 """
 import json
@@ -41,28 +44,35 @@ def fmt(x, digits=1):
     return f"{x:,.{digits}f}"
 
 
+def model_name(run):
+    """The ModelBenchmark model of a JMH run; records from before @Param model ran ResNet-50 only."""
+    return run["params"].get("model", "resnet50")
+
+
 def model_table(runs, out):
     rows = {}
     for r in runs:
         if not r["benchmark"].endswith(("ModelBenchmark.reskern", "ModelBenchmark.ort")):
             continue
         rt = r["benchmark"].rsplit(".", 1)[-1]
+        m = model_name(r)
         b = int(r["params"]["batch"])
         t = r["params"]["threads"]
         pm = r["primaryMetric"]
         it = iters(pm)
-        rows.setdefault((t, b), {})[rt] = (pm["score"], min(it) if it else float("nan"), spread(it))
+        rows.setdefault((m, t, b), {})[rt] = (pm["score"], min(it) if it else float("nan"), spread(it))
     if not rows:
         return
-    out.append("| threads | batch | reskern ms/batch mean (best) | ORT ms/batch mean (best) | reskern / ORT mean (best) "
-               "| reskern img/s | ORT img/s | spread reskern / ORT |")
-    out.append("|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for (t, b) in sorted(rows, key=lambda k: (int(k[0]), k[1])):
-        v = rows[(t, b)]
+    out.append("| model | threads | batch | reskern ms/batch mean (best) | ORT ms/batch mean (best) "
+               "| reskern / ORT mean (best) | reskern img/s | ORT img/s | spread reskern / ORT |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    order = {m: i for i, m in enumerate(dict.fromkeys(k[0] for k in rows))}  # models in run order
+    for (m, t, b) in sorted(rows, key=lambda k: (order[k[0]], int(k[1]), k[2])):
+        v = rows[(m, t, b)]
         rk, ort = v.get("reskern"), v.get("ort")
         cell = lambda m: f"{fmt(m[0])} ({fmt(m[1])})" if m else "–"
         ratio = f"{fmt(rk[0] / ort[0], 2)} ({fmt(rk[1] / ort[1], 2)})" if rk and ort else "–"
-        out.append(f"| {t} | {b} | {cell(rk)} | {cell(ort)} | {ratio} | {fmt(1000 * b / rk[0], 2) if rk else '–'} | "
+        out.append(f"| {m} | {t} | {b} | {cell(rk)} | {cell(ort)} | {ratio} | {fmt(1000 * b / rk[0], 2) if rk else '–'} | "
                    f"{fmt(1000 * b / ort[0], 1) if ort else '–'} | "
                    f"{fmt(rk[2] if rk else None, 0)}% / {fmt(ort[2] if ort else None, 0)}% |")
     out.append("")
@@ -184,7 +194,8 @@ def main():
                f" (other processes share the cores: read the spread column)")
     out.append("")
     if model:
-        out.append("### ResNet-50 fp32, 224², reskern vs ONNX Runtime (CPU EP), same weights, same JMH run")
+        names = ", ".join(dict.fromkeys(model_name(r) for r in model if "ModelBenchmark." in r["benchmark"]))
+        out.append(f"### {names or '–'} fp32, 224², reskern vs ONNX Runtime (CPU EP), same weights, same JMH run")
         out.append("")
         model_table(model, out)
         out.append("")

@@ -31,8 +31,11 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.BenchmarkParams;
 
 /**
- * ResNet-50 at 224², fp32 on the CPU: reskern vs ONNX Runtime Java (CPU execution provider), same weights (the export
- * script writes one torchvision model as both ONNX and safetensors), same thread count, same JMH run.
+ * A torchvision ResNet ({@code @Param model}, default resnet50) at 224², fp32 on the CPU: reskern vs ONNX Runtime Java
+ * (CPU execution provider), same weights ({@code benchmarks/scripts/export_model.py --model NAME} writes one seeded
+ * torchvision model as both ONNX and safetensors), same thread count, same JMH run. Other models:
+ * {@code -p model=resnet18,resnet50} (any name the export script takes: resnet18/34/50/101/152, resnext50_32x4d,
+ * resnext101_32x8d, wide_resnet50_2, wide_resnet101_2).
  *
  * <p>One op = one forward pass from a Java {@code float[]} NCHW batch to a Java {@code float[]} of logits, through each
  * library's public API: {@code Model.predict} for reskern; {@code OnnxTensor.createTensor} (copies the heap buffer)
@@ -41,8 +44,8 @@ import org.openjdk.jmh.infra.BenchmarkParams;
  * {@code Devices.setCpuThreads(threads)}.
  *
  * <p>Correctness before timing (a benchmark of wrong outputs is worthless): sample 0 of the batch is
- * {@code resnet50.input.npy}; the other samples are seeded N(0,1). Every fork checks its runtime against
- * {@code resnet50.expected.npy} (torch float64) on sample 0; the reskern fork also runs ORT on the whole batch and
+ * {@code NAME.input.npy}; the other samples are seeded N(0,1). Every fork checks its runtime against
+ * {@code NAME.expected.npy} (torch float64) on sample 0; the reskern fork also runs ORT on the whole batch and
  * checks the two agree on every sample (ORT is closed again before timing). Error measure:
  * {@code max|a − b| / max|b|}, limit {@value #TOLERANCE}.
  */
@@ -56,6 +59,10 @@ public class ModelBenchmark {
     static final double TOLERANCE = 1e-4;
     private static final int SIZE = 224;
 
+    /** torchvision ResNet name, also the file prefix in the models directory ({@link ModelFiles}). */
+    @Param({"resnet50"})
+    public String model;
+
     @Param({"1", "8"})
     public int batch;
 
@@ -65,7 +72,7 @@ public class ModelBenchmark {
 
     private float[] input;
     private long[] shape;
-    private Model model;
+    private Model net;
     private OrtEnvironment env;
     private OrtSession session;
     private String inputName;
@@ -75,13 +82,13 @@ public class ModelBenchmark {
     public void setup(BenchmarkParams params) throws Exception {
         boolean reskern = params.getBenchmark().endsWith(".reskern");
         int t = Native.resolveThreads(threads);
-        Path dir = ModelFiles.ensure();
-        NpyArray in0 = Npy.read(dir.resolve(ModelFiles.INPUT));
-        float[] expected = Npy.read(dir.resolve(ModelFiles.EXPECTED)).data();
+        ModelFiles.FileSet files = ModelFiles.ensure(model);
+        NpyArray in0 = Npy.read(files.input());
+        float[] expected = Npy.read(files.expected()).data();
         int classes = expected.length;
         int per = 3 * SIZE * SIZE;
         if (in0.size() != per) {
-            throw new IllegalStateException(ModelFiles.INPUT + " has shape " + Arrays.toString(in0.shape())
+            throw new IllegalStateException(files.input() + " has shape " + Arrays.toString(in0.shape())
                     + ", expected [1, 3, 224, 224]");
         }
         input = new float[batch * per];
@@ -92,33 +99,33 @@ public class ModelBenchmark {
         }
         shape = new long[] {batch, 3, SIZE, SIZE};
 
-        openOrt(dir, t);
+        openOrt(files.onnx(), t);
         float[] ort = ort();
-        check("ORT vs torch float64 (sample 0)", Arrays.copyOf(ort, classes), expected);
+        check(model + ": ORT vs torch float64 (sample 0)", Arrays.copyOf(ort, classes), expected);
         if (reskern) {
             Devices.setCpuThreads(t); // libgomp keeps this per calling thread: reskern() re-applies it if JMH switches
             owner = Thread.currentThread();
-            model = Model.builder().model("resnet50").optClasses(classes).optWeights(dir.resolve(ModelFiles.SAFETENSORS)).build();
+            net = Model.builder().model(model).optClasses(classes).optWeights(files.safetensors()).build();
             float[] rk = reskern();
-            check("reskern vs torch float64 (sample 0)", Arrays.copyOf(rk, classes), expected);
-            check("reskern vs ORT (all " + batch + " samples)", rk, ort);
+            check(model + ": reskern vs torch float64 (sample 0)", Arrays.copyOf(rk, classes), expected);
+            check(model + ": reskern vs ORT (all " + batch + " samples)", rk, ort);
             session.close(); // free ORT's thread pool and memory before timing reskern
             session = null;
-            System.out.printf("# reskern: %d CPU threads, conv kernel %s, weights %s%n", t, Devices.cpuKernelIsa(),
-                    model.weightsDescription());
+            System.out.printf("# reskern %s: %d CPU threads, conv kernel %s, weights %s%n", model, t,
+                    Devices.cpuKernelIsa(), net.weightsDescription());
         } else {
-            System.out.printf("# ORT %s: %d intra-op threads, CPU EP, opt level ALL%n", env.getVersion(), t);
+            System.out.printf("# ORT %s %s: %d intra-op threads, CPU EP, opt level ALL%n", env.getVersion(), model, t);
         }
     }
 
-    private void openOrt(Path dir, int t) throws OrtException {
+    private void openOrt(Path onnx, int t) throws OrtException {
         env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
             so.setIntraOpNumThreads(t);
             so.setInterOpNumThreads(1);
             so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
             so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            session = env.createSession(dir.resolve(ModelFiles.ONNX).toString(), so);
+            session = env.createSession(onnx.toString(), so);
         }
         inputName = session.getInputNames().iterator().next();
     }
@@ -159,7 +166,7 @@ public class ModelBenchmark {
             Devices.setCpuThreads(Native.resolveThreads(threads));
             owner = Thread.currentThread();
         }
-        return model.predict(input, batch, SIZE, SIZE);
+        return net.predict(input, batch, SIZE, SIZE);
     }
 
     @Benchmark
@@ -175,8 +182,8 @@ public class ModelBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() throws OrtException {
-        if (model != null) {
-            model.close();
+        if (net != null) {
+            net.close();
         }
         if (session != null) {
             session.close();

@@ -1,17 +1,23 @@
 #!/usr/bin/python3
-"""Export a seeded random-weight torchvision ResNet-50 for the benchmarks (reskern vs ONNX Runtime).
+"""Export a seeded random-weight torchvision ResNet for the benchmarks (reskern vs ONNX Runtime).
 
-    /usr/bin/python3 benchmarks/scripts/export_resnet50.py --out DIR [--classes 1000] [--seed 0]
+    /usr/bin/python3 benchmarks/scripts/export_model.py --model NAME --out DIR [--classes 1000] [--seed 0]
 
-Writes, all with the SAME weights (conv kaiming-normal, BN gamma U(0.5,1.5), beta/mean N(0,0.1^2), var
-U(0.5,1.5), fc U(+-1/sqrt(2048))):
-  DIR/resnet50.onnx            torch.onnx.export, opset 13, input `input` [batch,3,224,224] (dynamic batch),
-                               output `logits` [batch,classes]; eval mode, so BN is folded into the convs
-  DIR/resnet50.safetensors     torchvision state-dict names, F32 (no num_batches_tracked)
-  DIR/resnet50.input.npy       float32 [1,3,224,224], N(0,1)
-  DIR/resnet50.expected.npy    float64 [1,classes], torch model.double().eval() on that input
+NAME (default resnet50): a torchvision ResNet that reskern also builds by name: resnet18, resnet34, resnet50,
+resnet101, resnet152, resnext50_32x4d, resnext101_32x8d, wide_resnet50_2, wide_resnet101_2.
+
+Writes, all with the SAME weights (tests/golden/golden_models.py randomize_: conv kaiming-normal, BN gamma
+U(0.5,1.5), beta/mean N(0,0.1^2), var U(0.5,1.5), fc U(+-1/sqrt(in_features)) with the model's own fc in-features,
+512 for resnet18/34, 2048 for the others):
+  DIR/NAME.onnx            torch.onnx.export, opset 13, input `input` [batch,3,224,224] (dynamic batch),
+                           output `logits` [batch,classes]; eval mode, so BN is folded into the convs
+  DIR/NAME.safetensors     torchvision state-dict names, F32 (no num_batches_tracked)
+  DIR/NAME.input.npy       float32 [1,3,224,224], N(0,1)
+  DIR/NAME.expected.npy    float64 [1,classes], torch model.double().eval() on that input
 Then checks the ONNX file (onnx.checker) and evaluates its graph with a small torch-op interpreter in float64
 (batch 1 against expected.npy, and batch 2 to exercise the dynamic axis).
+The seed is used the same way for every NAME (weights, then input), so --model resnet50 writes the same files as
+the former export_resnet50.py.
 """
 import argparse
 import os
@@ -79,8 +85,14 @@ def run_onnx(model, feeds):
     return [env[o.name].numpy() for o in model.graph.output]
 
 
+# torchvision constructors that reskern's ResNets.byName also knows (same names, same state-dict naming)
+MODELS = ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
+          "resnext50_32x4d", "resnext101_32x8d", "wide_resnet50_2", "wide_resnet101_2")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--model", default="resnet50", choices=MODELS)
     ap.add_argument("--out", required=True)
     ap.add_argument("--classes", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
@@ -90,11 +102,13 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     t0 = time.time()
 
-    model = gm.torchvision_resnet("resnet50", args.classes)
+    name = args.model
+    files = [f"{name}.onnx", f"{name}.safetensors", f"{name}.input.npy", f"{name}.expected.npy"]
+    model = gm.torchvision_resnet(name, args.classes)
     gm.randomize_(model, torch.Generator().manual_seed(args.seed))
     tensors = {k: v.float() for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
-    st_path = os.path.join(args.out, "resnet50.safetensors")
-    st.write(st_path, tensors, {"format": "pt", "model": "resnet50", "naming": "torchvision",
+    st_path = os.path.join(args.out, files[1])
+    st.write(st_path, tensors, {"format": "pt", "model": name, "naming": "torchvision",
                                 "seed": args.seed, "classes": args.classes})
     back, _ = st.read(st_path)
     res = model.load_state_dict(back, strict=False)  # the very weights in the file
@@ -104,10 +118,10 @@ def main():
     x = np.random.default_rng(args.seed).standard_normal((1, 3, 224, 224), dtype=np.float32)
     with torch.no_grad():
         y = model.double()(torch.from_numpy(x).double()).numpy()
-    np.save(os.path.join(args.out, "resnet50.input.npy"), x)
-    np.save(os.path.join(args.out, "resnet50.expected.npy"), y)
+    np.save(os.path.join(args.out, files[2]), x)
+    np.save(os.path.join(args.out, files[3]), y)
 
-    onnx_path = os.path.join(args.out, "resnet50.onnx")
+    onnx_path = os.path.join(args.out, files[0])
     model.float()
     with torch.no_grad():
         torch.onnx.export(model, torch.from_numpy(x), onnx_path, opset_version=args.opset,
@@ -127,9 +141,9 @@ def main():
     if not (err <= 1e-5 * max(scale, 1.0) and err2 <= 1e-5 * max(scale, 1.0) and yo2.shape == (2, args.classes)):
         raise SystemExit(f"ONNX graph disagrees with torch: max |diff| {err:.3g} / {err2:.3g} (|y|max {scale:.3g})")
 
-    for f in ("resnet50.onnx", "resnet50.safetensors", "resnet50.input.npy", "resnet50.expected.npy"):
-        print(f"[export] {f:24s} {os.path.getsize(os.path.join(args.out, f)) / 2**20:7.1f} MiB")
-    print(f"[export] opset {args.opset}, ops {ops}, |y|max {scale:.3g}, ONNX(float64 eval) vs torch max |diff| "
+    for f in files:
+        print(f"[export] {f:32s} {os.path.getsize(os.path.join(args.out, f)) / 2**20:7.1f} MiB")
+    print(f"[export] {name}: opset {args.opset}, ops {ops}, |y|max {scale:.3g}, ONNX(float64 eval) vs torch max |diff| "
           f"{err:.2g} (batch 1), {err2:.2g} (batch 2), {time.time() - t0:.1f}s")
 
 
