@@ -108,7 +108,7 @@ def kernel_tables(runs, env, meta, out):
         order = list(shapes) or sorted({r["params"]["layer"] for r in conv})
         per_batch = {}
         above = []  # layers measured above the roof: the roof loop ran in a worse window than they did
-        wino = False
+        wino = set()  # Winograd tile sizes seen
         for r in sorted(conv, key=lambda r: (int(r["params"]["batch"]), order.index(r["params"]["layer"])
                                              if r["params"]["layer"] in order else 999)):
             lid, b = r["params"]["layer"], int(r["params"]["batch"])
@@ -121,13 +121,16 @@ def kernel_tables(runs, env, meta, out):
             per_batch.setdefault(b, 0.0)
             per_batch[b] += cnt * ms
             role = s.get("role", "?")
-            if s.get("cpu_algo") == "winograd":
-                # GFLOP/s are direct-conv equivalent; % peak counts the FLOPs Winograd executes: 16 taps per 2x2 tile
-                th, tw = (s.get("p", 0) + 1) // 2, (s.get("q", 0) + 1) // 2
-                exec_frac = 16.0 * th * tw / (9.0 * s["p"] * s["q"]) if s.get("p") and s.get("q") else 1.0
+            algo = s.get("cpu_algo", "direct")
+            if algo.startswith("winograd"):
+                # GFLOP/s are direct-conv equivalent; % peak counts the FLOPs Winograd executes: (m+2)^2 taps per m x m
+                # tile ("winograd" in records before F(4x4,3x3) existed = F(2x2,3x3))
+                m = 4 if algo == "winograd4x4" else 2
+                th, tw = (s.get("p", 0) + m - 1) // m, (s.get("q", 0) + m - 1) // m
+                exec_frac = (m + 2) ** 2 * th * tw / (9.0 * s["p"] * s["q"]) if s.get("p") and s.get("q") else 1.0
                 pct = 100.0 * gf * exec_frac / peak_all if peak_all else None
-                role += " W"
-                wino = True
+                role += " W4" if m == 4 else " W"
+                wino.add(m)
             else:
                 pct = 100.0 * gf / peak_all if peak_all else None
             if pct and pct > 100:
@@ -137,10 +140,12 @@ def kernel_tables(runs, env, meta, out):
                        f"{fmt(spread(iters(r['primaryMetric'])), 0)}% |")
         out.append("")
         if wino:
-            out.append("- role `W`: the layer runs on the Winograd F(2x2,3x3) kernel. Its GFLOP/s count the direct "
-                       "convolution's FLOPs (comparable with other records and peers); its `% peak` counts the FLOPs it "
-                       "executes (16 transformed taps per 2x2 output tile instead of 9 per pixel: 2.25x fewer, less "
-                       "at odd sizes).")
+            kinds = " and ".join(k for m, k in ((2, "`W`: the Winograd F(2x2,3x3) kernel (16 transformed taps per 2x2 "
+                                                 "output tile instead of 9 per pixel: 2.25x fewer)"),
+                                                (4, "`W4`: F(4x4,3x3) (36 per 4x4 tile: 4x fewer)")) if m in wino)
+            out.append(f"- role {kinds}. Their GFLOP/s count the direct convolution's FLOPs (comparable with other "
+                       "records and peers); their `% peak` counts the FLOPs they execute (fewer savings at sizes that "
+                       "are not a multiple of the tile).")
         if above:
             out.append(f"- **The roof is measured low**: {len(above)} layer(s) ran above it ({', '.join(above[:6])}"
                        f"{', …' if len(above) > 6 else ''}). The FMA loop ran while other processes took core time, "

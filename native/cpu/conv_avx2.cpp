@@ -8,6 +8,7 @@
 #include <immintrin.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include "reskern_cpu.h"
 #include "conv_internal.h"
 
@@ -284,7 +285,7 @@ static int conv_grouped_run(const ConvArgs& a) {
 }  // namespace avx2
 
 int conv_gemm_avx2(const ConvArgs& a) { return avx2::conv_run<avx2::NR>(a); }
-int conv_wino_avx2(const ConvArgs& a) { return avx2::wino_run<avx2::NR>(a); }
+int conv_wino_avx2(const ConvArgs& a, int m) { return avx2::wino_run<avx2::NR>(a, m); }
 int conv_grouped_avx2(const ConvArgs& a) { return avx2::conv_grouped_run(a); }
 
 }  // namespace rk_cpu_detail

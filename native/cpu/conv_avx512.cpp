@@ -20,6 +20,7 @@
 #include <immintrin.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include "reskern_cpu.h"
 #include "conv_internal.h"
 
@@ -293,11 +294,11 @@ static int conv_grouped_run(const ConvArgs& a) {
 
 int conv_grouped_avx512(const ConvArgs& a) { return avx512::conv_grouped_run(a); }
 
-int conv_wino_avx512(const ConvArgs& a) {
+int conv_wino_avx512(const ConvArgs& a, int m) {
   switch (nr_avx512(a.K)) {
-    case 16: return avx512::wino_run<16>(a);
-    case 32: return avx512::wino_run<32>(a);
-    default: return avx512::wino_run<64>(a);
+    case 16: return avx512::wino_run<16>(a, m);
+    case 32: return avx512::wino_run<32>(a, m);
+    default: return avx512::wino_run<64>(a, m);
   }
 }
 

@@ -38,11 +38,11 @@ static inline int nr_avx512(int K) { return K <= 16 ? 16 : K <= 32 ? 32 : NR_AVX
 RK_INTERNAL int conv_gemm_avx512(const ConvArgs& a);
 RK_INTERNAL int conv_gemm_avx2(const ConvArgs& a);
 RK_INTERNAL int conv_gemm_scalar(const ConvArgs& a);
-// Winograd F(2x2, 3x3) for 3x3 stride-1 convs (groups == 1), weights packed by winograd_pack() for the same ISA:
-// [ceil(K/NR)][16][C][NR] (conv_driver.inc).
-RK_INTERNAL int conv_wino_avx512(const ConvArgs& a);
-RK_INTERNAL int conv_wino_avx2(const ConvArgs& a);
-RK_INTERNAL int conv_wino_scalar(const ConvArgs& a);
+// Winograd F(m x m, 3x3), m = 2 or 4, for 3x3 stride-1 convs (groups == 1), weights packed by rk_cpu_conv_pack_ex
+// for the same ISA and m: [ceil(K/NR)][(m+2)^2][C][NR] (conv_driver.inc).
+RK_INTERNAL int conv_wino_avx512(const ConvArgs& a, int m);
+RK_INTERNAL int conv_wino_avx2(const ConvArgs& a, int m);
+RK_INTERNAL int conv_wino_scalar(const ConvArgs& a, int m);
 // Grouped conv with C/groups == K/groups, K % 16 == 0 and K/groups in {1, 2, 4, 8} or a multiple of 16
 // (grouped_vec_shape() == true): weights packed as [K/16][R][S][C/groups][16].
 RK_INTERNAL int conv_grouped_avx512(const ConvArgs& a);
@@ -72,5 +72,8 @@ RK_INTERNAL void parallel_for(long long ntask, int nthreads, void (*fn)(void* ct
 // Returns 0 on success, nonzero if the ISA is unknown or unsupported by this CPU. Weights must be re-packed
 // after switching (the packed layout depends on the ISA; rk_cpu_conv2d rejects weights packed for another).
 extern "C" int rk_cpu_force_isa(const char* isa);
+// Test hook: the Winograd choice for weights packed from now on, as RESKERN_CPU_WINOGRAD would set it ("0", "1",
+// "2", "4", "" = the default); NULL = what the environment variable says. Returns 0.
+extern "C" int rk_cpu_force_winograd(const char* v);
 
 #endif

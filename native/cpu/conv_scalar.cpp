@@ -3,6 +3,7 @@
 // accumulators (8 SSE registers after vectorisation over NR); same driver and epilogue semantics.
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include "reskern_cpu.h"
 #include "conv_internal.h"
 
@@ -52,12 +53,15 @@ __attribute__((noinline)) void tile(const Tile& t, const Epi& e) {
   }
 }
 
+// conv_driver.inc's Winograd transforms use 32-byte GCC vectors (two xmm here); -Wpsabi warns that they would be
+// passed differently than with AVX, but they never cross this TU.
+#pragma GCC diagnostic ignored "-Wpsabi"
 #include "conv_driver.inc"
 
 }  // namespace
 }  // namespace scalar
 
 int conv_gemm_scalar(const ConvArgs& a) { return scalar::conv_run<scalar::NR>(a); }
-int conv_wino_scalar(const ConvArgs& a) { return scalar::wino_run<scalar::NR>(a); }
+int conv_wino_scalar(const ConvArgs& a, int m) { return scalar::wino_run<scalar::NR>(a, m); }
 
 }  // namespace rk_cpu_detail

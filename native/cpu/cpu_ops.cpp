@@ -158,34 +158,63 @@ static int grouped_vec(int K, int C, int groups) {
 // stays valid (the offset travels with it; only the alignment benefit may be lost).
 static const size_t kPackHdr = 32;
 static const int32_t kPackMagic = 0x524B5057;  // "RKPW"
-enum { LAYOUT_DIRECT = 0, LAYOUT_WINO = 1 };
-// Winograd F(2x2, 3x3) (conv_driver.inc) for 3x3 stride-1 dense convs with 64 <= C <= 256 (measured on Zen 3, AVX2,
-// ResNet-50 3x3 layers: 1.2-1.9x faster for C = 64..256; slower for C = 512 at 7x7 (weight-bound at small batch:
-// U is 16/9 of the weights) and for C <= 32 (transform overhead on tiny layers)). RESKERN_CPU_WINOGRAD=0 turns it
-// off; on AVX-512 it is opt-in (=1) until measured and tested on such a machine. Read at pack time: packed weights
-// stay valid whatever the variable says later.
-static int wino_mode() {  // 0 off, 1 default (on where tested), 2 forced on
-  static const int m = [] {
-    const char* v = getenv("RESKERN_CPU_WINOGRAD");
-    if (!v || !*v) return 1;
-    if (!strcmp(v, "0") || !strcmp(v, "off") || !strcmp(v, "false")) return 0;
-    return 2;
-  }();
+enum { LAYOUT_DIRECT = 0, LAYOUT_WINO = 1, LAYOUT_WINO4 = 2 };  // direct; Winograd F(2x2,3x3); F(4x4,3x3)
+// Winograd (conv_driver.inc) for 3x3 stride-1 dense convs with 64 <= C <= 256 (measured on Zen 3, AVX2, ResNet-50 3x3
+// layers: F(2x2,3x3) 1.2-1.9x faster for C = 64..256; slower for C = 512 at 7x7 (weight-bound at small batch: U is
+// 16/9 of the weights) and for C <= 32 (transform overhead on tiny layers)); which tile: see pack_layout().
+// `lab_cpu_conv_lab wino` times direct / F(2x2) / F(4x4) on the ResNet shapes in one process. RESKERN_CPU_WINOGRAD: unset = the
+// default below; 0 = off; 1 = on (also with the AVX-512 kernels, where it is opt-in until measured and tested on such
+// a machine); 2 / 4 = on with that output tile only. Read at pack time: packed weights stay valid whatever the
+// variable says later (the header records the layout).
+static int parse_wino(const char* v) {  // 0 off, 1 default (on where tested), 2 forced on, 3 forced F(2x2), 4 forced F(4x4)
+  if (!v || !*v) return 1;
+  if (!strcmp(v, "0") || !strcmp(v, "off") || !strcmp(v, "false")) return 0;
+  if (!strcmp(v, "2")) return 3;
+  if (!strcmp(v, "4")) return 4;
+  return 2;
+}
+static std::atomic<int> g_wino{-1};  // -1: not read yet
+static int wino_mode() {
+  int m = g_wino.load(std::memory_order_acquire);
+  if (m < 0) {
+    int unset = -1;
+    g_wino.compare_exchange_strong(unset, parse_wino(getenv("RESKERN_CPU_WINOGRAD")));
+    m = g_wino.load(std::memory_order_acquire);
+  }
   return m;
+}
+extern "C" int rk_cpu_force_winograd(const char* v) {
+  g_wino.store(parse_wino(v ? v : getenv("RESKERN_CPU_WINOGRAD")), std::memory_order_release);
+  return 0;
 }
 static int pack_layout(int K, int C, int R, int S, int groups, int stride) {
   const int m = wino_mode();
-  const bool on = m == 2 || (m == 1 && current_isa() != ISA_AVX512);
-  return on && stride == 1 && R == 3 && S == 3 && groups == 1 && C >= 64 && C <= 256 && K >= 16 ? LAYOUT_WINO
-                                                                                                : LAYOUT_DIRECT;
+  const bool on = m >= 2 || (m == 1 && current_isa() != ISA_AVX512);
+  if (!(on && stride == 1 && R == 3 && S == 3 && groups == 1 && C >= 64 && C <= 256 && K >= 16)) return LAYOUT_DIRECT;
+  if (m == 3) return LAYOUT_WINO;
+  if (m == 4) return LAYOUT_WINO4;
+  // F(4x4,3x3) where measured faster (Zen 3, AVX2, `lab_cpu_conv_lab wino`, speed-up over the direct kernel at batch
+  // 1 / 8: C = 64 at 56x56 F(2x2) 1.69 / 1.56x, F(4x4) 2.51 / 2.41x; C = 128 at 28x28 1.82 / 1.69x vs 2.15 / 2.37x).
+  // C = 256 (14x14 in ResNets) stays on F(2x2,3x3): 1.38 / 1.67x vs 1.22 / 1.91x (at batch 1, 16 tiles per image,
+  // the 2.25x larger U (36 planes) is re-streamed per tile block), and its errors are ~5x smaller (F(4x4)'s transforms
+  // multiply by up to 8: relative errors 1-2e-6 against float64 instead of 2-4e-7).
+  return C <= 128 ? LAYOUT_WINO4 : LAYOUT_WINO;
 }
+// Winograd weight transforms G (alpha x 3) of F(2x2,3x3) and F(4x4,3x3): U = G g G^T per (k, c), in double.
+static const double kWinoG2[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+static const double kWinoG4[6][3] = {{1.0 / 4, 0, 0},          {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                     {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6},   {0, 0, 1}};
 static size_t packed_data_size(int K, int C, int R, int S, int groups, int stride) {
   if (K <= 0 || C <= 0 || R <= 0 || S <= 0 || groups <= 0 || C % groups || K % groups) return 0;
   const size_t rsc = (size_t)R * S * (size_t)(C / groups);
   if (groups > 1) return (size_t)K * rsc;
   const size_t nr = (size_t)isa_nr(current_isa(), K);
   const size_t kpad = ((size_t)K + nr - 1) / nr * nr;
-  return pack_layout(K, C, R, S, groups, stride) == LAYOUT_WINO ? 16 * kpad * (size_t)C : kpad * rsc;
+  switch (pack_layout(K, C, R, S, groups, stride)) {
+    case LAYOUT_WINO: return 16 * kpad * (size_t)C;
+    case LAYOUT_WINO4: return 36 * kpad * (size_t)C;
+    default: return kpad * rsc;
+  }
 }
 size_t rk_cpu_conv_packed_size_ex(int K, int C, int R, int S, int groups, int stride) {
   const size_t n = packed_data_size(K, C, R, S, groups, stride);
@@ -208,31 +237,25 @@ rk_status rk_cpu_conv_pack_ex(const float* w, int K, int C, int R, int S, int gr
   memcpy(buf, hdr, sizeof hdr);
   float* packed = buf + off;
   const size_t cg = (size_t)(C / groups), kg = (size_t)(K / groups), rsc = (size_t)R * S * cg;
-  if (layout == LAYOUT_WINO) {  // U[j][xi][c][jj] = (G g G^T)[xi] of w[j*nr + jj][.][.][c], in double
+  if (layout == LAYOUT_WINO || layout == LAYOUT_WINO4) {  // U[j][xi][c][jj] = (G g G^T)[xi] of w[j*nr + jj][.][.][c]
+    const int al = layout == LAYOUT_WINO ? 4 : 6, nx = al * al;
+    const double(*G)[3] = layout == LAYOUT_WINO ? kWinoG2 : kWinoG4;
     const size_t nr = (size_t)isa_nr(current_isa(), K), npan = ((size_t)K + nr - 1) / nr;
     for (size_t j = 0; j < npan; j++)
       for (size_t c = 0; c < (size_t)C; c++)
         for (size_t jj = 0; jj < nr; jj++) {
           const size_t k = j * nr + jj;
-          double u[4][4] = {};
+          double u[6][6] = {};
           if (k < (size_t)K) {
-            double gg[4][3];  // G g: rows g0, (g0+g1+g2)/2, (g0-g1+g2)/2, g2 (over r)
-            for (int s = 0; s < 3; s++) {
-              const double g0 = w[(k * 9 + 0 * 3 + s) * C + c], g1 = w[(k * 9 + 1 * 3 + s) * C + c],
-                           g2 = w[(k * 9 + 2 * 3 + s) * C + c];
-              gg[0][s] = g0;
-              gg[1][s] = 0.5 * (g0 + g1 + g2);
-              gg[2][s] = 0.5 * (g0 - g1 + g2);
-              gg[3][s] = g2;
-            }
-            for (int r = 0; r < 4; r++) {  // (G g) G^T
-              u[r][0] = gg[r][0];
-              u[r][1] = 0.5 * (gg[r][0] + gg[r][1] + gg[r][2]);
-              u[r][2] = 0.5 * (gg[r][0] - gg[r][1] + gg[r][2]);
-              u[r][3] = gg[r][2];
-            }
+            double gg[6][3] = {};  // G g (over r), per column s
+            for (int i = 0; i < al; i++)
+              for (int s = 0; s < 3; s++)
+                for (int r = 0; r < 3; r++) gg[i][s] += G[i][r] * w[(k * 9 + r * 3 + s) * C + c];
+            for (int i = 0; i < al; i++)  // (G g) G^T
+              for (int t = 0; t < al; t++)
+                for (int s = 0; s < 3; s++) u[i][t] += gg[i][s] * G[t][s];
           }
-          for (int xi = 0; xi < 16; xi++) packed[((j * 16 + xi) * C + c) * nr + jj] = (float)u[xi / 4][xi % 4];
+          for (int xi = 0; xi < nx; xi++) packed[((j * nx + xi) * C + c) * nr + jj] = (float)u[xi / al][xi % al];
         }
     return RK_OK;
   }
@@ -342,7 +365,7 @@ rk_status rk_cpu_conv2d(const float* x, int N, int H, int W, int C, const float*
              "conv2d: weights were packed for K=%d C=%d R=%d S=%d groups=%d isa=%d, not K=%d C=%d R=%d S=%d "
              "groups=%d isa=%d",
              hdr[3], hdr[4], hdr[5], hdr[6], hdr[7], hdr[2], K, C, R, S, groups, current_isa());
-  RK_REQUIRE(hdr[8] == LAYOUT_DIRECT || (hdr[8] == LAYOUT_WINO && stride == 1),
+  RK_REQUIRE(hdr[8] == LAYOUT_DIRECT || ((hdr[8] == LAYOUT_WINO || hdr[8] == LAYOUT_WINO4) && stride == 1),
              "conv2d: weights were packed for a stride-1 3x3 conv (Winograd layout), not stride %d", stride);
   w += hdr[0];
   ConvArgs a;
@@ -359,11 +382,12 @@ rk_status rk_cpu_conv2d(const float* x, int N, int H, int W, int C, const float*
     return rc ? fail(rc, "conv2d: out of memory") : RK_OK;
   }
   int rc;
-  if (hdr[8] == LAYOUT_WINO) {
+  if (hdr[8] == LAYOUT_WINO || hdr[8] == LAYOUT_WINO4) {
+    const int m = hdr[8] == LAYOUT_WINO4 ? 4 : 2;
     switch (current_isa()) {
-      case ISA_AVX512: rc = rk_cpu_detail::conv_wino_avx512(a); break;
-      case ISA_AVX2: rc = rk_cpu_detail::conv_wino_avx2(a); break;
-      default: rc = rk_cpu_detail::conv_wino_scalar(a); break;
+      case ISA_AVX512: rc = rk_cpu_detail::conv_wino_avx512(a, m); break;
+      case ISA_AVX2: rc = rk_cpu_detail::conv_wino_avx2(a, m); break;
+      default: rc = rk_cpu_detail::conv_wino_scalar(a, m); break;
     }
     return rc ? fail(rc, "conv2d: out of memory") : RK_OK;
   }

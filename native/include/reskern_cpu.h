@@ -48,9 +48,10 @@ size_t rk_cpu_conv_packed_size(int K, int C, int R, int S, int groups);
 rk_status rk_cpu_conv_pack(const float* w_krsc, int K, int C, int R, int S, int groups, float* packed);
 /*
  * The same for a conv known to run with `stride` (0 = not known, as rk_cpu_conv_pack): 3x3 stride-1 dense convs
- * with 64 <= C <= 256 and K >= 16 are then packed for the Winograd F(2x2,3x3) kernel (16/9 the floats of the direct
- * layout, 2.25x fewer multiply-adds); such weights only run with stride 1. RESKERN_CPU_WINOGRAD=0 keeps the direct
- * layout; with the AVX-512 kernels Winograd is opt-in (RESKERN_CPU_WINOGRAD=1).
+ * with 64 <= C <= 256 and K >= 16 are then packed for a Winograd kernel: F(4x4,3x3) for C <= 128 (36/9 the floats
+ * of the direct layout, 4x fewer multiply-adds), F(2x2,3x3) above (16/9, 2.25x fewer); such weights only run with
+ * stride 1. RESKERN_CPU_WINOGRAD=0 keeps the direct layout, =2 / =4 uses only that tile; with the AVX-512 kernels
+ * Winograd is opt-in (RESKERN_CPU_WINOGRAD=1, 2 or 4).
  */
 size_t rk_cpu_conv_packed_size_ex(int K, int C, int R, int S, int groups, int stride);
 rk_status rk_cpu_conv_pack_ex(const float* w_krsc, int K, int C, int R, int S, int groups, int stride,

@@ -132,13 +132,18 @@ public final class ConvShapes {
     }
 
     /**
-     * The CPU kernel this shape runs on here: "winograd" when the backend packs it for Winograd F(2x2,3x3) (3x3 stride 1,
-     * 64..256 channels, not turned off by RESKERN_CPU_WINOGRAD), else "direct".
+     * The CPU kernel this shape runs on here: "winograd2x2" / "winograd4x4" when the backend packs it for Winograd
+     * F(2x2,3x3) / F(4x4,3x3) (3x3 stride 1, 64..256 channels, not turned off by RESKERN_CPU_WINOGRAD: 16 / 36
+     * transformed taps per panel instead of 9), else "direct".
      */
     static String cpuAlgo(Shape s) {
-        long direct = io.reskern.nativelib.CpuOps.convPackedSize(s.k(), s.c(), s.r(), s.s(), s.groups());
-        long packed = io.reskern.nativelib.CpuOps.convPackedSizeEx(s.k(), s.c(), s.r(), s.s(), s.groups(), s.stride());
-        return packed != direct ? "winograd" : "direct";
+        long hdr = 32; // floats of the packed buffer's header
+        long direct = io.reskern.nativelib.CpuOps.convPackedSize(s.k(), s.c(), s.r(), s.s(), s.groups()) - hdr;
+        long packed = io.reskern.nativelib.CpuOps.convPackedSizeEx(s.k(), s.c(), s.r(), s.s(), s.groups(), s.stride()) - hdr;
+        if (packed == direct) {
+            return "direct";
+        }
+        return packed * 9 > direct * 20 ? "winograd4x4" : "winograd2x2";
     }
 
     static String json(Shape s) {

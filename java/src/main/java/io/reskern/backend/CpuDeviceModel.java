@@ -26,7 +26,8 @@ final class CpuDeviceModel extends BaseDeviceModel {
                 if (n instanceof Node.Conv c) {
                     FoldedWeights.Conv fw = weights.conv(c);
                     int r = c.kernel();
-                    // packed for its stride: 3x3 stride-1 convs of 64..256 channels get the Winograd F(2x2,3x3) layout
+                    // packed for its stride: 3x3 stride-1 convs of 64..256 channels get a Winograd layout (F(4x4,3x3)
+                    // up to 128 channels, F(2x2,3x3) above)
                     long packedSize = CpuOps.convPackedSizeEx(c.cout(), c.cin(), r, r, c.groups(), c.stride());
                     if (packedSize <= 0) {
                         throw new ReskernException(ReskernException.ErrorCode.INVALID_ARGUMENT, "cannot pack " + c);

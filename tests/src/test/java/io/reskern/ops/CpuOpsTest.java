@@ -49,17 +49,22 @@ class CpuOpsTest {
     }
 
     /**
-     * 3x3 stride-1 convs of 64..256 channels are packed for Winograd F(2x2,3x3) (16 transformed taps instead of 9: the
-     * wino-* conv cases above run through it), every other conv keeps the direct layout; Winograd weights refuse to
-     * run at another stride instead of computing garbage.
+     * 3x3 stride-1 convs of 64..256 channels are packed for Winograd: F(4x4,3x3) up to 128 channels (36 transformed
+     * taps per 4x4 output tile), F(2x2,3x3) above (16 per 2x2 tile; the wino* conv cases above run through both);
+     * every other conv keeps the direct layout; Winograd weights refuse to run at another stride instead of computing
+     * garbage.
      */
     @Test
     void winogradLayoutIsChosenForStride1ThreeByThreeOnly() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(!"avx512".equals(CpuOps.kernelIsa())
                 || "1".equals(System.getenv("RESKERN_CPU_WINOGRAD")), "Winograd is opt-in on AVX-512 (RESKERN_CPU_WINOGRAD=1)");
+        org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv("RESKERN_CPU_WINOGRAD") == null
+                || "1".equals(System.getenv("RESKERN_CPU_WINOGRAD")), "the default tile choice (RESKERN_CPU_WINOGRAD unset or 1)");
         long hdr = 32;
-        assertEquals(16L * 64 * 64 + hdr, CpuOps.convPackedSizeEx(64, 64, 3, 3, 1, 1), "3x3/1 C=64: Winograd");
-        assertEquals(16L * 256 * 256 + hdr, CpuOps.convPackedSizeEx(256, 256, 3, 3, 1, 1), "3x3/1 C=256: Winograd");
+        assertEquals(36L * 64 * 64 + hdr, CpuOps.convPackedSizeEx(64, 64, 3, 3, 1, 1), "3x3/1 C=64: Winograd F(4x4,3x3)");
+        assertEquals(36L * 128 * 128 + hdr, CpuOps.convPackedSizeEx(128, 128, 3, 3, 1, 1), "3x3/1 C=128: Winograd F(4x4,3x3)");
+        assertEquals(16L * 144 * 144 + hdr, CpuOps.convPackedSizeEx(144, 144, 3, 3, 1, 1), "3x3/1 C=144: Winograd F(2x2,3x3)");
+        assertEquals(16L * 256 * 256 + hdr, CpuOps.convPackedSizeEx(256, 256, 3, 3, 1, 1), "3x3/1 C=256: Winograd F(2x2,3x3)");
         assertEquals(9L * 64 * 64 + hdr, CpuOps.convPackedSizeEx(64, 64, 3, 3, 1, 2), "stride 2: direct");
         assertEquals(9L * 64 * 64 + hdr, CpuOps.convPackedSize(64, 64, 3, 3, 1), "stride unknown: direct");
         assertEquals(9L * 512 * 512 + hdr, CpuOps.convPackedSizeEx(512, 512, 3, 3, 1, 1), "C=512 (weight-bound at 7x7): direct");

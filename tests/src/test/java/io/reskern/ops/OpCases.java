@@ -69,9 +69,15 @@ public final class OpCases {
         l.add(new ConvCase("1x1-pixel", 4, 1, 1, 64, 33, 1, 1, 0, 1, 0, true, true));
         l.add(new ConvCase("wideK", 1, 3, 3, 32, 129, 1, 1, 0, 1, 0, true, true));
         l.add(new ConvCase("longC", 1, 4, 4, 515, 24, 3, 1, 1, 1, 0, true, true));
-        // 3x3 stride 1 with 64 <= C <= 256: the CPU's Winograd F(2x2,3x3) path (tiles cut by odd P/Q, ragged K and C,
-        // every residual mode, pads 0 and 2, a 1x1 image, C in two reduction blocks on AVX-512)
+        // 3x3 stride 1 with 64 <= C <= 256: the CPU's Winograd paths, F(4x4,3x3) for C <= 128 and F(2x2,3x3) above
+        // (tiles cut by P/Q of every remainder mod 4, ragged K and C, every residual mode, pads 0 and 2, a 1x1 image,
+        // C in two reduction blocks on AVX-512)
         l.add(new ConvCase("wino-odd", 2, 7, 5, 72, 40, 3, 1, 1, 1, 0, true, true));
+        l.add(new ConvCase("wino4-13x10-res", 1, 13, 10, 128, 136, 3, 1, 1, 1, 1, true, true));
+        l.add(new ConvCase("wino4-optionA", 2, 5, 7, 128, 256, 3, 1, 1, 1, 2, true, true));
+        l.add(new ConvCase("wino2-odd", 2, 7, 5, 160, 40, 3, 1, 1, 1, 0, true, true));
+        l.add(new ConvCase("wino2-res-id", 1, 9, 11, 144, 144, 3, 1, 1, 1, 1, true, true));
+        l.add(new ConvCase("wino2-optionA", 1, 6, 7, 192, 384, 3, 1, 1, 1, 2, true, false));
         l.add(new ConvCase("wino-res-id", 1, 9, 11, 64, 64, 3, 1, 1, 1, 1, true, true));
         l.add(new ConvCase("wino-optionA", 2, 6, 7, 64, 128, 3, 1, 1, 1, 2, true, true));
         l.add(new ConvCase("wino-pad0", 1, 8, 9, 96, 24, 3, 1, 0, 1, 0, false, true));
@@ -186,7 +192,10 @@ public final class OpCases {
             cases.addAll(resnet50ConvCases(r50Batch));
         }
         long[] seed = {1};
-        return cases.stream().map(cc -> DynamicTest.dynamicTest(cc.toString(), () -> runConv(runner, cc, seed[0]++)));
+        return cases.stream().map(cc -> DynamicTest.dynamicTest(cc.toString(), () -> {
+            double e = runConv(runner, cc, seed[0]++);
+            System.out.printf("[conv] %s %s: rel error %.2e%n", runner.name(), cc, e);
+        }));
     }
 
     /** Dynamic tests: every non-conv op on odd shapes. */
