@@ -783,6 +783,14 @@ int main(int argc, char** argv) {
     test_ops();
     printf("%d passed, %d failed\n", g_pass, g_fail);
   }
+  if (do_wino) {  // before bench: short, and the answer to "which Winograd tile on this CPU" (GPU bundle: capped run)
+    if (isa && rk_cpu_force_isa(isa)) {
+      fprintf(stderr, "isa %s not supported\n", isa);
+      return 2;
+    }
+    if (!isa) rk_cpu_force_isa(nullptr);
+    bench_wino(threads, reps, batches);
+  }
   if (do_bench) {
     if (isa && rk_cpu_force_isa(isa)) {
       fprintf(stderr, "isa %s not supported\n", isa);
@@ -797,13 +805,6 @@ int main(int argc, char** argv) {
       return 2;
     }
     bench_chain(threads, reps, true);
-  }
-  if (do_wino) {
-    if (isa && rk_cpu_force_isa(isa)) {
-      fprintf(stderr, "isa %s not supported\n", isa);
-      return 2;
-    }
-    bench_wino(threads, reps, batches);
   }
   return g_fail ? 1 : 0;
 }
