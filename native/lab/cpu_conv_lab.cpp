@@ -307,10 +307,13 @@ static void test_ops() {
   }
   {  // maxpool: ResNet 3x3/2 pad 1, odd sizes, NaN propagation
     struct MP { int N, H, W, C, k, s, p; };
-    for (MP m : {MP{1, 112, 112, 64, 3, 2, 1}, MP{2, 7, 5, 3, 3, 2, 1}, MP{1, 9, 9, 17, 2, 2, 0}, MP{1, 4, 4, 5, 3, 1, 1}}) {
+    // C = 40: one 32-channel vector block + 8 remainder channels (NaN in both); 9x9 window: the > 64-tap fallback
+    for (MP m : {MP{1, 112, 112, 64, 3, 2, 1}, MP{2, 7, 5, 3, 3, 2, 1}, MP{1, 9, 9, 17, 2, 2, 0}, MP{1, 4, 4, 5, 3, 1, 1},
+                 MP{1, 10, 11, 40, 3, 2, 1}, MP{1, 12, 12, 8, 9, 1, 4}}) {
       const int P = (m.H + 2 * m.p - m.k) / m.s + 1, Q = (m.W + 2 * m.p - m.k) / m.s + 1;
       auto x = rand_vec((size_t)m.N * m.H * m.W * m.C);
       x[5] = NAN;
+      x[35] = NAN;
       x[x.size() / 2] = -INFINITY;
       std::vector<float> y((size_t)m.N * P * Q * m.C), r(y.size());
       check(rk_cpu_maxpool2d(x.data(), m.N, m.H, m.W, m.C, m.k, m.k, m.s, m.p, m.p, y.data(), P, Q) == RK_OK,
