@@ -161,15 +161,28 @@ __attribute__((noinline)) void tile(const Tile& t, const Epi& e) {
 // The AVX2 twin of the AVX-512 grouped kernel (conv_avx512.cpp), 8 lanes instead of 16. Weights packed per 8 output
 // channels: packed[v][r][s][c][8] = W[8v + j][r][s][c] (cg = kg channels per group). When kg < 8 (kg = 1, 2, 4) a
 // vector of 8 output channels covers 8/kg whole groups whose inputs are the same 8 channels of x: one load of
-// x[pixel][8v .. 8v+7] and, per input channel c of the group, a vpermps copying x[group(j)*kg + c] into every lane j of
-// the group gives the FMA operand. When kg is a multiple of 8 the vector lies inside one group: a plain broadcast.
-// Tile: 6 output pixels x 8 channels (6 accumulators + 6 x vectors + weight + index = 14 of the 16 ymm registers).
+// x[pixel][8v .. 8v+7] and, per input channel c of the group, an in-lane vpermilps copying x[group(j)*kg + c] into every
+// lane j of the group gives the FMA operand. When kg is a multiple of 8 the vector lies inside one group: a plain
+// broadcast. Tile: 6 output pixels x 8 channels (6 accumulators + 6 x vectors + weight = 13 of the 16 ymm registers).
 struct GCtx {
   const ConvArgs* a;
   const float* zero;
   long long M, PQ, ntile;
   int nvec, vpt;  // 8-channel vectors, vectors per task
 };
+
+// acc[m] += sum over the KG input channels c of the group: x operand (lane j = xv[m][(j / KG) * KG + c]) * w[c]
+template <int KG, int C0 = 0>
+static inline void grouped_perm_fma(const __m256* xv, const float* wv, __m256* acc) {
+  if constexpr (C0 < KG) {
+    constexpr int imm = KG == 4 ? _MM_SHUFFLE(C0, C0, C0, C0) : KG == 2 ? _MM_SHUFFLE(2 + C0, 2 + C0, C0, C0)
+                                                                         : _MM_SHUFFLE(3, 2, 1, 0);
+    const __m256 w = _mm256_loadu_ps(wv + C0 * 8);
+    for (int m = 0; m < 6; m++)
+      acc[m] = _mm256_fmadd_ps(KG == 1 ? xv[m] : _mm256_permute_ps(xv[m], imm), w, acc[m]);
+    grouped_perm_fma<KG, C0 + 1>(xv, wv, acc);
+  }
+}
 
 template <int KG>  // 1, 2, 4: permute path; 0: kg multiple of 8 (broadcast path)
 static void grouped_task(void* vc, long long task, int) {
@@ -194,13 +207,6 @@ static void grouped_task(void* vc, long long task, int) {
       }
     }
   }
-  __m256i idx[4];
-  if (KG > 0)
-    for (int c = 0; c < KG; c++) {
-      alignas(32) int t[8];
-      for (int j = 0; j < 8; j++) t[j] = (j / KG) * KG + c;
-      idx[c] = _mm256_load_si256((const __m256i*)t);
-    }
   const int apad = (K - a.res_c) / 2;
   for (int v = v0; v < v1; v++) {
     __m256 acc[GM];
@@ -220,10 +226,10 @@ static void grouped_task(void* vc, long long task, int) {
         if (KG > 0) {
           __m256 xv[GM];
           for (int m = 0; m < GM; m++) xv[m] = _mm256_loadu_ps(xp[m]);
-          for (int c = 0; c < (KG > 0 ? KG : 1); c++) {
-            const __m256 w = _mm256_loadu_ps(wv + c * 8);
-            for (int m = 0; m < GM; m++) acc[m] = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(xv[m], idx[c]), w, acc[m]);
-          }
+          // lane j needs x[(j / KG) * KG + c]: a group never straddles the 128-bit halves (KG <= 4), so an in-lane
+          // vpermilps with an immediate does it (1-cycle latency, 2 per cycle on Zen 3; the cross-lane vpermps with
+          // an index vector, 3 cycles / 1 per cycle, capped this loop at ~20 GFLOP/s)
+          grouped_perm_fma<KG>(xv, wv, acc);
         } else {
           for (int c = 0; c < cg; c++) {
             const __m256 w = _mm256_loadu_ps(wv + c * 8);
