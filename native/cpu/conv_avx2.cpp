@@ -209,6 +209,15 @@ static void grouped_task(void* vc, long long task, int) {
       }
     }
   }
+  // pixels whose whole window lies inside the image (inner): their tap pointers are base + the tap's offset, no bounds
+  // checks; a tile of inner pixels only (interior) skips the per-pixel test too
+  bool inner[GM], interior = mr == GM;
+  const float* base[GM];
+  for (int m = 0; m < GM; m++) {
+    inner[m] = m < mr && hb[m] >= 0 && hb[m] + R <= H && wb[m] >= 0 && wb[m] + S <= W;
+    interior = interior && inner[m];
+    base[m] = inner[m] ? a.x + (size_t)(((n_[m] * H + hb[m]) * W + wb[m]) * C) : nullptr;
+  }
   const int apad = (K - a.res_c) / 2;
   for (int v = v0; v < v1; v++) {
     __m256 acc[GM];
@@ -219,11 +228,17 @@ static void grouped_task(void* vc, long long task, int) {
     for (int r = 0; r < R; r++)
       for (int s = 0; s < S; s++, wv += (size_t)cg * 8) {
         const float* xp[GM];
-        for (int m = 0; m < GM; m++) {
-          const long long hi = hb[m] + r, wi = wb[m] + s;
-          xp[m] = (m < mr && (unsigned long long)hi < (unsigned long long)H && (unsigned long long)wi < (unsigned long long)W)
-                      ? a.x + (size_t)(((n_[m] * H + hi) * W + wi) * C + xc0)
-                      : g.zero;
+        const size_t off = (size_t)((r * W + s) * C + xc0);
+        if (interior) {
+          for (int m = 0; m < GM; m++) xp[m] = base[m] + off;
+        } else {
+          for (int m = 0; m < GM; m++) {
+            const long long hi = hb[m] + r, wi = wb[m] + s;
+            xp[m] = inner[m] ? base[m] + off
+                    : (m < mr && (unsigned long long)hi < (unsigned long long)H && (unsigned long long)wi < (unsigned long long)W)
+                        ? a.x + (size_t)(((n_[m] * H + hi) * W + wi) * C + xc0)
+                        : g.zero;
+          }
         }
         if (KG > 0) {
           __m256 xv[GM];
