@@ -141,6 +141,8 @@ static std::vector<ConvCase> conv_cases() {
   v.push_back({1, 7, 7, 300, 70, 3, 3, 1, 1, 1, RK_RES_IDENTITY, 1, true, true, true, 0});  // odd chunks, in place
   v.push_back({1, 9, 7, 128, 128, 3, 3, 1, 1, 1, RK_RES_IDENTITY, 1, true, true, true, 0});  // Winograd, in place
   v.push_back({2, 5, 6, 200, 40, 3, 3, 1, 1, 1, RK_RES_NONE, 0, true, false, false, 0});   // Winograd, ragged K
+  v.push_back({1, 9, 6, 70, 24, 3, 3, 1, 1, 1, RK_RES_IDENTITY, 1, true, true, false, 0}); // Winograd, C % 8 != 0
+  v.push_back({2, 6, 5, 150, 40, 3, 3, 1, 1, 1, RK_RES_NONE, 1, true, true, false, 0});    // Winograd, C % 8 != 0
   v.push_back({1, 7, 7, 300, 12, 3, 3, 1, 1, 1, RK_RES_IDENTITY, 1, true, true, true, 0});  // 16-wide panels
   v.push_back({2, 6, 6, 200, 24, 3, 3, 2, 1, 1, RK_RES_NONE, 1, true, false, false, 0});    // 32-wide panels
   v.push_back({1, 5, 5, 13, 96, 3, 3, 1, 1, 1, RK_RES_NONE, 0, true, true, false, 0});      // padded, K tail

@@ -78,6 +78,9 @@ public final class OpCases {
         l.add(new ConvCase("wino2-odd", 2, 7, 5, 160, 40, 3, 1, 1, 1, 0, true, true));
         l.add(new ConvCase("wino2-res-id", 1, 9, 11, 144, 144, 3, 1, 1, 1, 1, true, true));
         l.add(new ConvCase("wino2-optionA", 1, 6, 7, 192, 384, 3, 1, 1, 1, 2, true, false));
+        // C not a multiple of 8: the transforms' per-channel tail after the 8-channel vector steps
+        l.add(new ConvCase("wino4-c70", 2, 6, 9, 70, 24, 3, 1, 1, 1, 1, true, true));
+        l.add(new ConvCase("wino2-c150", 1, 7, 6, 150, 40, 3, 1, 1, 1, 0, true, true));
         l.add(new ConvCase("wino-res-id", 1, 9, 11, 64, 64, 3, 1, 1, 1, 1, true, true));
         l.add(new ConvCase("wino-optionA", 2, 6, 7, 64, 128, 3, 1, 1, 1, 2, true, true));
         l.add(new ConvCase("wino-pad0", 1, 8, 9, 96, 24, 3, 1, 0, 1, 0, false, true));
