@@ -163,9 +163,12 @@ __attribute__((noinline)) void tile(const Tile& t, const Epi& e) {
 // vector of 8 output channels covers 8/kg whole groups whose inputs are the same 8 channels of x: one load of
 // x[pixel][8v .. 8v+7] and, per input channel c of the group, an in-lane vpermilps copying x[group(j)*kg + c] into every
 // lane j of the group gives the FMA operand. When kg is a multiple of 8 the vector lies inside one group: a plain
-// broadcast. Tile: 6 output pixels x 8 channels (6 accumulators + 6 x vectors + weight = 13 of the 16 ymm registers).
-// (Tried: when kg is a multiple of 16, two vectors of the same group sharing each broadcast (8 loads per 12 FMAs
-// instead of 7 per 6): 0.92-0.98x the speed for ResNeXt-50's cg = 16 / 32 layers, 1.0-1.09x elsewhere; not kept.)
+// broadcast. Tiles: 6 output pixels x 8 channels (6 accumulators + 6 x vectors + weight = 13 of the 16 ymm registers);
+// on the broadcast path 6 pixels x 16 channels (two vectors, 12 accumulators) wherever a task has the pair.
+// Measured (old and new library dlopen'ed in one process, alternating; ResNeXt-50 layers, batch 1 / 8): naming the
+// broadcast loop's accumulators (gcc had kept acc[] in memory, 6 stores per FMA step) 1.3-1.6x / 1.2-1.5x; the
+// two-vector tile on top 1.5x (cg = 8) and 2.0-2.4x (cg = 16, 32) the original at batch 1, 1.2x and 1.6-2.1x at 8.
+// (The two-vector tile had been tried before the accumulators were named and measured 0.92-0.98x then.)
 struct GCtx {
   const ConvArgs* a;
   const float* zero;
@@ -190,7 +193,7 @@ template <int KG>  // 1, 2, 4: permute path; 0: kg multiple of 8 (broadcast path
 static void grouped_task(void* vc, long long task, int) {
   const GCtx& g = *(const GCtx*)vc;
   const ConvArgs& a = *g.a;
-  constexpr int GM = 6;
+  constexpr int GM = 6;  // the broadcast path below names its 6 accumulators
   const int C = a.C, K = a.K, R = a.R, S = a.S, H = a.H, W = a.W, Q = a.Q, P = a.P, st = a.stride;
   const int cg = C / a.groups, kg = K / a.groups;
   const long long vgroups = (g.nvec + g.vpt - 1) / g.vpt;
@@ -219,42 +222,23 @@ static void grouped_task(void* vc, long long task, int) {
     base[m] = inner[m] ? a.x + (size_t)(((n_[m] * H + hb[m]) * W + wb[m]) * C) : nullptr;
   }
   const int apad = (K - a.res_c) / 2;
-  for (int v = v0; v < v1; v++) {
-    __m256 acc[GM];
-    for (int m = 0; m < GM; m++) acc[m] = _mm256_setzero_ps();
-    const int k0 = v * 8;
-    const int xc0 = KG > 0 ? k0 : (k0 / kg) * cg;  // first x channel read by this vector
-    const float* wv = a.w + (size_t)v * R * S * cg * 8;
-    for (int r = 0; r < R; r++)
-      for (int s = 0; s < S; s++, wv += (size_t)cg * 8) {
-        const float* xp[GM];
-        const size_t off = (size_t)((r * W + s) * C + xc0);
-        if (interior) {
-          for (int m = 0; m < GM; m++) xp[m] = base[m] + off;
-        } else {
-          for (int m = 0; m < GM; m++) {
-            const long long hi = hb[m] + r, wi = wb[m] + s;
-            xp[m] = inner[m] ? base[m] + off
-                    : (m < mr && (unsigned long long)hi < (unsigned long long)H && (unsigned long long)wi < (unsigned long long)W)
-                        ? a.x + (size_t)(((n_[m] * H + hi) * W + wi) * C + xc0)
-                        : g.zero;
-          }
-        }
-        if (KG > 0) {
-          __m256 xv[GM];
-          for (int m = 0; m < GM; m++) xv[m] = _mm256_loadu_ps(xp[m]);
-          // lane j needs x[(j / KG) * KG + c]: a group never straddles the 128-bit halves (KG <= 4), so an in-lane
-          // vpermilps with an immediate does it (1-cycle latency, 2 per cycle on Zen 3; the cross-lane vpermps with
-          // an index vector, 3 cycles / 1 per cycle, capped this loop at ~20 GFLOP/s)
-          grouped_perm_fma<KG>(xv, wv, acc);
-        } else {
-          for (int c = 0; c < cg; c++) {
-            const __m256 w = _mm256_loadu_ps(wv + c * 8);
-            for (int m = 0; m < GM; m++) acc[m] = _mm256_fmadd_ps(_mm256_broadcast_ss(xp[m] + c), w, acc[m]);
-          }
-        }
+  // tap pointers of the tile's pixels for tap (r, s), channel offset xc0 (padding taps read the zero row)
+  auto tap_ptrs = [&](int r, int s, int xc0, const float** xp) {
+    const size_t off = (size_t)((r * W + s) * C + xc0);
+    if (interior) {
+      for (int m = 0; m < GM; m++) xp[m] = base[m] + off;
+    } else {
+      for (int m = 0; m < GM; m++) {
+        const long long hi = hb[m] + r, wi = wb[m] + s;
+        xp[m] = inner[m] ? base[m] + off
+                : (m < mr && (unsigned long long)hi < (unsigned long long)H && (unsigned long long)wi < (unsigned long long)W)
+                    ? a.x + (size_t)(((n_[m] * H + hi) * W + wi) * C + xc0)
+                    : g.zero;
       }
-    // epilogue (K is a multiple of 8: full vectors)
+    }
+  };
+  // y[pixel m][k0 .. k0+7] = relu?(acc[m] * scale + shift + residual?)   (K is a multiple of 8: full vectors)
+  auto epilogue = [&](const __m256* acc, int k0) {
     const __m256 sc = a.scale ? _mm256_loadu_ps(a.scale + k0) : _mm256_set1_ps(1.f);
     const __m256 sh = a.shift ? _mm256_loadu_ps(a.shift + k0) : _mm256_setzero_ps();
     __m256i rmask = _mm256_set1_epi32(-1);
@@ -279,6 +263,100 @@ static void grouped_task(void* vc, long long task, int) {
       if (a.relu) o = _mm256_max_ps(z, o);  // max(0, v) keeps NaN (second operand) and -0, like `v < 0 ? 0 : v`
       _mm256_storeu_ps(a.y + (size_t)gm * K + k0, o);
     }
+  };
+  for (int v = v0; v < v1;) {
+    const int k0 = v * 8;
+    const int xc0 = KG > 0 ? k0 : (k0 / kg) * cg;  // first x channel read by this vector
+    const float* wv = a.w + (size_t)v * R * S * cg * 8;
+    // Vectors v (even) and v + 1 together: 6 pixels x 16 channels, 12 accumulators (as the GEMM micro-kernel), so
+    // 12 independent FMA chains instead of 6. When kg is a multiple of 16 both read the same x channels and one
+    // broadcast feeds two FMAs (8 loads per 12 FMAs); when kg = 8 (or 8 mod 16) they may be two groups, each with its
+    // own broadcasts (14 loads per 12 FMAs). Measured against the 6-accumulator loop: see the comment above GCtx.
+    if (KG == 0 && (v & 1) == 0 && v + 1 < v1) {
+      const int dx = ((k0 + 8) / kg) * cg - xc0;  // x channels of vector v + 1: the same (0) or the next group's (cg)
+      const size_t wstride = (size_t)R * S * cg * 8;  // packed weights of vector v + 1 follow those of v
+#define RK_G2(X) X(0) X(1) X(2) X(3) X(4) X(5)
+#define RK_G2_DECL(i) __m256 p##i = _mm256_setzero_ps(), q##i = _mm256_setzero_ps(); const float* x##i;
+      RK_G2(RK_G2_DECL)
+#undef RK_G2_DECL
+      for (int r = 0; r < R; r++)
+        for (int s = 0; s < S; s++, wv += (size_t)cg * 8) {
+          const float* xp[GM];
+          tap_ptrs(r, s, xc0, xp);
+#define RK_G2_PTR(i) x##i = xp[i];
+          RK_G2(RK_G2_PTR)
+#undef RK_G2_PTR
+          const float* w2 = wv + wstride;
+          if (dx == 0) {
+            for (int c = 0; c < cg; c++) {
+              const __m256 w0 = _mm256_loadu_ps(wv + c * 8), w1 = _mm256_loadu_ps(w2 + c * 8);
+#define RK_G2_FMA(i)                                    \
+  {                                                     \
+    const __m256 xb = _mm256_broadcast_ss(x##i + c);    \
+    p##i = _mm256_fmadd_ps(xb, w0, p##i);               \
+    q##i = _mm256_fmadd_ps(xb, w1, q##i);               \
+  }
+              RK_G2(RK_G2_FMA)
+#undef RK_G2_FMA
+            }
+          } else {  // two groups (kg = 8): own broadcasts, 14 loads per 12 FMAs, still 12 independent chains
+            for (int c = 0; c < cg; c++) {
+              const __m256 w0 = _mm256_loadu_ps(wv + c * 8), w1 = _mm256_loadu_ps(w2 + c * 8);
+#define RK_G2_FMA(i)                                                     \
+  {                                                                      \
+    p##i = _mm256_fmadd_ps(_mm256_broadcast_ss(x##i + c), w0, p##i);      \
+    q##i = _mm256_fmadd_ps(_mm256_broadcast_ss(x##i + dx + c), w1, q##i); \
+  }
+              RK_G2(RK_G2_FMA)
+#undef RK_G2_FMA
+            }
+          }
+        }
+      __m256 acc[GM];
+#define RK_G2_OUT(i) acc[i] = p##i;
+      RK_G2(RK_G2_OUT)
+#undef RK_G2_OUT
+      epilogue(acc, k0);
+#define RK_G2_OUT(i) acc[i] = q##i;
+      RK_G2(RK_G2_OUT)
+#undef RK_G2_OUT
+#undef RK_G2
+      epilogue(acc, k0 + 8);
+      v += 2;
+      continue;
+    }
+    __m256 acc[GM];
+    for (int m = 0; m < GM; m++) acc[m] = _mm256_setzero_ps();
+    for (int r = 0; r < R; r++)
+      for (int s = 0; s < S; s++, wv += (size_t)cg * 8) {
+        const float* xp[GM];
+        tap_ptrs(r, s, xc0, xp);
+        if (KG > 0) {
+          __m256 xv[GM];
+          for (int m = 0; m < GM; m++) xv[m] = _mm256_loadu_ps(xp[m]);
+          // lane j needs x[(j / KG) * KG + c]: a group never straddles the 128-bit halves (KG <= 4), so an in-lane
+          // vpermilps with an immediate does it (1-cycle latency, 2 per cycle on Zen 3; the cross-lane vpermps with
+          // an index vector, 3 cycles / 1 per cycle, capped this loop at ~20 GFLOP/s)
+          grouped_perm_fma<KG>(xv, wv, acc);
+        } else {
+          // named accumulators: acc[] is addressable (the epilogue reads it), and a float load may alias it, so
+          // gcc stored all six after every FMA step when this loop worked on acc[] (1 FMA per cycle at best)
+          __m256 c0 = acc[0], c1 = acc[1], c2 = acc[2], c3 = acc[3], c4 = acc[4], c5 = acc[5];
+          const float *x0 = xp[0], *x1 = xp[1], *x2 = xp[2], *x3 = xp[3], *x4 = xp[4], *x5 = xp[5];
+          for (int c = 0; c < cg; c++) {
+            const __m256 w = _mm256_loadu_ps(wv + c * 8);
+            c0 = _mm256_fmadd_ps(_mm256_broadcast_ss(x0 + c), w, c0);
+            c1 = _mm256_fmadd_ps(_mm256_broadcast_ss(x1 + c), w, c1);
+            c2 = _mm256_fmadd_ps(_mm256_broadcast_ss(x2 + c), w, c2);
+            c3 = _mm256_fmadd_ps(_mm256_broadcast_ss(x3 + c), w, c3);
+            c4 = _mm256_fmadd_ps(_mm256_broadcast_ss(x4 + c), w, c4);
+            c5 = _mm256_fmadd_ps(_mm256_broadcast_ss(x5 + c), w, c5);
+          }
+          acc[0] = c0; acc[1] = c1; acc[2] = c2; acc[3] = c3; acc[4] = c4; acc[5] = c5;
+        }
+      }
+    epilogue(acc, k0);
+    v++;
   }
 }
 

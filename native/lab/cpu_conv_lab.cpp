@@ -174,6 +174,9 @@ static std::vector<ConvCase> conv_cases() {
   v.push_back({1, 6, 7, 64, 64, 3, 3, 1, 1, 4, RK_RES_OPTION_A, 1, true, true, false, 32}); // kg = 16
   v.push_back({1, 5, 5, 64, 64, 3, 3, 2, 1, 2, RK_RES_OPTION_A, 0, true, true, false, 21}); // kg = 32
   v.push_back({2, 7, 7, 48, 48, 1, 1, 1, 0, 3, RK_RES_IDENTITY, 1, true, true, false, 0});   // kg = 16, 1x1
+  // AVX2 two-vector path: kg = 24 (one group, then two per pair), kg = 8 (two groups); 2 threads give 3 + 3 vectors
+  v.push_back({1, 10, 10, 48, 48, 3, 3, 1, 1, 2, RK_RES_IDENTITY, 1, true, true, false, 0});  // kg = 24
+  v.push_back({1, 10, 10, 48, 48, 3, 3, 1, 1, 6, RK_RES_OPTION_A, 1, true, false, false, 24}); // kg = 8
   return v;
 }
 

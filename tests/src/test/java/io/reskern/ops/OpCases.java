@@ -66,6 +66,10 @@ public final class OpCases {
         l.add(new ConvCase("groups-kg4-optionA", 1, 6, 5, 32, 32, 3, 1, 1, 8, 2, true, true));
         l.add(new ConvCase("depthwise-optionA", 2, 4, 5, 24, 24, 3, 1, 1, 24, 2, true, false));
         l.add(new ConvCase("groups-kg6-generic", 1, 5, 5, 48, 48, 3, 1, 1, 8, 0, true, true));
+        // AVX2 two-vector path (vectors 2j, 2j+1 together): kg = 24 pairs one group (shared broadcasts) and then two
+        // groups; 10x10 pixels on 2 threads split the 6 vectors 3 + 3, so a task also starts at an odd vector
+        l.add(new ConvCase("groups-kg24-pairs-res", 1, 10, 10, 48, 48, 3, 1, 1, 2, 1, true, true));
+        l.add(new ConvCase("groups-kg8-pairs-optionA", 1, 10, 10, 48, 48, 3, 1, 1, 6, 2, true, false));
         l.add(new ConvCase("1x1-pixel", 4, 1, 1, 64, 33, 1, 1, 0, 1, 0, true, true));
         l.add(new ConvCase("wideK", 1, 3, 3, 32, 129, 1, 1, 0, 1, 0, true, true));
         l.add(new ConvCase("longC", 1, 4, 4, 515, 24, 3, 1, 1, 1, 0, true, true));
