@@ -159,9 +159,10 @@ static int grouped_vec(int K, int C, int groups) {
 static const size_t kPackHdr = 32;
 static const int32_t kPackMagic = 0x524B5057;  // "RKPW"
 enum { LAYOUT_DIRECT = 0, LAYOUT_WINO = 1, LAYOUT_WINO4 = 2 };  // direct; Winograd F(2x2,3x3); F(4x4,3x3)
-// Winograd (conv_driver.inc) for 3x3 stride-1 dense convs with 64 <= C <= 256 (measured on Zen 3, AVX2, ResNet-50 3x3
-// layers: F(2x2,3x3) 1.2-1.9x faster for C = 64..256; slower for C = 512 at 7x7 (weight-bound at small batch: U is
-// 16/9 of the weights) and for C <= 32 (transform overhead on tiny layers)); which tile: see pack_layout().
+// Winograd (conv_driver.inc) for 3x3 stride-1 dense convs with 64 <= C <= 256, and up to 512 when the caller's pixel
+// hint says 14x14 or more (measured on Zen 3, AVX2, ResNet-50 3x3 layers: F(2x2,3x3) 1.2-1.9x faster for C = 64..256;
+// slower for C = 512 at 7x7 (weight-bound at small batch: U is 16/9 of the weights), faster at 14x14; slower for
+// C <= 32 (transform overhead on tiny layers)); which tile: see pack_layout().
 // `lab_cpu_conv_lab wino` times direct / F(2x2) / F(4x4) on the ResNet shapes in one process. RESKERN_CPU_WINOGRAD: unset = the
 // default below; 0 = off; 1 = on (also with the AVX-512 kernels, where it is opt-in until measured and tested on such
 // a machine); 2 / 4 = on with that output tile only. Read at pack time: packed weights stay valid whatever the
@@ -187,10 +188,14 @@ extern "C" int rk_cpu_force_winograd(const char* v) {
   g_wino.store(parse_wino(v ? v : getenv("RESKERN_CPU_WINOGRAD")), std::memory_order_release);
   return 0;
 }
-static int pack_layout(int K, int C, int R, int S, int groups, int stride) {
+static int pack_layout(int K, int C, int R, int S, int groups, int stride, long long pixels) {
   const int m = wino_mode();
   const bool on = m >= 2 || (m == 1 && current_isa() != ISA_AVX512);
-  if (!(on && stride == 1 && R == 3 && S == 3 && groups == 1 && C >= 64 && C <= 256 && K >= 16)) return LAYOUT_DIRECT;
+  // 256 < C <= 512 only where the output is known to be 14x14 or larger (wide ResNets' stage 3): there F(2x2)
+  // measured 1.20-1.42x the direct kernel at batch 1 and 1.33-1.35x at batch 8 (C = K = 512 at 14x14, AMD Zen 3,
+  // old and new library alternating in one process); at 7x7 (every ResNet's stage 4) it was 0.65-0.86x.
+  const bool c_ok = C >= 64 && (C <= 256 || (C <= 512 && pixels >= 196));
+  if (!(on && stride == 1 && R == 3 && S == 3 && groups == 1 && c_ok && K >= 16)) return LAYOUT_DIRECT;
   if (m == 3) return LAYOUT_WINO;
   if (m == 4) return LAYOUT_WINO4;
   // F(4x4,3x3) where measured faster (Zen 3, AVX2, `lab_cpu_conv_lab wino`, speed-up over the direct kernel at batch
@@ -204,21 +209,24 @@ static int pack_layout(int K, int C, int R, int S, int groups, int stride) {
 static const double kWinoG2[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
 static const double kWinoG4[6][3] = {{1.0 / 4, 0, 0},          {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
                                      {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6},   {0, 0, 1}};
-static size_t packed_data_size(int K, int C, int R, int S, int groups, int stride) {
+static size_t packed_data_size(int K, int C, int R, int S, int groups, int stride, long long pixels) {
   if (K <= 0 || C <= 0 || R <= 0 || S <= 0 || groups <= 0 || C % groups || K % groups) return 0;
   const size_t rsc = (size_t)R * S * (size_t)(C / groups);
   if (groups > 1) return (size_t)K * rsc;
   const size_t nr = (size_t)isa_nr(current_isa(), K);
   const size_t kpad = ((size_t)K + nr - 1) / nr * nr;
-  switch (pack_layout(K, C, R, S, groups, stride)) {
+  switch (pack_layout(K, C, R, S, groups, stride, pixels)) {
     case LAYOUT_WINO: return 16 * kpad * (size_t)C;
     case LAYOUT_WINO4: return 36 * kpad * (size_t)C;
     default: return kpad * rsc;
   }
 }
-size_t rk_cpu_conv_packed_size_ex(int K, int C, int R, int S, int groups, int stride) {
-  const size_t n = packed_data_size(K, C, R, S, groups, stride);
+size_t rk_cpu_conv_packed_size_hint(int K, int C, int R, int S, int groups, int stride, long long pixels) {
+  const size_t n = packed_data_size(K, C, R, S, groups, stride, pixels);
   return n ? n + kPackHdr : 0;
+}
+size_t rk_cpu_conv_packed_size_ex(int K, int C, int R, int S, int groups, int stride) {
+  return rk_cpu_conv_packed_size_hint(K, C, R, S, groups, stride, 0);
 }
 size_t rk_cpu_conv_packed_size(int K, int C, int R, int S, int groups) {
   return rk_cpu_conv_packed_size_ex(K, C, R, S, groups, 0);
@@ -228,9 +236,14 @@ rk_status rk_cpu_conv_pack(const float* w, int K, int C, int R, int S, int group
 }
 
 rk_status rk_cpu_conv_pack_ex(const float* w, int K, int C, int R, int S, int groups, int stride, float* buf) {
-  const size_t n = packed_data_size(K, C, R, S, groups, stride);
+  return rk_cpu_conv_pack_hint(w, K, C, R, S, groups, stride, 0, buf);
+}
+
+rk_status rk_cpu_conv_pack_hint(const float* w, int K, int C, int R, int S, int groups, int stride, long long pixels,
+                                float* buf) {
+  const size_t n = packed_data_size(K, C, R, S, groups, stride, pixels);
   RK_REQUIRE(n && w && buf, "conv_pack: bad arguments K=%d C=%d R=%d S=%d groups=%d", K, C, R, S, groups);
-  const int layout = pack_layout(K, C, R, S, groups, stride);
+  const int layout = pack_layout(K, C, R, S, groups, stride, pixels);
   const size_t off = 16 + ((64 - ((uintptr_t)(buf + 16) & 63)) & 63) / sizeof(float);  // 16..31
   const int32_t hdr[9] = {(int32_t)off, kPackMagic, current_isa(), K, C, R, S, groups, layout};
   memset(buf, 0, kPackHdr * sizeof(float));

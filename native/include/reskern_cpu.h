@@ -56,6 +56,15 @@ rk_status rk_cpu_conv_pack(const float* w_krsc, int K, int C, int R, int S, int 
 size_t rk_cpu_conv_packed_size_ex(int K, int C, int R, int S, int groups, int stride);
 rk_status rk_cpu_conv_pack_ex(const float* w_krsc, int K, int C, int R, int S, int groups, int stride,
                               float* packed);
+/*
+ * The same with the output pixels per image the conv will usually see (P*Q at the model's usual input size;
+ * 0 = not known, as rk_cpu_conv_pack_ex): 3x3 stride-1 dense convs with 256 < C <= 512 also get the F(2x2,3x3)
+ * layout when pixels >= 196 (14x14 and up, e.g. wide ResNets' stage 3; at 7x7 the direct kernel is faster). The
+ * hint only picks the layout: the weights run correctly at any input size.
+ */
+size_t rk_cpu_conv_packed_size_hint(int K, int C, int R, int S, int groups, int stride, long long pixels);
+rk_status rk_cpu_conv_pack_hint(const float* w_krsc, int K, int C, int R, int S, int groups, int stride,
+                                long long pixels, float* packed);
 
 /*
  * Fused convolution:

@@ -109,9 +109,12 @@ static double run_conv_case(const ConvCase& t, int threads) {
   ref::conv2d(x.data(), t.N, t.H, t.W, t.C, w.data(), t.K, t.R, t.S, t.stride, t.pad, t.pad, t.groups,
               t.scale ? sc.data() : nullptr, t.shift ? sh.data() : nullptr, res.empty() ? nullptr : res.data(),
               t.res_mode, rh, rw, rc, t.relu, ref.data(), P, Q);
-  // packed for its stride, as the CPU backend does: 3x3 stride-1 convs of 64..256 channels run on Winograd
-  std::vector<float> packed(rk_cpu_conv_packed_size_ex(t.K, t.C, t.R, t.S, t.groups, t.stride));
-  if (packed.empty() || rk_cpu_conv_pack_ex(w.data(), t.K, t.C, t.R, t.S, t.groups, t.stride, packed.data()) != RK_OK)
+  // packed for its stride and output size, as the CPU backend does: 3x3 stride-1 convs of 64..256 channels (and of up
+  // to 512 with >= 196 output pixels) run on Winograd
+  const long long pixels = (long long)P * Q;
+  std::vector<float> packed(rk_cpu_conv_packed_size_hint(t.K, t.C, t.R, t.S, t.groups, t.stride, pixels));
+  if (packed.empty() ||
+      rk_cpu_conv_pack_hint(w.data(), t.K, t.C, t.R, t.S, t.groups, t.stride, pixels, packed.data()) != RK_OK)
     return INFINITY;
   std::vector<float> y(ny, std::numeric_limits<float>::quiet_NaN());
   float* yp = y.data();
@@ -174,6 +177,9 @@ static std::vector<ConvCase> conv_cases() {
   v.push_back({1, 6, 7, 64, 64, 3, 3, 1, 1, 4, RK_RES_OPTION_A, 1, true, true, false, 32}); // kg = 16
   v.push_back({1, 5, 5, 64, 64, 3, 3, 2, 1, 2, RK_RES_OPTION_A, 0, true, true, false, 21}); // kg = 32
   v.push_back({2, 7, 7, 48, 48, 1, 1, 1, 0, 3, RK_RES_IDENTITY, 1, true, true, false, 0});   // kg = 16, 1x1
+  // 256 < C <= 512 with >= 196 output pixels: F(2x2,3x3) (the pack's pixel hint); 195 pixels: direct
+  v.push_back({1, 14, 14, 320, 48, 3, 3, 1, 1, 1, RK_RES_IDENTITY, 1, true, true, false, 0});
+  v.push_back({1, 13, 15, 512, 24, 3, 3, 1, 1, 1, RK_RES_NONE, 1, true, true, false, 0});
   // AVX2 two-vector path: kg = 24 (one group, then two per pair), kg = 8 (two groups); 2 threads give 3 + 3 vectors
   v.push_back({1, 10, 10, 48, 48, 3, 3, 1, 1, 2, RK_RES_IDENTITY, 1, true, true, false, 0});  // kg = 24
   v.push_back({1, 10, 10, 48, 48, 3, 3, 1, 1, 6, RK_RES_OPTION_A, 1, true, false, false, 24}); // kg = 8
@@ -190,7 +196,9 @@ static void test_conv(const char* isa) {
   char worst_what[256] = "";
   for (const auto& t : conv_cases()) {
     // Winograd-eligible shapes run with the default tile choice and with each tile forced
-    const bool wino = t.R == 3 && t.S == 3 && t.stride == 1 && t.groups == 1 && t.C >= 64 && t.C <= 256 && t.K >= 16;
+    const long long pq = (long long)(t.H + 2 * t.pad - 2) * (t.W + 2 * t.pad - 2);  // 3x3 stride-1 output pixels
+    const bool wino = t.R == 3 && t.S == 3 && t.stride == 1 && t.groups == 1 && t.C >= 64 &&
+                      (t.C <= 256 || (t.C <= 512 && pq >= 196)) && t.K >= 16;
     for (const char* mode : {"1", "2", "4"}) {
       if (!wino && strcmp(mode, "1")) continue;
       rk_cpu_force_winograd(mode);
@@ -704,7 +712,7 @@ static void bench_chain(int threads, int reps, bool verbose) {
          net.size(), wbytes / 1e6, threads, t.med * 1e3, t.best * 1e3);
 }
 
-// Winograd A/B: every 3x3 stride-1 ResNet layer shape (C = K = 64@56, 128@28, 256@14, 512@7, pad 1, BN + ReLU) at
+// Winograd A/B: every 3x3 stride-1 ResNet layer shape (C = K = 64@56, 128@28, 256@14, 512@14, 512@7, pad 1, BN + ReLU) at
 // each batch, on the direct kernel and on F(2x2,3x3) and F(4x4,3x3) (weights packed for each with the
 // rk_cpu_force_winograd hook), timed round-robin (one run of each variant per round), so that a neighbour on a shared
 // machine slows all variants alike; prints median and best per variant and the best-time ratios to the direct kernel.
@@ -718,7 +726,7 @@ static void bench_wino(int threads, int reps, const std::vector<int>& batches) {
   printf("%-5s %-14s", "N", "layer");
   for (const V& v : vars) printf(" %9s med/best ms", v.name);
   printf("\n");
-  const int shapes[4][2] = {{64, 56}, {128, 28}, {256, 14}, {512, 7}};
+  const int shapes[5][2] = {{64, 56}, {128, 28}, {256, 14}, {512, 14}, {512, 7}};  // 512@14: wide ResNets' stage 3
   for (int N : batches)
     for (const auto& sh : shapes) {
       const int C = sh[0], H = sh[1];
@@ -727,10 +735,10 @@ static void bench_wino(int threads, int reps, const std::vector<int>& batches) {
       auto sc = rand_vec(C, 0.5f, 1.5f), shf = rand_vec(C);
       AVec y((size_t)N * H * H * C);
       std::vector<std::vector<float>> packed(nv);
-      for (int i = 0; i < nv; i++) {
+      for (int i = 0; i < nv; i++) {  // with the output-size hint, as the backend packs (C = 512: Winograd at 14x14 only)
         rk_cpu_force_winograd(vars[i].mode);
-        packed[i].resize(rk_cpu_conv_packed_size_ex(C, C, 3, 3, 1, 1));
-        rk_cpu_conv_pack_ex(w.data(), C, C, 3, 3, 1, 1, packed[i].data());
+        packed[i].resize(rk_cpu_conv_packed_size_hint(C, C, 3, 3, 1, 1, (long long)H * H));
+        rk_cpu_conv_pack_hint(w.data(), C, C, 3, 3, 1, 1, (long long)H * H, packed[i].data());
       }
       rk_cpu_force_winograd(nullptr);
       std::vector<std::vector<double>> t(nv);

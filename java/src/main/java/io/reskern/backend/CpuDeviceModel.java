@@ -2,9 +2,11 @@ package io.reskern.backend;
 
 import io.reskern.Device;
 import io.reskern.Precision;
+import io.reskern.ResNetSpec;
 import io.reskern.ReskernException;
 import io.reskern.graph.Graph;
 import io.reskern.graph.Node;
+import io.reskern.graph.Plan;
 import io.reskern.nativelib.CpuOps;
 import io.reskern.weights.FoldedWeights;
 import java.util.ArrayList;
@@ -22,20 +24,24 @@ final class CpuDeviceModel extends BaseDeviceModel {
     CpuDeviceModel(Graph graph, FoldedWeights weights) throws ReskernException {
         super(graph, Device.CPU, Precision.FP32);
         try {
+            Plan nominal = nominalPlan(graph);
             for (Node n : graph.nodes()) {
                 if (n instanceof Node.Conv c) {
                     FoldedWeights.Conv fw = weights.conv(c);
                     int r = c.kernel();
-                    // packed for its stride: 3x3 stride-1 convs of 64..256 channels get a Winograd layout (F(4x4,3x3)
-                    // up to 128 channels, F(2x2,3x3) above)
-                    long packedSize = CpuOps.convPackedSizeEx(c.cout(), c.cin(), r, r, c.groups(), c.stride());
+                    // packed for its stride and the output size it has at the usual input size: 3x3 stride-1 convs of
+                    // 64..256 channels get a Winograd layout (F(4x4,3x3) up to 128 channels, F(2x2,3x3) above), and
+                    // of up to 512 channels F(2x2,3x3) where the output is 14x14 or larger (reskern_cpu.h)
+                    long pixels = nominal == null ? 0 : (long) nominal.height(c.output()) * nominal.width(c.output());
+                    long packedSize = CpuOps.convPackedSizeHint(c.cout(), c.cin(), r, r, c.groups(), c.stride(), pixels);
                     if (packedSize <= 0) {
                         throw new ReskernException(ReskernException.ErrorCode.INVALID_ARGUMENT, "cannot pack " + c);
                     }
                     FloatPointer raw = new FloatPointer(fw.weightKrsc());
                     try {
                         FloatPointer packed = alloc(packedSize);
-                        CpuExecutor.check(CpuOps.convPackEx(raw.address(), c.cout(), c.cin(), r, r, c.groups(), c.stride(), packed.address()),
+                        CpuExecutor.check(CpuOps.convPackHint(raw.address(), c.cout(), c.cin(), r, r, c.groups(), c.stride(),
+                                        pixels, packed.address()),
                                 "pack " + c.convName());
                         putParams(n, packed.address(), copy(fw.scale()), copy(fw.shift()));
                     } finally {
@@ -52,6 +58,19 @@ final class CpuDeviceModel extends BaseDeviceModel {
         } catch (ReskernException | RuntimeException | OutOfMemoryError e) {
             close();
             throw CpuExecutor.asReskern(e, "weights of " + graph.name());
+        }
+    }
+
+    /**
+     * The shapes at the input size a model of this kind usually gets (CIFAR stems 32x32, everything else 224x224), or
+     * null if the graph has no valid plan there. Only a hint for the weight layout: any input size still runs.
+     */
+    static Plan nominalPlan(Graph graph) {
+        int px = graph.spec() != null && graph.spec().stem() == ResNetSpec.Stem.CIFAR ? 32 : 224;
+        try {
+            return graph.plan(1, px, px);
+        } catch (RuntimeException e) {
+            return null;
         }
     }
 

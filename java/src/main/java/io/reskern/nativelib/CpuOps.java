@@ -44,6 +44,16 @@ public final class CpuOps {
     public static native int convPackEx(@Cast("const float*") long wKrsc, int K, int C, int R, int S, int groups, int stride,
                                         @Cast("float*") long packed);
 
+    /** {@link #convPackedSizeEx} with the output pixels per image the conv usually sees (0 = unknown; a layout hint only). */
+    @Name("rk_cpu_conv_packed_size_hint")
+    public static native @Cast("size_t") long convPackedSizeHint(int K, int C, int R, int S, int groups, int stride,
+                                                                 long pixels);
+
+    /** {@link #convPackEx} with the pixel hint of {@link #convPackedSizeHint} (same hint for both calls). */
+    @Name("rk_cpu_conv_pack_hint")
+    public static native int convPackHint(@Cast("const float*") long wKrsc, int K, int C, int R, int S, int groups, int stride,
+                                          long pixels, @Cast("float*") long packed);
+
     @Name("rk_cpu_conv2d")
     public static native int conv2d(@Cast("const float*") long x, int N, int H, int W, int C,
                                     @Cast("const float*") long wPacked, int K, int R, int S, int stride, int padH, int padW,

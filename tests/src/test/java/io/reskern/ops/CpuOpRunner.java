@@ -94,9 +94,11 @@ public final class CpuOpRunner implements OpRunner {
         try (Scope g = new Scope()) {
             long px = g.in(x);
             long pw = g.in(wKrsc);
-            // packed for the stride it runs with, as the CPU backend does (3x3 stride 1 -> Winograd where it pays)
-            FloatPointer packed = g.hold(new FloatPointer(CpuOps.convPackedSizeEx(k, c, r, s, groups, stride)));
-            check(CpuOps.convPackEx(pw, k, c, r, s, groups, stride, packed.address()));
+            // packed for the stride and output size it runs with, as the CPU backend does (3x3 stride 1 -> Winograd
+            // where it pays)
+            long pixels = (long) p * q;
+            FloatPointer packed = g.hold(new FloatPointer(CpuOps.convPackedSizeHint(k, c, r, s, groups, stride, pixels)));
+            check(CpuOps.convPackHint(pw, k, c, r, s, groups, stride, pixels, packed.address()));
             FloatPointer py = g.poisonedAligned(n * p * q * k);
             check(CpuOps.conv2d(px, n, h, w, c, packed.address(), k, r, s, stride, padH, padW, groups, g.in(scale),
                     g.in(shift), g.in(res), resMode, rh, rw, rc, relu ? 1 : 0, py.address(), p, q));

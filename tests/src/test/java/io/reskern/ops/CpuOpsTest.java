@@ -70,6 +70,16 @@ class CpuOpsTest {
         assertEquals(9L * 512 * 512 + hdr, CpuOps.convPackedSizeEx(512, 512, 3, 3, 1, 1), "C=512 (weight-bound at 7x7): direct");
         assertEquals(9L * 16 * 32 + hdr, CpuOps.convPackedSizeEx(16, 32, 3, 3, 1, 1), "C=32: direct");
         assertEquals(64L * 64 + hdr, CpuOps.convPackedSizeEx(64, 64, 1, 1, 1, 1), "1x1: direct");
+        // the output-size hint: 256 < C <= 512 gets F(2x2,3x3) from 196 pixels (14x14) on, nothing else changes
+        assertEquals(16L * 512 * 512 + hdr, CpuOps.convPackedSizeHint(512, 512, 3, 3, 1, 1, 196), "C=512 at 14x14: F(2x2,3x3)");
+        assertEquals(16L * 320 * 320 + hdr, CpuOps.convPackedSizeHint(320, 320, 3, 3, 1, 1, 28 * 28), "C=320 at 28x28: F(2x2,3x3)");
+        assertEquals(9L * 512 * 512 + hdr, CpuOps.convPackedSizeHint(512, 512, 3, 3, 1, 1, 49), "C=512 at 7x7: direct");
+        assertEquals(9L * 512 * 512 + hdr, CpuOps.convPackedSizeHint(512, 512, 3, 3, 1, 1, 195), "C=512, 195 pixels: direct");
+        assertEquals(9L * 512 * 512 + hdr, CpuOps.convPackedSizeHint(512, 512, 3, 3, 1, 1, 0), "C=512, size unknown: direct");
+        assertEquals(9L * 576 * 576 + hdr, CpuOps.convPackedSizeHint(576, 576, 3, 3, 1, 1, 196), "C=576: direct");
+        assertEquals(9L * 512 * 512 + hdr, CpuOps.convPackedSizeHint(512, 512, 3, 3, 1, 2, 196), "C=512 stride 2: direct");
+        assertEquals(16L * 256 * 256 + hdr, CpuOps.convPackedSizeHint(256, 256, 3, 3, 1, 1, 49), "C=256 at 7x7: F(2x2,3x3) as before");
+        assertEquals(36L * 64 * 64 + hdr, CpuOps.convPackedSizeHint(64, 64, 3, 3, 1, 1, 196), "C=64 with a hint: F(4x4,3x3)");
         int k = 64;
         int c = 64;
         try (org.bytedeco.javacpp.FloatPointer w = new org.bytedeco.javacpp.FloatPointer(k * 9 * c);

@@ -92,6 +92,11 @@ public final class OpCases {
         l.add(new ConvCase("wino-1x1-image", 3, 1, 1, 64, 16, 3, 1, 1, 1, 0, true, true));
         l.add(new ConvCase("wino-c200", 1, 5, 5, 200, 72, 3, 1, 1, 1, 0, true, true));
         l.add(new ConvCase("wino-c256", 2, 4, 3, 256, 32, 3, 1, 1, 1, 1, false, true));
+        // 256 < C <= 512: F(2x2,3x3) only when the pack is told the output has >= 196 pixels (14x14; the runner passes
+        // P*Q); 195 pixels stays direct
+        l.add(new ConvCase("wino2-c320-14x14", 1, 14, 14, 320, 48, 3, 1, 1, 1, 0, true, true));
+        l.add(new ConvCase("wino2-c512-res", 1, 14, 15, 512, 40, 3, 1, 1, 1, 1, true, true));
+        l.add(new ConvCase("direct-c320-195px", 1, 13, 15, 320, 24, 3, 1, 1, 1, 0, true, true));
         // an output of >= 16 MiB: the CPU kernel writes it with non-temporal stores (ragged last panel: masked)
         l.add(new ConvCase("stream-out", 1, 64, 64, 32, 1032, 1, 1, 0, 1, 1, true, true));
         return l;
