@@ -133,13 +133,14 @@ public final class ConvShapes {
 
     /**
      * The CPU kernel this shape runs on here: "winograd2x2" / "winograd4x4" when the backend packs it for Winograd
-     * F(2x2,3x3) / F(4x4,3x3) (3x3 stride 1, 64..256 channels, not turned off by RESKERN_CPU_WINOGRAD: 16 / 36
-     * transformed taps per panel instead of 9), else "direct".
+     * F(2x2,3x3) / F(4x4,3x3) (3x3 stride 1, 64..256 channels or up to 512 at 14x14 and larger, not turned off by
+     * RESKERN_CPU_WINOGRAD: 16 / 36 transformed taps per panel instead of 9), else "direct".
      */
     static String cpuAlgo(Shape s) {
         long hdr = 32; // floats of the packed buffer's header
         long direct = io.reskern.nativelib.CpuOps.convPackedSize(s.k(), s.c(), s.r(), s.s(), s.groups()) - hdr;
-        long packed = io.reskern.nativelib.CpuOps.convPackedSizeEx(s.k(), s.c(), s.r(), s.s(), s.groups(), s.stride()) - hdr;
+        long packed = io.reskern.nativelib.CpuOps.convPackedSizeHint(s.k(), s.c(), s.r(), s.s(), s.groups(), s.stride(),
+                (long) s.p() * s.q()) - hdr;
         if (packed == direct) {
             return "direct";
         }

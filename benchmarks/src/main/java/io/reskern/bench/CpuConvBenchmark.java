@@ -100,13 +100,15 @@ public class CpuConvBenchmark {
         float[][] ra = new float[1][];
         x = mem.uniform(xN, -1f, 1f, xa).address();
         FloatPointer wRaw = mem.uniform(wN, -bound, bound, wa);
-        // packed for its stride, as the CPU backend packs (3x3 stride 1 -> Winograd where it pays)
-        long packedN = CpuOps.convPackedSizeEx(sh.k(), sh.c(), sh.r(), sh.s(), sh.groups(), sh.stride());
+        // packed for its stride and output size, as the CPU backend packs (3x3 stride 1 -> Winograd where it pays)
+        long pixels = (long) sh.p() * sh.q();
+        long packedN = CpuOps.convPackedSizeHint(sh.k(), sh.c(), sh.r(), sh.s(), sh.groups(), sh.stride(), pixels);
         if (packedN <= 0) {
             throw new IllegalStateException("conv_packed_size returned " + packedN + " for " + sh.describe());
         }
         w = mem.zeros(packedN).address();
-        Native.check(CpuOps.convPackEx(wRaw.address(), sh.k(), sh.c(), sh.r(), sh.s(), sh.groups(), sh.stride(), w), "conv_pack");
+        Native.check(CpuOps.convPackHint(wRaw.address(), sh.k(), sh.c(), sh.r(), sh.s(), sh.groups(), sh.stride(), pixels, w),
+                "conv_pack");
         scale = mem.uniform(sh.k(), 0.5f, 1.5f, sa).address();
         shift = mem.uniform(sh.k(), -0.1f, 0.1f, ba).address();
         resMode = sh.residual() ? 1 : 0; // RK_RES_IDENTITY
