@@ -264,21 +264,31 @@ static void grouped_task(void* vc, long long task, int) {
       _mm256_storeu_ps(a.y + (size_t)gm * K + k0, o);
     }
   };
-  // The next tile's pixels in the row below this window (the input row no tile has read yet): prefetched into L2,
-  // spread over this tile's vectors. At batch 8 the 56x56 / 28x28 layers' inputs (13 MB) come from DRAM: 1.2-1.3x
-  // there, 1.05-1.2x at 14x14 / 7x7, unchanged at batch 1 (old and new library alternating in one process).
+  // The next tile's pixels in the input rows that the previous output row did not read (the bottom min(stride, R)
+  // rows of its window): prefetched into L2, spread over this tile's vectors. At batch 8 the 56x56 / 28x28 layers'
+  // inputs (13-26 MB) come from DRAM: 1.2-1.3x there, 1.05-1.2x at 14x14 / 7x7, unchanged at batch 1 (old and new
+  // library alternating in one process, scripts/cpu-lib-ab.sh --set grouped).
   const float* pfx = nullptr;
+  const int pf_rows = st < R ? st : R;
   if (m0 + GM < g.M) {
     const long long mn = m0 + GM, n = mn / g.PQ, rem = mn - n * g.PQ, p = rem / Q, q = rem - p * Q;
-    const long long hi = p * st - a.pad_h + R - 1, wi = q * st - a.pad_w;
-    if (hi >= 0 && hi < H && wi >= 0) pfx = a.x + (size_t)(((n * H + hi) * W + wi) * C);
+    const long long hi = p * st - a.pad_h + R - pf_rows, wi = q * st - a.pad_w;
+    if (hi >= 0 && hi + pf_rows <= H && wi >= 0) pfx = a.x + (size_t)(((n * H + hi) * W + wi) * C);
   }
-  const long long pf_lines = pfx ? (long long)GM * st * C / 16 : 0;  // 64-byte lines of GM * stride pixels
-  long long pf_done = 0;
+  const long long row_lines = (long long)GM * st * C / 16;  // 64-byte lines of GM * stride pixels in one input row
+  const long long pf_lines = pfx ? row_lines * pf_rows : 0;
+  long long pf_done = 0, pf_l = 0;  // lines issued; line index within the current row
+  const float* pf_row = pfx;
   for (int v = v0; v < v1;) {
     if (pfx) {
       const long long want = pf_lines * (v - v0 + 1) / (v1 - v0);
-      for (; pf_done < want; pf_done++) _mm_prefetch((const char*)(pfx + pf_done * 16), _MM_HINT_T1);
+      for (; pf_done < want; pf_done++) {
+        _mm_prefetch((const char*)(pf_row + pf_l * 16), _MM_HINT_T1);
+        if (++pf_l == row_lines) {
+          pf_l = 0;
+          pf_row += (size_t)W * C;
+        }
+      }
     }
     const int k0 = v * 8;
     const int xc0 = KG > 0 ? k0 : (k0 / kg) * cg;  // first x channel read by this vector
