@@ -17,7 +17,11 @@
 //  * The epilogue y = relu?(scale*acc + shift + residual) runs on the accumulators of the last block with
 //    masked loads/stores for the K tail and option-A channel padding.
 //  * Grouped convs with C/groups == K/groups (ResNeXt, depthwise) have their own vector kernel at the end.
+#ifdef RK_AVX512_EMU
+#include "avx512_simde.h"  // the test build: SIMDe on AVX2 (native/lab/avx512emu/)
+#else
 #include <immintrin.h>
+#endif
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -76,8 +76,17 @@ static int detect_features() {
   if (__builtin_cpu_supports("avx512f")) f |= 2;
   return f;
 }
+// The features the kernel choice goes by: the hardware's, except in the AVX-512-emulation test build
+// (native/lab/avx512emu/), where the AVX-512 kernels run on SIMDe wherever AVX2 + FMA exist.
+static int kernel_features() {
+  int f = detect_features();
+#ifdef RK_AVX512_EMU
+  if (f & 1) f |= 2;
+#endif
+  return f;
+}
 static int best_isa() {
-  const int f = detect_features();
+  const int f = kernel_features();
   // the AVX-512 TU also uses AVX2/FMA instructions, so it needs both feature bits
   return (f & 3) == 3 ? ISA_AVX512 : (f & 1) ? ISA_AVX2 : ISA_SCALAR;
 }
@@ -89,7 +98,7 @@ static int parse_isa(const char* s) {
   return -1;
 }
 static bool isa_supported(int isa) {
-  const int f = detect_features();
+  const int f = kernel_features();
   return isa == ISA_SCALAR || (isa == ISA_AVX2 && (f & 1)) || (isa == ISA_AVX512 && (f & 3) == 3);
 }
 // RESKERN_CPU_ISA=avx2|scalar narrows the choice (e.g. to test the fallbacks); it never widens it.
@@ -120,7 +129,11 @@ extern "C" int rk_cpu_force_isa(const char* isa) {
 
 extern "C" {
 const char* rk_cpu_last_error(void) { return g_err.c_str(); }
+#ifdef RK_AVX512_EMU
+const char* rk_cpu_version(void) { return "reskern-cpu 0.2.0 (test build: AVX-512 kernels emulated by SIMDe)"; }
+#else
 const char* rk_cpu_version(void) { return "reskern-cpu 0.2.0"; }
+#endif
 int rk_cpu_features(void) { return detect_features(); }
 const char* rk_cpu_kernel_isa(void) {
   const int v = current_isa();

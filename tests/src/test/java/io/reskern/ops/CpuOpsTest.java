@@ -136,5 +136,13 @@ class CpuOpsTest {
             assertTrue(got.startsWith(want) || got.startsWith("scalar"), "RESKERN_CPU_ISA=" + want + " but the kernel is " + got);
             System.out.println("[cpu-isa] RESKERN_CPU_ISA=" + want + ": kernel " + got);
         }
+        // the run on the AVX-512-emulation test build (tests/pom.xml: cpu-isa-avx512-emulated, which preloads
+        // native/lab/avx512emu's library) must really have that library and its AVX-512 kernels
+        if ("avx512-emulated".equals(System.getenv("RESKERN_EXPECT_KERNEL"))) {
+            assertTrue(CpuOps.version().contains("emulated"), "expected the AVX-512-emulation test build of libreskern_cpu "
+                    + "(LD_PRELOAD; needs libsimde-dev: scripts/install-deps.sh), got " + CpuOps.version());
+            assertEquals("avx512", CpuOps.kernelIsa(), CpuOps.version());
+            System.out.println("[cpu-isa] " + CpuOps.version() + ": kernel " + CpuOps.kernelIsa());
+        }
     }
 }
