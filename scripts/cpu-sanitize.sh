@@ -9,6 +9,6 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${1:-$root/target/cpu-sanitize}"
 cmake -S "$root" -B "$build" -DRESKERN_CUDA=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" >/dev/null
+  -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -Wno-psabi" >/dev/null
 cmake --build "$build" -j"$(nproc)" --target lab_cpu_conv_lab_avx512emu >/dev/null
 ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" "$build/lab_cpu_conv_lab_avx512emu" test
