@@ -8,7 +8,8 @@
  *  - Every function returns an rk_status (0 = OK). On error, rk_cpu_last_error() describes it
  *    (thread-local). No function aborts, exits or prints.
  *  - Threads: one process-wide work-sharing pool (native/cpu/thread_pool.cpp); rk_cpu_set_threads(n) sets how many
- *    threads an op uses, for calls from any thread (0 = all cores). Concurrent callers are allowed.
+ *    threads an op uses, for calls from any thread (0 = all cores; before the first call: OMP_NUM_THREADS if set,
+ *    else all cores). Concurrent callers are allowed.
  */
 #ifndef RESKERN_CPU_H
 #define RESKERN_CPU_H

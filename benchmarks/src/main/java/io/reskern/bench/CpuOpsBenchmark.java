@@ -33,6 +33,10 @@ import org.openjdk.jmh.infra.BenchmarkParams;
  *   <li>{@code addRelu}: {@code y = relu(a + b)} on [N,56,56,256] (unfused residual); bytes = a + b + y.</li>
  *   <li>{@code poolFc}: global average pool [N,7,7,2048] → [N,2048], then FC 2048 → 1000; bytes = x + W + bias + logits
  *       (the [N,2048] intermediate is not counted).</li>
+ *   <li>{@code avgPool}: v1d's shortcut pool, 2×2/2, ceil_mode, count_include_pad=False, [N,56,56,256] →
+ *       [N,28,28,256]; bytes = x + y.</li>
+ *   <li>{@code nchwToNhwc}: the model input's layout change, [N,3,224,224] → [N,224,224,3]; bytes = x + y.</li>
+ *   <li>{@code preprocessU8}: {@code y = (x/255 - mean[c]) / std[c]} on uint8 [N,224,224,3] → fp32; bytes = x (1 B) + y.</li>
  *   <li>{@code resampleNormalize}: image input, {@code rk_cpu_resample_normalize_u8} on a 500×375 BGR image (a
  *       decoded JPEG's layout) → Resize(256) → CenterCrop(224) → normalised fp32 [224,224,3], {@code batch} images per
  *       call into consecutive slots; bytes = image + output per image; secondary {@code images} = images/s.</li>
@@ -108,6 +112,10 @@ public class CpuOpsBenchmark {
     private BytePointer taps;
     private ResamplePlan plan;
     private ResamplePlan.Addresses tapAddr;
+    private BytePointer u8;
+    private static final int IN_HW = 224;
+    private static final float[] MEAN = {0.485f, 0.456f, 0.406f};
+    private static final float[] STD = {0.229f, 0.224f, 0.225f};
 
     @Setup(Level.Trial)
     public void setup(BenchmarkParams params) {
@@ -175,6 +183,46 @@ public class CpuOpsBenchmark {
                 bytes = 4.0 * (xN + (long) CLASSES * HEAD_C + CLASSES + (long) n * CLASSES);
                 what = n + "x7x7x2048 -> 2048 -> 1000";
             }
+            case "avgPool" -> {
+                long xN = (long) n * ELT_HW * ELT_HW * ELT_C;
+                long yN = (long) n * (ELT_HW / 2) * (ELT_HW / 2) * ELT_C;
+                a = mem.uniform(xN, -1f, 1f, xa).address();
+                FloatPointer yp = mem.zeros(yN);
+                y = yp.address();
+                Native.check(avgPoolCall(), op);
+                checkAvgPool(xa[0], Native.read(yp, yN));
+                bytes = 4.0 * (xN + yN);
+                what = n + "x56x56x256 -> 28x28, 2x2/2";
+            }
+            case "nchwToNhwc" -> {
+                count = (long) n * 3 * IN_HW * IN_HW;
+                a = mem.uniform(count, -1f, 1f, xa).address();
+                FloatPointer yp = mem.zeros(count);
+                y = yp.address();
+                Native.check(nchwToNhwcCall(), op);
+                int hw = IN_HW * IN_HW;
+                checkElementwise(Native.read(yp, count), i -> {
+                    int c = i % 3;
+                    int pix = i / 3;
+                    return xa[0][(pix / hw * 3 + c) * hw + pix % hw];
+                });
+                bytes = 4.0 * 2 * count;
+                what = n + "x3x224x224 -> NHWC";
+            }
+            case "preprocessU8" -> {
+                count = (long) n * IN_HW * IN_HW * 3;
+                byte[] px = new byte[(int) count];
+                new SplittableRandom(23).nextBytes(px);
+                u8 = new BytePointer(px);
+                scale = mem.copy(MEAN).address();
+                shift = mem.copy(STD).address();
+                FloatPointer yp = mem.zeros(count);
+                y = yp.address();
+                Native.check(preprocessCall(), op);
+                checkElementwise(Native.read(yp, count), i -> ((px[i] & 0xff) / 255f - MEAN[i % 3]) / STD[i % 3]);
+                bytes = 5.0 * count;
+                what = n + "x224x224x3 uint8 -> fp32";
+            }
             case "resampleNormalize" -> {
                 byte[] px = new byte[IMG_H * IMG_W * 3];
                 new SplittableRandom(17).nextBytes(px);
@@ -212,6 +260,39 @@ public class CpuOpsBenchmark {
     private int poolFcCall() {
         int st = CpuOps.globalAvgPool(a, batch, HEAD_HW * HEAD_HW, HEAD_C, pooled);
         return st != 0 ? st : CpuOps.fc(pooled, batch, HEAD_C, fcW, fcB, CLASSES, y);
+    }
+
+    private int avgPoolCall() {
+        return CpuOps.avgPool2d(a, batch, ELT_HW, ELT_HW, ELT_C, 2, 2, 2, 0, 0, 0, y, ELT_HW / 2, ELT_HW / 2);
+    }
+
+    private int nchwToNhwcCall() {
+        return CpuOps.nchwToNhwc(a, batch, 3, IN_HW, IN_HW, y);
+    }
+
+    private int preprocessCall() {
+        return CpuOps.preprocessU8(u8.address(), batch, IN_HW, IN_HW, scale, shift, y);
+    }
+
+    private void checkAvgPool(float[] x, float[] got) {
+        SplittableRandom r = new SplittableRandom(7);
+        int po = ELT_HW / 2;
+        for (int t = 0; t < 256; t++) {
+            int n = r.nextInt(batch);
+            int p = r.nextInt(po);
+            int q = r.nextInt(po);
+            int c = r.nextInt(ELT_C);
+            double sum = 0;
+            for (int i = 2 * p; i < 2 * p + 2; i++) {
+                for (int j = 2 * q; j < 2 * q + 2; j++) {
+                    sum += x[((n * ELT_HW + i) * ELT_HW + j) * ELT_C + c];
+                }
+            }
+            float g = got[((n * po + p) * po + q) * ELT_C + c];
+            if (!(Math.abs(g - sum / 4) <= 1e-6)) {
+                throw new IllegalStateException("avgpool y[" + n + "," + p + "," + q + "," + c + "] = " + g + ", reference " + sum / 4);
+            }
+        }
     }
 
     private int resampleCall() {
@@ -359,6 +440,27 @@ public class CpuOpsBenchmark {
     }
 
     @Benchmark
+    public int avgPool(Rate rate) {
+        guard();
+        rate.gbytes += gbPerCall;
+        return avgPoolCall();
+    }
+
+    @Benchmark
+    public int nchwToNhwc(Rate rate) {
+        guard();
+        rate.gbytes += gbPerCall;
+        return nchwToNhwcCall();
+    }
+
+    @Benchmark
+    public int preprocessU8(Rate rate) {
+        guard();
+        rate.gbytes += gbPerCall;
+        return preprocessCall();
+    }
+
+    @Benchmark
     public int resampleNormalize(Rate rate, ImageRate img) {
         guard();
         rate.gbytes += gbPerCall;
@@ -381,6 +483,9 @@ public class CpuOpsBenchmark {
         if (image != null) {
             image.close();
             taps.close();
+        }
+        if (u8 != null) {
+            u8.close();
         }
     }
 }

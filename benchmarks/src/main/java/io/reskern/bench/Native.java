@@ -51,6 +51,13 @@ final class Native implements AutoCloseable {
         return p;
     }
 
+    /** Aligned copy of {@code a}. */
+    FloatPointer copy(float[] a) {
+        FloatPointer p = zeros(a.length);
+        p.put(a, 0, a.length);
+        return p;
+    }
+
     FloatPointer uniform(long n, float lo, float hi) {
         return uniform(n, lo, hi, null);
     }
