@@ -150,10 +150,10 @@ const char* rk_cuda_conv2d_algo_name(int algo) {
 }
 
 rk_status rk_cuda_conv2d_can_implement(int algo, int dtype, int math, int N, int H, int W, int C, int K, int R, int S,
-                                       int stride, int pad_h, int pad_w, int groups, int P, int Q, int res_mode) {
+                                       int stride, int pad_h, int pad_w, int groups, int P, int Q, int res_mode,
+                                       int pre_avgpool) {
   RK_ARG_CHECK(algo >= -1 && algo < kNumAlgos, "conv2d_can_implement: algo %d out of range [-1, %d)", algo, kNumAlgos);
-  // pre_avgpool is not part of this query: it is answered for pre_avgpool = 0 (rk_cuda_conv2d re-checks).
-  ConvShape s{dtype, math, N, H, W, C, K, R, S, stride, pad_h, pad_w, groups, P, Q, res_mode, 0};
+  ConvShape s{dtype, math, N, H, W, C, K, R, S, stride, pad_h, pad_w, groups, P, Q, res_mode, pre_avgpool};
   rk_status st = validate_shape(s);
   if (st != RK_OK) return st;
   if (algo == -1) return RK_OK;  // simt implements everything valid

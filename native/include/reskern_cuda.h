@@ -86,18 +86,23 @@ rk_status rk_cuda_resample_normalize_u8(const uint8_t* x, int H, int W, long lon
 /* Convolution kernels ("algos") this build has; algo = -1 lets the heuristic choose. */
 int rk_cuda_conv2d_algo_count(void);
 const char* rk_cuda_conv2d_algo_name(int algo);
-/* RK_OK if `algo` (or the heuristic, algo = -1) can run this problem; RK_ERR_UNSUPPORTED otherwise. */
+/* RK_OK if `algo` (or the heuristic, algo = -1) can run this problem, as rk_cuda_conv2d with the same arguments
+ * would (pre_avgpool included: the v1d shortcut has its own *_avgpool kernels); RK_ERR_UNSUPPORTED if this algo
+ * cannot, RK_ERR_INVALID_ARG if no algo can (bad shape). Host-only: needs no GPU. */
 rk_status rk_cuda_conv2d_can_implement(int algo, int dtype, int math, int N, int H, int W, int C, int K, int R, int S,
-                                       int stride, int pad_h, int pad_w, int groups, int P, int Q, int res_mode);
+                                       int stride, int pad_h, int pad_w, int groups, int P, int Q, int res_mode,
+                                       int pre_avgpool);
 
 /*
  * Fused convolution (same formula as rk_cpu_conv2d):
  *   y  = relu?( scale ⊙ conv(x, W) + shift + residual )
  * and, when y2 != NULL (v2 pre-activation dual output), in the same pass:
  *   y2 = relu( post_scale ⊙ y + post_shift )
- * pre_avgpool = 1 (v1d shortcut, only with R = S = 1, stride = 1): x is first average-pooled 2x2/2 with
- * ceil_mode=True, count_include_pad=False; H, W are the un-pooled sizes and P, Q the pooled output sizes.
- * w: KRSC in dtype. scale/shift/post_*: fp32 [K] (scale/shift may be NULL). res in dtype.
+ * pre_avgpool = 1 (v1d shortcut, only with R = S = 1, stride 1, no padding, P = ceil(H/2), Q = ceil(W/2)): x is
+ * first average-pooled 2x2/2 with ceil_mode=True, count_include_pad=False; H, W are the un-pooled sizes and P, Q the
+ * pooled output sizes.
+ * w: KRSC in dtype. scale/shift/post_*: fp32 [K] (scale/shift and post_scale/post_shift may be NULL). res in dtype.
+ * y2 is computed from the fp32 value of y before y is rounded to dtype.
  */
 rk_status rk_cuda_conv2d(int algo, int dtype, int math,
                          const void* x, int N, int H, int W, int C,

@@ -162,16 +162,12 @@ static void check_case(const Case& c, uint64_t seed) {
       g_failures++; fails++;
     }
     for (int a = -1; a < na; a++) {
-      // can_implement has no pre_avgpool argument (it answers for pre_avgpool = 0): for pre_avgpool problems every
-      // algo is tried and RK_ERR_UNSUPPORTED from rk_cuda_conv2d means "not this one".
       const int ci = rk_cuda_conv2d_can_implement(a, m.dt, m.math, c.N, c.H, c.W, c.C, c.K, c.R, c.S, c.stride, c.pad_h,
-                                                  c.pad_w, c.groups, c.P, c.Q, c.res_mode);
-      if (ci != RK_OK && !c.pre_avgpool) continue;
+                                                  c.pad_w, c.groups, c.P, c.Q, c.res_mode, c.pre_avgpool);
+      if (ci != RK_OK) continue;
       const bool q = m.dt != RK_F32;
       RunResult rr = run_gpu(c, a, m.dt, m.math, q ? qin : fin, q ? qy : fy, q ? qy2 : fy2);
-      if (!rr.ran) {
-        // can_implement ignores pre_avgpool, so RK_ERR_UNSUPPORTED is expected there and nowhere else
-        if (rr.status == RK_ERR_UNSUPPORTED && c.pre_avgpool) continue;
+      if (!rr.ran) {  // can_implement said yes: any failure is one
         printf("FAIL %-28s %-22s %-4s status %d: %s\n", c.name.c_str(), a < 0 ? "heuristic" : rk_cuda_conv2d_algo_name(a),
                m.name, rr.status, rk_cuda_last_error());
         g_failures++; fails++; runs++;
@@ -400,9 +396,9 @@ static void bench(const std::vector<int>& batches, int reps, bool all_algos, FIL
         if (all_algos && m.dt == RK_F16)
           for (int a = 1; a < rk_cuda_conv2d_algo_count(); a++) algos.push_back(a);
         for (int a : algos) {
-          if (a >= 0 && !c.pre_avgpool &&
+          if (a >= 0 &&
               rk_cuda_conv2d_can_implement(a, m.dt, m.math, c.N, c.H, c.W, c.C, c.K, c.R, c.S, c.stride, c.pad_h,
-                                           c.pad_w, c.groups, c.P, c.Q, c.res_mode) != RK_OK)
+                                           c.pad_w, c.groups, c.P, c.Q, c.res_mode, c.pre_avgpool) != RK_OK)
             continue;
           auto call = [&]() {
             return rk_cuda_conv2d(a, m.dt, m.math, x.p, c.N, c.H, c.W, c.C, w.p, c.K, c.R, c.S, c.stride, c.pad_h,

@@ -77,7 +77,8 @@ public final class CudaOps {
     @Name("rk_cuda_conv2d_algo_name") public static native String conv2dAlgoName(int algo);
     @Name("rk_cuda_conv2d_can_implement")
     public static native int conv2dCanImplement(int algo, int dtype, int math, int N, int H, int W, int C, int K, int R, int S,
-                                                int stride, int padH, int padW, int groups, int P, int Q, int resMode);
+                                                int stride, int padH, int padW, int groups, int P, int Q, int resMode,
+                                                int preAvgPool);
     @Name("rk_cuda_conv2d")
     public static native int conv2d(int algo, int dtype, int math,
                                     @Cast("const void*") long x, int N, int H, int W, int C,

@@ -137,7 +137,7 @@ public final class CudaOpRunner implements OpRunner {
     /** Conv with every algo that can implement the problem (for the per-algo tests); null where unsupported. */
     public float[] convAlgo(int algo, float[] x, int n, int h, int w, int c, float[] wKrsc, int k, int r, int stride, int pad,
                             float[] scale, float[] shift, boolean relu, int p, int q) throws ReskernException {
-        if (CudaOps.conv2dCanImplement(algo, dtype, math, n, h, w, c, k, r, r, stride, pad, pad, 1, p, q, 0) != 0) {
+        if (CudaOps.conv2dCanImplement(algo, dtype, math, n, h, w, c, k, r, r, stride, pad, pad, 1, p, q, 0, 0) != 0) {
             return null;
         }
         try {

@@ -45,10 +45,10 @@ public final class OwnConv implements ConvImpl {
     public static final String HEURISTIC = "heuristic";
     public static final String HEURISTIC_ID = Chooser.OWN_PREFIX + HEURISTIC;
 
-    /** Whether {@code algo} can run the problem ({@code rk_cuda_conv2d_can_implement}). */
+    /** Whether {@code algo} can run the problem, v1d's pre-avg-pool included ({@code rk_cuda_conv2d_can_implement}). */
     public static boolean canImplement(int algo, int dtype, int math, ConvProblem pr) {
         return CudaOps.conv2dCanImplement(algo, dtype, math, pr.n(), pr.h(), pr.w(), pr.c(), pr.k(), pr.r(), pr.s(), pr.stride(),
-                pr.pad(), pr.pad(), pr.groups(), pr.p(), pr.q(), pr.resMode().ordinal()) == 0;
+                pr.pad(), pr.pad(), pr.groups(), pr.p(), pr.q(), pr.resMode().ordinal(), pr.preAvgPool() ? 1 : 0) == 0;
     }
 
     @Override
