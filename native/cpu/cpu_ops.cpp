@@ -212,7 +212,8 @@ static int pack_layout(int K, int C, int R, int S, int groups, int stride, long 
   if (m == 3) return LAYOUT_WINO;
   if (m == 4) return LAYOUT_WINO4;
   // F(4x4,3x3) where measured faster (Zen 3, AVX2, `lab_cpu_conv_lab wino`, speed-up over the direct kernel at batch
-  // 1 / 8: C = 64 at 56x56 F(2x2) 1.69 / 1.56x, F(4x4) 2.51 / 2.41x; C = 128 at 28x28 1.82 / 1.69x vs 2.15 / 2.37x).
+  // 1 / 8: C = 64 at 56x56 F(2x2) 1.69 / 1.56x, F(4x4) 2.51 / 2.41x; C = 128 at 28x28 1.82 / 1.69x vs 2.15 / 2.37x;
+  // CIFAR's C = 64 at 8x8, only 4 tiles per image: F(2x2) 1.26 / 1.59x, F(4x4) 1.52 / 1.87x, 2.14x on 1 thread).
   // C = 256 (14x14 in ResNets) stays on F(2x2,3x3): 1.38 / 1.67x vs 1.22 / 1.91x (at batch 1, 16 tiles per image,
   // the 2.25x larger U (36 planes) is re-streamed per tile block), and its errors are ~5x smaller (F(4x4)'s transforms
   // multiply by up to 8: relative errors 1-2e-6 against float64 instead of 2-4e-7).

@@ -712,7 +712,7 @@ static void bench_chain(int threads, int reps, bool verbose) {
          net.size(), wbytes / 1e6, threads, t.med * 1e3, t.best * 1e3);
 }
 
-// Winograd A/B: every 3x3 stride-1 ResNet layer shape (C = K = 64@56, 128@28, 256@14, 512@14, 512@7, pad 1, BN + ReLU) at
+// Winograd A/B: every 3x3 stride-1 ResNet layer shape (C = K = 64@56, 128@28, 256@14, 512@14, 512@7, 64@8, pad 1, BN + ReLU) at
 // each batch, on the direct kernel and on F(2x2,3x3) and F(4x4,3x3) (weights packed for each with the
 // rk_cpu_force_winograd hook), timed round-robin (one run of each variant per round), so that a neighbour on a shared
 // machine slows all variants alike; prints median and best per variant and the best-time ratios to the direct kernel.
@@ -726,7 +726,8 @@ static void bench_wino(int threads, int reps, const std::vector<int>& batches) {
   printf("%-5s %-14s", "N", "layer");
   for (const V& v : vars) printf(" %9s med/best ms", v.name);
   printf("\n");
-  const int shapes[5][2] = {{64, 56}, {128, 28}, {256, 14}, {512, 14}, {512, 7}};  // 512@14: wide ResNets' stage 3
+  // 512@14: wide ResNets' stage 3; 64@8: CIFAR ResNets' stage 3 (the only CIFAR layer with >= 64 channels)
+  const int shapes[6][2] = {{64, 56}, {128, 28}, {256, 14}, {512, 14}, {512, 7}, {64, 8}};
   for (int N : batches)
     for (const auto& sh : shapes) {
       const int C = sh[0], H = sh[1];
