@@ -4,7 +4,7 @@
 # the same layers alternately with each library. On a shared VM this is the way to see a 5-20 % kernel change; whole
 # models move by +-30 % between runs.
 #
-#   scripts/cpu-lib-ab.sh A_REV [B_REV|.] [ab_cpu_libs options: --set resnet50|resnext50|grouped|wino --batch 1,8
+#   scripts/cpu-lib-ab.sh A_REV [B_REV|.] [ab_cpu_libs options: --set resnet50|resnext50|grouped|wino|cifar --batch 1,8
 #                                           --threads N --reps N --filter TEXT --cold N]
 #   e.g. scripts/cpu-lib-ab.sh HEAD~1 . --set grouped --batch 1,8
 #

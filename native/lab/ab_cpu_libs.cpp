@@ -6,10 +6,11 @@
 //
 // Not built by CMake (plain C++, dlopen): scripts/cpu-lib-ab.sh builds a revision's library and runs this, or
 //   g++ -O2 -Inative/include -o /tmp/ab_cpu_libs native/lab/ab_cpu_libs.cpp -ldl
-//   /tmp/ab_cpu_libs OLD/libreskern_cpu.so NEW/libreskern_cpu.so [--set resnet50|resnext50|grouped|wino]
+//   /tmp/ab_cpu_libs OLD/libreskern_cpu.so NEW/libreskern_cpu.so [--set resnet50|resnext50|grouped|wino|cifar]
 //       [--batch 1,8] [--threads 2] [--reps 15] [--filter TEXT] [--cold N]
 // Sets: resnet50 = its 1x1 convs, strided 3x3s and the 7x7-stage 3x3; resnext50 = ResNeXt-50 32x4d's 1x1 convs;
-// grouped = its grouped 3x3 convs (32 groups); wino = the 3x3 stride-1 shapes of the Winograd paths (incl. 512@14).
+// grouped = its grouped 3x3 convs (32 groups); wino = the 3x3 stride-1 shapes of the Winograd paths (incl. 512@14);
+// cifar = CIFAR ResNet-20's convs at 32x32.
 // Weights are packed by each library with its own packer and the output-size hint (rk_cpu_conv_pack_hint when the
 // library has it, else rk_cpu_conv_pack_ex), as the backend packs them. --cold N: N copies of the packed weights,
 // cycled (per-layer time = one pass / N), so that weights come from memory as in a whole model.
@@ -108,12 +109,20 @@ const Layer kWino[] = {
     {"w 3x3 256@14", 14, 256, 256, 3, 1, 1, 0, 5}, {"w 3x3 512@14", 14, 512, 512, 3, 1, 1, 0, 5},
     {"w 3x3 512@7", 7, 512, 512, 3, 1, 1, 0, 2},
 };
+// CIFAR ResNet-20 at 32x32 (counts; the option-A residual of each stage's second conv counted as identity)
+const Layer kCifar[] = {
+    {"c0 stem 3->16", 32, 3, 16, 3, 1, 1, 0, 1},       {"c1 3x3 16", 32, 16, 16, 3, 1, 1, 0, 3},
+    {"c1 3x3 16 +res", 32, 16, 16, 3, 1, 1, 1, 3},     {"c2 3x3/2 16->32", 32, 16, 32, 3, 2, 1, 0, 1},
+    {"c2 3x3 32", 16, 32, 32, 3, 1, 1, 0, 2},          {"c2 3x3 32 +res", 16, 32, 32, 3, 1, 1, 1, 3},
+    {"c3 3x3/2 32->64", 16, 32, 64, 3, 2, 1, 0, 1},    {"c3 3x3 64", 8, 64, 64, 3, 1, 1, 0, 2},
+    {"c3 3x3 64 +res", 8, 64, 64, 3, 1, 1, 1, 3},
+};
 
 float* aligned_floats(size_t n) { return (float*)aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64); }
 
 void usage() {
   fprintf(stderr,
-          "usage: ab_cpu_libs A.so B.so [--set resnet50|resnext50|grouped|wino] [--batch 1,8] [--threads N]\n"
+          "usage: ab_cpu_libs A.so B.so [--set resnet50|resnext50|grouped|wino|cifar] [--batch 1,8] [--threads N]\n"
           "                   [--reps N] [--filter TEXT] [--cold N]\n");
 }
 }  // namespace
@@ -148,6 +157,7 @@ int main(int argc, char** argv) {
   else if (set == "resnext50") layers = kResNeXt50, nlayers = sizeof kResNeXt50 / sizeof *kResNeXt50;
   else if (set == "grouped") layers = kGrouped, nlayers = sizeof kGrouped / sizeof *kGrouped;
   else if (set == "wino") layers = kWino, nlayers = sizeof kWino / sizeof *kWino;
+  else if (set == "cifar") layers = kCifar, nlayers = sizeof kCifar / sizeof *kCifar;
   else {
     usage();
     return 2;
