@@ -115,10 +115,13 @@ final class CompareCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--batch must be >= 1");
         }
         // the chart encoder appends ".png" to a name without it: use that name, and check it before any timing
-        if (!chart.toString().toLowerCase(java.util.Locale.ROOT).endsWith(".png")) {
+        final boolean noChart = "none".equalsIgnoreCase(chart.toString());
+        if (!noChart && !chart.toString().toLowerCase(java.util.Locale.ROOT).endsWith(".png")) {
             chart = Path.of(chart + ".png");
         }
-        OutputPaths.prepare(chart, "--chart");
+        if (!noChart) {
+            OutputPaths.prepare(chart, "--chart");
+        }
         System.out.printf("reskern compare on %s (%s), input %dx%d, throughput at batch %d%s%n", dev, prec, size, size,
                 tputBatch, noTiming ? " (static columns only)" : "");
         List<Row> rows = new ArrayList<>();
@@ -142,7 +145,7 @@ final class CompareCommand implements Callable<Integer> {
             System.err.printf("  measured %s%n", spec.name());
         }
         printTable(rows, tputBatch);
-        if (!"none".equalsIgnoreCase(chart.toString())) {
+        if (!noChart) {
             writeChart(rows, dev, prec, tputBatch);
             System.out.println("chart: " + chart.toAbsolutePath());
         }

@@ -21,8 +21,13 @@ final class Measure {
     }
 
     static float[] randomInput(int n, int h, int w, long seed) {
+        long len = (long) n * 3 * h * w;
+        if (len > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("batch " + n + " at " + h + "x" + w + " needs " + len
+                    + " input floats, more than one Java array holds (2^31 - 9): use a smaller --batch");
+        }
         Random r = new Random(seed);
-        float[] x = new float[n * 3 * h * w];
+        float[] x = new float[(int) len];
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) r.nextGaussian();
         }

@@ -193,6 +193,20 @@ class CliTest {
     }
 
     @Test
+    void compareChartNoneWritesNoChart() {
+        Result r = cli("compare", "--no-timing", "--models", "cifar_resnet20", "--device", "cpu", "--chart", "none");
+        assertEquals(0, r.code(), r.toString());
+        assertFalse(r.out().contains("chart:"), r.out());
+        assertFalse(Files.exists(Path.of("none.png")), "--chart none wrote none.png");
+    }
+
+    @Test
+    void benchRejectsABatchNoArrayHolds() {
+        assertCleanError(cli("bench", "--model", "resnet18", "--device", "cpu", "--batch", "20000", "--iters", "1"),
+                "smaller --batch");
+    }
+
+    @Test
     void compareChartWithoutExtensionNamesTheFileItWrites() {
         Result r = cli("compare", "--no-timing", "--models", "cifar_resnet20", "--device", "cpu", "--chart",
                 tmp.resolve("chart-no-ext").toString());
