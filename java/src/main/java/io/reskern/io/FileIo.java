@@ -8,10 +8,12 @@ import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ThreadLocalRandom;
 
 /** Shared plumbing of the readers and writers: bounded positional reads, atomic writes, error helpers. */
 final class FileIo {
@@ -110,7 +112,11 @@ final class FileIo {
         }
     }
 
-    /** Writes a file through a temporary sibling that replaces {@code file} at the end (atomically if possible). */
+    /**
+     * Writes a file through a temporary sibling that replaces {@code file} at the end (atomically if possible). The
+     * file gets the permissions a plain new file gets (the umask's), or keeps those of the file it replaces; a
+     * {@code createTempFile} sibling would be owner-only (0600).
+     */
     interface Body {
         void write(FileChannel ch) throws IOException;
     }
@@ -120,10 +126,17 @@ final class FileIo {
         Path dir = abs.getParent();
         Path tmp = null;
         try {
-            tmp = Files.createTempFile(dir, "." + abs.getFileName(), ".tmp");
+            tmp = createSibling(dir, "." + abs.getFileName());
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 body.write(ch);
                 ch.force(false);
+            }
+            if (Files.exists(abs)) {
+                try {
+                    Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(abs));
+                } catch (UnsupportedOperationException | IOException ignored) {
+                    // not a POSIX file system, or not ours to read: the new file keeps the default permissions
+                }
             }
             try {
                 Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -139,6 +152,19 @@ final class FileIo {
                     Files.deleteIfExists(tmp);
                 } catch (IOException ignored) {
                     // best effort
+                }
+            }
+        }
+    }
+
+    private static Path createSibling(Path dir, String prefix) throws IOException {
+        for (int attempt = 0;; attempt++) {
+            Path p = dir.resolve(prefix + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
+            try {
+                return Files.createFile(p);
+            } catch (FileAlreadyExistsException e) {
+                if (attempt >= 16) {
+                    throw e;
                 }
             }
         }

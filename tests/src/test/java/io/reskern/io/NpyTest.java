@@ -288,4 +288,21 @@ class NpyTest {
     void missingFileIsIo() {
         assertCode(ErrorCode.IO, "cannot open", () -> Npy.read(dir.resolve("absent.npy")));
     }
+
+    /** Written files get a new file's default permissions (the umask's), not createTempFile's owner-only 0600. */
+    @org.junit.jupiter.api.Test
+    void writtenFilesHaveDefaultPermissions() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.FileSystems.getDefault().supportedFileAttributeViews()
+                .contains("posix"), "POSIX permissions");
+        java.nio.file.Path plain = java.nio.file.Files.createFile(dir.resolve("plain"));
+        java.nio.file.Path out = dir.resolve("out.npy");
+        Npy.write(out, new long[] {2}, new float[] {1f, 2f});
+        org.junit.jupiter.api.Assertions.assertEquals(java.nio.file.Files.getPosixFilePermissions(plain),
+                java.nio.file.Files.getPosixFilePermissions(out));
+        // replacing a file keeps its permissions
+        java.nio.file.Files.setPosixFilePermissions(out, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r-----"));
+        Npy.write(out, new long[] {2}, new float[] {3f, 4f});
+        org.junit.jupiter.api.Assertions.assertEquals("rw-r-----", java.nio.file.attribute.PosixFilePermissions.toString(
+                java.nio.file.Files.getPosixFilePermissions(out)));
+    }
 }
