@@ -99,6 +99,9 @@ const char* rk_cuda_conv2d_algo_name(int algo) {
 rk_status rk_cuda_conv2d_can_implement(int algo, int dtype, int math, int N, int H, int W, int C, int K, int R, int S, int stride, int pad_h, int pad_w, int groups, int P, int Q, int res_mode, int pre_avgpool) {
   return RK_ERR_NO_DEVICE;
 }
+int rk_cuda_conv2d_heuristic(int dtype, int math, int N, int H, int W, int C, int K, int R, int S, int stride, int pad_h, int pad_w, int groups, int P, int Q, int res_mode, int pre_avgpool) {
+  return -1;
+}
 rk_status rk_cuda_conv2d(int algo, int dtype, int math, const void* x, int N, int H, int W, int C, const void* w, int K, int R, int S, int stride, int pad_h, int pad_w, int groups, int pre_avgpool, const float* scale, const float* shift, const void* res, int res_mode, int res_h, int res_w, int res_c, int relu, void* y, int P, int Q, const float* post_scale, const float* post_shift, void* y2, void* stream) {
   return RK_ERR_NO_DEVICE;
 }

@@ -92,6 +92,10 @@ const char* rk_cuda_conv2d_algo_name(int algo);
 rk_status rk_cuda_conv2d_can_implement(int algo, int dtype, int math, int N, int H, int W, int C, int K, int R, int S,
                                        int stride, int pad_h, int pad_w, int groups, int P, int Q, int res_mode,
                                        int pre_avgpool);
+/* The algo that algo = -1 runs for this problem on the current device (its SM count decides the tile), or -1 if the
+ * problem is invalid (then rk_cuda_conv2d_can_implement says why). Host-only apart from the SM-count query. */
+int rk_cuda_conv2d_heuristic(int dtype, int math, int N, int H, int W, int C, int K, int R, int S, int stride,
+                             int pad_h, int pad_w, int groups, int P, int Q, int res_mode, int pre_avgpool);
 
 /*
  * Fused convolution (same formula as rk_cpu_conv2d):

@@ -23,9 +23,6 @@
 #include "lab_common.h"
 #include <map>
 
-extern "C" int rk_cuda_conv2d_heuristic(int dtype, int math, int N, int H, int W, int C, int K, int R, int S,
-                                        int stride, int pad_h, int pad_w, int groups, int P, int Q, int res_mode,
-                                        int pre_avgpool);
 using namespace lab;
 
 static int g_failures = 0;

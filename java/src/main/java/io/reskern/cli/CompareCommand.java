@@ -122,7 +122,7 @@ final class CompareCommand implements Callable<Integer> {
         if (!noChart) {
             OutputPaths.prepare(chart, "--chart");
         }
-        System.out.printf("reskern compare on %s (%s), input %dx%d, throughput at batch %d%s%n", dev, prec, size, size,
+        System.out.printf("reskern compare on %s (%s), input %dx%d (CIFAR nets 32x32), throughput at batch %d%s%n", dev, prec, size, size,
                 tputBatch, noTiming ? " (static columns only)" : "");
         List<Row> rows = new ArrayList<>();
         for (ResNetSpec spec : specs) {

@@ -18,7 +18,8 @@ import picocli.CommandLine.Option;
 public final class ModelOptions {
     @Option(names = "--model", paramLabel = "NAME",
             description = "resnet{18,34,50,101,152} (v1.5), resnet.._v1, resnet..c, resnet..d, resnetv2_{18..152}, "
-                    + "cifar_resnet{20,32,44,56,110,1202}, resnext50_32x4d, wide_resnet50_2")
+                    + "cifar_resnet{20,32,44,56,110,1202} (any 6n+2), resnext50_32x4d, resnext101_32x8d, wide_resnet50_2, "
+                    + "wide_resnet101_2")
     String model;
 
     @Option(names = "--onnx", paramLabel = "FILE", description = "an ONNX ResNet (torchvision/timm export) instead of "

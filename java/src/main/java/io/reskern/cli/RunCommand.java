@@ -18,7 +18,7 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     ModelOptions opts;
 
-    @Option(names = "--input", required = true, paramLabel = "X.npy", description = "float32 (or float64) NCHW images")
+    @Option(names = "--input", required = true, paramLabel = "X.npy", description = "NCHW images: float32, float64, float16 or uint8 (taken as is)")
     Path input;
 
     @Option(names = "--output", required = true, paramLabel = "Y.npy", description = "where to write float32 logits")
