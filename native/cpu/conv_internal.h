@@ -65,6 +65,17 @@ static inline bool grouped_vec_shape_avx2(int K, int C, int groups) { return gro
 // per-thread scratch with it). Tasks must not call parallel_for themselves. (thread_pool.cpp)
 RK_INTERNAL void parallel_for(long long ntask, int nthreads, void (*fn)(void* ctx, long long task, int tid), void* ctx);
 
+// Scratch buffers shared by every calling thread (cpu_ops.cpp): a free list with at most one buffer per call running
+// at the same time, each kept between calls (no page faults per inference) and as large as the largest request it
+// served. A lease takes the smallest free buffer that fits, else replaces the largest free one, so the memory held is
+// bounded by (concurrent calls) x (largest request), whatever the number of threads that ever called.
+struct Scratch {
+  float* p;
+  size_t n;  // floats
+};
+RK_INTERNAL Scratch scratch_acquire(size_t floats);  // p == nullptr: out of memory
+RK_INTERNAL void scratch_release(Scratch s);
+
 }  // namespace rk_cpu_detail
 
 // Test hook (not in reskern_cpu.h): force the kernel ISA ("avx512", "avx2", "scalar"); NULL or "" = the default

@@ -14,7 +14,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <mutex>
 #include <string>
+#include <vector>
 
 using rk_cpu_detail::ConvArgs;
 
@@ -63,6 +65,55 @@ static void par_range(long long n, int nt, F&& body) {
         (*c.f)(c.n * t / c.nb, c.n * (t + 1) / c.nb, tid);
       },
       &c);
+}
+
+// ---- scratch pool (conv_internal.h) ------------------------------------------------------------------------
+// Never destroyed (like the thread pool): a Java thread may still be in a conv while static destructors run.
+namespace {
+struct ScratchPool {
+  std::mutex mu;
+  std::vector<rk_cpu_detail::Scratch> free_list;
+  size_t held = 0;  // floats, leased and free
+};
+ScratchPool& scratch_pool() {
+  static ScratchPool* p = new ScratchPool();
+  return *p;
+}
+}  // namespace
+
+rk_cpu_detail::Scratch rk_cpu_detail::scratch_acquire(size_t floats) {
+  ScratchPool& sp = scratch_pool();
+  Scratch victim{nullptr, 0};
+  {
+    std::lock_guard<std::mutex> g(sp.mu);
+    size_t best = sp.free_list.size(), largest = sp.free_list.size();
+    for (size_t i = 0; i < sp.free_list.size(); i++) {
+      const size_t n = sp.free_list[i].n;
+      if (n >= floats && (best == sp.free_list.size() || n < sp.free_list[best].n)) best = i;
+      if (largest == sp.free_list.size() || n > sp.free_list[largest].n) largest = i;
+    }
+    const size_t take = best < sp.free_list.size() ? best : largest;
+    if (take < sp.free_list.size()) {
+      const Scratch s = sp.free_list[take];
+      sp.free_list.erase(sp.free_list.begin() + (ptrdiff_t)take);
+      if (s.n >= floats) return s;
+      victim = s;  // too small: replaced, so the pool never holds more buffers than calls ran at once
+      sp.held -= s.n;
+    }
+  }
+  free(victim.p);
+  Scratch s{static_cast<float*>(malloc(sizeof(float) * (floats > 0 ? floats : 1))), floats};
+  if (!s.p) return Scratch{nullptr, 0};
+  std::lock_guard<std::mutex> g(scratch_pool().mu);
+  scratch_pool().held += floats;
+  return s;
+}
+
+void rk_cpu_detail::scratch_release(Scratch s) {
+  if (!s.p) return;
+  ScratchPool& sp = scratch_pool();
+  std::lock_guard<std::mutex> g(sp.mu);
+  sp.free_list.push_back(s);
 }
 
 // ---- ISA dispatch ---------------------------------------------------------------------------------------
@@ -144,6 +195,22 @@ void rk_cpu_set_threads(int n) {
   omp_set_num_threads(n > 0 ? n : omp_get_num_procs());
 }
 int rk_cpu_get_threads(void) { return team_size(); }
+
+size_t rk_cpu_scratch_bytes(void) {
+  ScratchPool& sp = scratch_pool();
+  std::lock_guard<std::mutex> g(sp.mu);
+  return sp.held * sizeof(float);
+}
+void rk_cpu_trim_scratch(void) {
+  std::vector<rk_cpu_detail::Scratch> idle;
+  {
+    ScratchPool& sp = scratch_pool();
+    std::lock_guard<std::mutex> g(sp.mu);
+    idle.swap(sp.free_list);
+    for (const auto& s : idle) sp.held -= s.n;
+  }
+  for (const auto& s : idle) free(s.p);
+}
 
 // Lanes of the grouped vector kernel for this conv (C/groups == K/groups): 16 = AVX-512 (conv_avx512.cpp),
 // 8 = AVX2 (conv_avx2.cpp), 0 = the generic grouped loop below.

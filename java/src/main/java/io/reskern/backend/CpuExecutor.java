@@ -246,5 +246,6 @@ final class CpuExecutor extends BaseExecutor {
         arena = null;
         staging = null;
         weights.closed(this);
+        CpuOps.trimScratch(); // the ops' shared scratch (stem copies of large batches) is not kept for a closed model
     }
 }

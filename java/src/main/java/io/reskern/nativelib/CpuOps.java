@@ -29,6 +29,11 @@ public final class CpuOps {
     @Name("rk_cpu_set_threads") public static native void setThreads(int n);
     @Name("rk_cpu_get_threads") public static native int getThreads();
 
+    /** Bytes of scratch the ops keep between calls, in one pool shared by all threads (see reskern_cpu.h). */
+    @Name("rk_cpu_scratch_bytes") public static native @Cast("size_t") long scratchBytes();
+    /** Frees the idle scratch buffers; ops in flight keep theirs. */
+    @Name("rk_cpu_trim_scratch") public static native void trimScratch();
+
     @Name("rk_cpu_conv_packed_size") public static native @Cast("size_t") long convPackedSize(int K, int C, int R, int S, int groups);
 
     @Name("rk_cpu_conv_pack")
