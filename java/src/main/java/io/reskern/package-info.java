@@ -29,5 +29,13 @@
  * {@code libreskern_cuda} is loaded only by {@link io.reskern.Devices#cuda()} — it links the CUDA runtime statically,
  * so it loads on machines with no driver and then reports "no device"; a build without nvcc has no CUDA library and
  * the probe says so. {@code --device auto} picks the first usable GPU, else the CPU.
+ *
+ * <h2>Java versions</h2>
+ * Java 17 or later (CI runs the tests on 17 and on 25). JavaCPP loads the native libraries with
+ * {@code System.load}, which JDK 22+ reports as a restricted method: start an application that embeds reskern with
+ * {@code --enable-native-access=ALL-UNNAMED} (or its module name) to keep the JVM from warning; the executable jars
+ * ({@code bin/reskern}'s CLI jar, the example service, the benchmarks) say so in their manifests. ONNX import and CPU
+ * inference also run with {@code --sun-misc-unsafe-memory-access=deny}, the coming JDK default (checked in CI:
+ * {@code scripts/jdk-latest-check.sh}; protobuf-java before 4.36 failed there).
  */
 package io.reskern;
