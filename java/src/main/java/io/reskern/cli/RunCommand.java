@@ -21,7 +21,7 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--input", required = true, paramLabel = "X.npy", description = "NCHW images: float32, float64, float16 or uint8 (taken as is)")
     Path input;
 
-    @Option(names = "--output", required = true, paramLabel = "Y.npy", description = "where to write float32 logits")
+    @Option(names = "--output", required = true, paramLabel = "Y.npy", description = "where to write float32 logits (missing parent folders are created)")
     Path output;
 
     @Override
