@@ -433,9 +433,31 @@ static rk_status conv_grouped(const ConvArgs& a) {
 }
 
 // y[n,p,q,k] = relu?(scale[k] * sum_{r,s,c} x[n,p*st-ph+r,q*st-pw+s,c] * W[k,r,s,c] + shift[k] + res[...])
+size_t rk_cpu_conv2d_workspace_size(int N, int H, int W, int C, const float* w, int K, int R, int S, int stride,
+                                    int pad_h, int pad_w, int groups, int P, int Q) {
+  if (!w || N <= 0 || H <= 0 || W <= 0 || C <= 0 || K <= 0 || R <= 0 || S <= 0 || stride <= 0 || P <= 0 || Q <= 0 ||
+      pad_h < 0 || pad_w < 0 || groups != 1)
+    return 0;  // invalid (rk_cpu_conv2d says why) or grouped: no workspace
+  int32_t hdr[9];
+  memcpy(hdr, w, sizeof hdr);
+  if (hdr[1] != kPackMagic || hdr[8] != LAYOUT_DIRECT) return 0;  // Winograd: none
+  ConvArgs a{};
+  a.N = N; a.H = H; a.W = W; a.C = C; a.K = K; a.R = R; a.S = S; a.stride = stride; a.pad_h = pad_h; a.pad_w = pad_w;
+  a.groups = groups; a.P = P; a.Q = Q;
+  return rk_cpu_detail::padded_copy_floats(a) * sizeof(float);
+}
+
 rk_status rk_cpu_conv2d(const float* x, int N, int H, int W, int C, const float* w, int K, int R, int S, int stride,
                         int pad_h, int pad_w, int groups, const float* scale, const float* shift, const float* res,
                         int res_mode, int res_h, int res_w, int res_c, int relu, float* y, int P, int Q) {
+  return rk_cpu_conv2d_ws(x, N, H, W, C, w, K, R, S, stride, pad_h, pad_w, groups, scale, shift, res, res_mode, res_h,
+                          res_w, res_c, relu, y, P, Q, nullptr, 0);
+}
+
+rk_status rk_cpu_conv2d_ws(const float* x, int N, int H, int W, int C, const float* w, int K, int R, int S, int stride,
+                           int pad_h, int pad_w, int groups, const float* scale, const float* shift, const float* res,
+                           int res_mode, int res_h, int res_w, int res_c, int relu, float* y, int P, int Q,
+                           void* workspace, size_t workspace_bytes) {
   RK_REQUIRE(x && w && y, "conv2d: null tensor");
   RK_REQUIRE(N > 0 && H > 0 && W > 0 && C > 0 && K > 0 && R > 0 && S > 0 && stride > 0 && P > 0 && Q > 0,
              "conv2d: non-positive size (N=%d H=%d W=%d C=%d K=%d R=%d S=%d stride=%d P=%d Q=%d)", N, H, W, C, K, R,
@@ -467,6 +489,17 @@ rk_status rk_cpu_conv2d(const float* x, int N, int H, int W, int C, const float*
   a.pad_h = pad_h; a.pad_w = pad_w; a.groups = groups; a.scale = scale; a.shift = shift; a.res = res;
   a.res_mode = res_mode; a.res_h = res_h; a.res_w = res_w; a.res_c = res_c; a.relu = relu; a.y = y; a.P = P;
   a.Q = Q;
+  a.ws = nullptr;
+  a.ws_floats = 0;
+  if (workspace) {
+    const size_t need = rk_cpu_conv2d_workspace_size(N, H, W, C, w - hdr[0], K, R, S, stride, pad_h, pad_w, groups, P, Q);
+    RK_REQUIRE(workspace_bytes >= need,
+               "conv2d: a workspace of %zu bytes, this conv needs %zu (rk_cpu_conv2d_workspace_size)", workspace_bytes,
+               need);
+    RK_REQUIRE(((uintptr_t)workspace & 3) == 0, "conv2d: workspace not 4-byte aligned");
+    a.ws = static_cast<float*>(workspace);
+    a.ws_floats = workspace_bytes / sizeof(float);
+  }
   const long long flops = (long long)N * P * Q * K * R * S * (C / groups);
   a.nthreads = flops > 4 * kParallelMin ? team_size() : 1;
   if (groups > 1) {

@@ -45,7 +45,7 @@ int rk_cpu_get_threads(void);
 
 /*
  * Scratch memory the ops keep between calls (today: the zero-padded input copy of convs with <= 32 channels, e.g.
- * stems and CIFAR ResNets), in one pool shared by all calling threads: at most one buffer per op running at the same
+ * stems and CIFAR ResNets, when no workspace is given: rk_cpu_conv2d_ws), in one pool shared by all calling threads: at most one buffer per op running at the same
  * time, each as large as the largest request it served, so a service calling from many threads holds no more than
  * (concurrent calls) x (largest request). rk_cpu_scratch_bytes: bytes held (in use or idle). rk_cpu_trim_scratch:
  * frees the idle buffers (e.g. after closing a model that ran large batches); ops in flight keep theirs.
@@ -91,6 +91,21 @@ rk_status rk_cpu_conv2d(const float* x, int N, int H, int W, int C,
                         const float* scale, const float* shift,
                         const float* res, int res_mode, int res_h, int res_w, int res_c,
                         int relu, float* y, int P, int Q);
+
+/*
+ * The same with a caller-owned workspace, as an execution context that plans its memory up front uses it (the CPU
+ * executor: one per context, sized at reserve): rk_cpu_conv2d_workspace_size gives the bytes this conv needs (0 for
+ * most: it is the zero-padded input copy of convs with <= 32 channels), for the same shapes and packed weights.
+ * workspace == NULL: the shared scratch pool (as rk_cpu_conv2d); a non-NULL workspace smaller than needed or not
+ * 4-byte aligned is RK_ERR_INVALID_ARG. Concurrent calls must not share a workspace.
+ */
+size_t rk_cpu_conv2d_workspace_size(int N, int H, int W, int C, const float* w_packed, int K, int R, int S, int stride,
+                                    int pad_h, int pad_w, int groups, int P, int Q);
+rk_status rk_cpu_conv2d_ws(const float* x, int N, int H, int W, int C,
+                           const float* w_packed, int K, int R, int S, int stride, int pad_h, int pad_w, int groups,
+                           const float* scale, const float* shift,
+                           const float* res, int res_mode, int res_h, int res_w, int res_c,
+                           int relu, float* y, int P, int Q, void* workspace, size_t workspace_bytes);
 
 /* y[i,c] = relu?(scale[c] * x[i,c] + shift[c]) over rows i < M (M = N*H*W). In place allowed. */
 rk_status rk_cpu_bn_relu(const float* x, long long M, int C, const float* scale, const float* shift, int relu, float* y);

@@ -6,6 +6,7 @@
 #include <immintrin.h>
 #include <omp.h>
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -275,6 +276,70 @@ static void test_threads() {
           "unpacked weights rejected");
   }
   printf("threads: determinism and concurrent callers done\n");
+}
+
+// Scratch: the zero-padded input copy of a narrow conv comes from the caller's workspace (rk_cpu_conv2d_ws) or from
+// one pool shared by all calling threads, never a buffer kept per thread (a service with hundreds of request threads
+// would keep hundreds). Results are the same either way.
+static void test_scratch() {
+  const int N = 4, H = 32, W = 32, C = 16, K = 16, R = 3, P = 32, Q = 32;
+  auto x = rand_vec((size_t)N * H * W * C), w = rand_vec((size_t)K * R * R * C, -0.2f, 0.2f);
+  std::vector<float> packed(rk_cpu_conv_packed_size(K, C, R, R, 1));
+  rk_cpu_conv_pack(w.data(), K, C, R, R, 1, packed.data());
+  const size_t need = rk_cpu_conv2d_workspace_size(N, H, W, C, packed.data(), K, R, R, 1, 1, 1, 1, P, Q);
+  check(need == (size_t)N * (H + 2) * (W + 2) * C * sizeof(float), "workspace size of a 16-channel 3x3 conv = its padded copy");
+  {  // a 256-channel conv reads x in place: no workspace
+    std::vector<float> pk(rk_cpu_conv_packed_size(64, 256, 1, 1, 1));
+    auto w2 = rand_vec((size_t)64 * 256);
+    rk_cpu_conv_pack(w2.data(), 64, 256, 1, 1, 1, pk.data());
+    check(rk_cpu_conv2d_workspace_size(1, 14, 14, 256, pk.data(), 64, 1, 1, 1, 0, 0, 1, 14, 14) == 0,
+          "workspace size of a 256-channel 1x1 conv = 0");
+  }
+  auto run = [&](std::vector<float>& y, void* ws, size_t bytes) {
+    return rk_cpu_conv2d_ws(x.data(), N, H, W, C, packed.data(), K, R, R, 1, 1, 1, 1, nullptr, nullptr, nullptr,
+                            RK_RES_NONE, 0, 0, 0, 1, y.data(), P, Q, ws, bytes);
+  };
+  rk_cpu_trim_scratch();
+  std::vector<float> y0((size_t)N * P * Q * K), y1(y0.size());
+  check(run(y0, nullptr, 0) == RK_OK && rk_cpu_scratch_bytes() == need, "pool: one call leaves one buffer of its size");
+  std::vector<float> ws(need / sizeof(float) + 1, 12345.f);
+  check(run(y1, ws.data(), need) == RK_OK && y1 == y0 && rk_cpu_scratch_bytes() == need,
+        "workspace: same result, the pool untouched");
+  check(run(y1, ws.data(), need - 4) == RK_ERR_INVALID_ARG && strstr(rk_cpu_last_error(), "workspace"),
+        "a too small workspace is rejected, naming it");
+  check(run(y1, (char*)ws.data() + 2, need) == RK_ERR_INVALID_ARG, "a misaligned workspace is rejected");
+  {  // 16 threads that stay alive, each calling in turn: still one buffer
+    std::vector<std::thread> th;
+    std::vector<int> rc(16, -1);
+    std::vector<std::vector<float>> ys(16, std::vector<float>(y0.size()));
+    std::atomic<int> turn{0}, done{0};
+    for (int i = 0; i < 16; i++)
+      th.emplace_back([&, i] {
+        while (turn.load() != i) std::this_thread::yield();
+        rc[i] = run(ys[i], nullptr, 0);
+        turn.store(i + 1);
+        done++;
+        while (done.load() < 16) std::this_thread::yield();  // alive until every thread has called
+      });
+    for (auto& t : th) t.join();
+    bool ok = true;
+    for (int i = 0; i < 16; i++) ok &= rc[i] == RK_OK && ys[i] == y0;
+    check(ok && rk_cpu_scratch_bytes() == need, "16 live threads calling in turn: one pool buffer, same results");
+  }
+  {  // 4 threads at once: at most 4 buffers
+    std::vector<std::thread> th;
+    std::vector<int> rc(4, 0);
+    std::vector<std::vector<float>> ys(4, std::vector<float>(y0.size()));
+    for (int i = 0; i < 4; i++) th.emplace_back([&, i] { for (int j = 0; j < 5; j++) rc[i] |= run(ys[i], nullptr, 0); });
+    for (auto& t : th) t.join();
+    bool ok = true;
+    for (int i = 0; i < 4; i++) ok &= rc[i] == RK_OK && ys[i] == y0;
+    check(ok && rk_cpu_scratch_bytes() >= need && rk_cpu_scratch_bytes() <= 4 * need,
+          "4 threads at once: at most 4 pool buffers, same results");
+  }
+  rk_cpu_trim_scratch();
+  check(rk_cpu_scratch_bytes() == 0, "trim frees the idle buffers");
+  printf("scratch: pool and workspace done (%zu bytes per call)\n", need);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -797,6 +862,7 @@ int main(int argc, char** argv) {
     for (const char* i : {"avx512", "avx2", "scalar"}) test_conv(i);
     rk_cpu_force_isa(nullptr);
     test_threads();
+    test_scratch();
     test_ops();
     printf("%d passed, %d failed\n", g_pass, g_fail);
   }

@@ -18,7 +18,9 @@ import org.bytedeco.javacpp.Pointer;
 /**
  * A CPU execution context: each graph node is one call into {@code libreskern_cpu} (NHWC fp32, the process-wide
  * work-sharing thread pool), over the packed weights of a {@link CpuDeviceModel}. Activations live in one native arena
- * sized by the {@link Plan}; a staging buffer takes heap inputs. Not thread-safe (see {@link Executor}).
+ * sized by the {@link Plan}; a staging buffer takes heap inputs; the convs' workspace (the zero-padded input copies of
+ * narrow convs) is this context's too, sized with the arena, so a reserved context allocates nothing per batch.
+ * Not thread-safe (see {@link Executor}).
  */
 final class CpuExecutor extends BaseExecutor {
     private final CpuDeviceModel weights;
@@ -30,6 +32,9 @@ final class CpuExecutor extends BaseExecutor {
     private FloatPointer staging;
     private long stagingElems;
     private BytePointer imageStaging; // pixels + taps of one image, grown to the largest image seen
+    private BytePointer workspace;    // the convs' workspace (rk_cpu_conv2d_ws: zero-padded copies of narrow inputs)
+    private long workspaceBytes;
+    private Plan workspacePlan;       // the last plan whose need was checked
     private long peakBytes;
 
     CpuExecutor(CpuDeviceModel weights) {
@@ -89,7 +94,7 @@ final class CpuExecutor extends BaseExecutor {
 
     @Override
     public long contextBytes() {
-        return (arenaElems + stagingElems) * 4 + (imageStaging != null ? imageStaging.capacity() : 0);
+        return (arenaElems + stagingElems) * 4 + workspaceBytes + (imageStaging != null ? imageStaging.capacity() : 0);
     }
 
     @Override
@@ -120,11 +125,41 @@ final class CpuExecutor extends BaseExecutor {
                 staging = allocFloats(inElems);
                 stagingElems = inElems;
             }
+            if (p != workspacePlan) {
+                long need = workspaceNeed(p);
+                if (need > workspaceBytes) {
+                    if (workspace != null) {
+                        workspace.close();
+                        workspace = null;
+                        workspaceBytes = 0;
+                    }
+                    workspace = new BytePointer(need);
+                    if (workspace.isNull()) {
+                        throw new OutOfMemoryError("native allocation of " + need + " bytes failed");
+                    }
+                    workspaceBytes = need;
+                }
+                workspacePlan = p;
+            }
         } catch (OutOfMemoryError e) {
             throw asReskern(e, "a batch of " + p.batch() + "x3x" + p.height(0) + "x" + p.width(0) + " ("
                     + (p.arenaElements() + inElems) * 4 / (1 << 20) + " MiB of activations)");
         }
         peakBytes = Math.max(peakBytes, p.arenaElements() * 4);
+    }
+
+    /** The largest workspace a conv of plan {@code p} needs (rk_cpu_conv2d_workspace_size). */
+    private long workspaceNeed(Plan p) {
+        long need = 0;
+        for (Node node : graph.nodes()) {
+            if (node instanceof Node.Conv c) {
+                int in = node.input(), o = node.output();
+                need = Math.max(need, CpuOps.conv2dWorkspaceSize(p.batch(), p.height(in), p.width(in), c.cin(),
+                        weights.params(node)[0], c.cout(), c.kernel(), c.kernel(), c.stride(), c.pad(), c.pad(), c.groups(),
+                        p.height(o), p.width(o)));
+            }
+        }
+        return need;
     }
 
     @Override
@@ -205,9 +240,10 @@ final class CpuExecutor extends BaseExecutor {
                 int resMode = c.residualMode().ordinal();
                 long res = c.residual() >= 0 ? base + p.offset(c.residual()) * 4 : 0;
                 int rv = Math.max(c.residual(), 0);
-                check(CpuOps.conv2d(x, n, p.height(in), p.width(in), c.cin(), prm[0], c.cout(), c.kernel(), c.kernel(),
+                check(CpuOps.conv2dWs(x, n, p.height(in), p.width(in), c.cin(), prm[0], c.cout(), c.kernel(), c.kernel(),
                         c.stride(), c.pad(), c.pad(), c.groups(), prm[1], prm[2], res, resMode, p.height(rv), p.width(rv),
-                        p.channels(rv), c.relu() ? 1 : 0, y, p.height(o), p.width(o)), c.convName());
+                        p.channels(rv), c.relu() ? 1 : 0, y, p.height(o), p.width(o),
+                        workspace != null ? workspace.address() : 0, workspaceBytes), c.convName());
             } else if (node instanceof Node.MaxPool m) {
                 check(CpuOps.maxPool2d(x, n, p.height(in), p.width(in), p.channels(in), m.kernel(), m.kernel(), m.stride(),
                         m.pad(), m.pad(), y, p.height(o), p.width(o)), "maxpool");
@@ -242,10 +278,14 @@ final class CpuExecutor extends BaseExecutor {
         if (imageStaging != null) {
             imageStaging.close();
         }
+        if (workspace != null) {
+            workspace.close();
+        }
+        workspace = null;
+        workspaceBytes = 0;
         imageStaging = null;
         arena = null;
         staging = null;
         weights.closed(this);
-        CpuOps.trimScratch(); // the ops' shared scratch (stem copies of large batches) is not kept for a closed model
     }
 }

@@ -66,6 +66,21 @@ public final class CpuOps {
                                     @Cast("const float*") long res, int resMode, int resH, int resW, int resC,
                                     int relu, @Cast("float*") long y, int P, int Q);
 
+    /** Bytes of workspace {@link #conv2dWs} needs for this conv (0 for most; see reskern_cpu.h). */
+    @Name("rk_cpu_conv2d_workspace_size")
+    public static native @Cast("size_t") long conv2dWorkspaceSize(int N, int H, int W, int C, @Cast("const float*") long wPacked,
+                                                                 int K, int R, int S, int stride, int padH, int padW,
+                                                                 int groups, int P, int Q);
+
+    /** {@link #conv2d} with a caller-owned workspace ({@code 0}: the shared scratch pool). */
+    @Name("rk_cpu_conv2d_ws")
+    public static native int conv2dWs(@Cast("const float*") long x, int N, int H, int W, int C,
+                                      @Cast("const float*") long wPacked, int K, int R, int S, int stride, int padH, int padW,
+                                      int groups, @Cast("const float*") long scale, @Cast("const float*") long shift,
+                                      @Cast("const float*") long res, int resMode, int resH, int resW, int resC,
+                                      int relu, @Cast("float*") long y, int P, int Q, @Cast("void*") long workspace,
+                                      @Cast("size_t") long workspaceBytes);
+
     @Name("rk_cpu_bn_relu")
     public static native int bnRelu(@Cast("const float*") long x, long M, int C, @Cast("const float*") long scale,
                                     @Cast("const float*") long shift, int relu, @Cast("float*") long y);
