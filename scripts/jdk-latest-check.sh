@@ -11,8 +11,13 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 jh="${1:-${RESKERN_LATEST_JDK:-}}"
-if [ -z "$jh" ]; then
-  jh="$(ls -d /usr/lib/jvm/*-2[1-9]-* /usr/lib/jvm/*-2[1-9] 2>/dev/null | sort -V | tail -n 1 || true)"
+if [ -z "$jh" ]; then  # the highest feature release among the JDKs whose folder names a version >= 21
+  best=0
+  for d in /usr/lib/jvm/*-[2-9][0-9]-* /usr/lib/jvm/*-[2-9][0-9]; do
+    [ -x "$d/bin/java" ] || continue
+    v="$("$d/bin/java" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1)"
+    if [ -n "$v" ] && [ "$v" -ge 21 ] && [ "$v" -gt "$best" ]; then best="$v"; jh="$d"; fi
+  done
 fi
 if [ -z "$jh" ] || [ ! -x "$jh/bin/java" ]; then
   echo "[jdk] no JDK 21+ beside the default one under /usr/lib/jvm: skipped"
