@@ -3,13 +3,24 @@ package io.reskern.backend;
 import io.reskern.graph.Graph;
 import io.reskern.graph.Plan;
 import io.reskern.image.ResamplePlan;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** What every {@link Executor} shares: the plan cache, the current batch, argument checks, lifetime. */
 abstract class BaseExecutor implements Executor {
     final Graph graph;
-    private final Map<Long, Plan> plans = new HashMap<>();
+    /**
+     * Plans kept per context (least recently used dropped beyond this): a {@code Model} called with ever new input sizes
+     * must not grow without bound. A dropped plan is made again when its size comes back (same offsets).
+     */
+    static final int PLAN_CACHE = 64;
+
+    private final Map<Long, Plan> plans = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, Plan> eldest) {
+            return size() > PLAN_CACHE;
+        }
+    };
     Plan plan;
     boolean closed;
 
@@ -30,6 +41,11 @@ abstract class BaseExecutor implements Executor {
 
     static long key(int n, int h, int w) {
         return ((long) n << 40) | ((long) h << 20) | w;
+    }
+
+    /** Plans cached now (tests). */
+    final int cachedPlans() {
+        return plans.size();
     }
 
     final Plan planFor(int n, int h, int w) {

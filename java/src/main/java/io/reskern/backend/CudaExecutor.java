@@ -13,7 +13,7 @@ import io.reskern.image.ResamplePlan;
 import io.reskern.image.RgbImage;
 import io.reskern.nativelib.CudaOps;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.logging.Logger;
@@ -24,7 +24,8 @@ import org.bytedeco.javacpp.PointerPointer;
 /**
  * A CUDA execution context: the {@link Fusion} schedule of a graph on one GPU, over the weights of a
  * {@link CudaDeviceModel}, with its own stream, device arena planned per input size, pinned host staging buffers, and
- * CUDA Graph capture of the network body (first layer's input → logits D2H) per batch size, replayed on later calls.
+ * CUDA Graph capture of the network body (first layer's input → logits D2H) per input size, replayed on later calls
+ * (the {@link #GRAPH_CACHE} most recently used sizes keep theirs).
  * Staging (H2D copy + layout/precision conversion, or a preprocessing kernel) is launched eagerly before the replay.
  *
  * <p>Every native call is checked; a CUDA error becomes a {@link ReskernException} ({@link ErrorCode#CUDA_ERROR},
@@ -42,7 +43,24 @@ final class CudaExecutor extends BaseExecutor {
     private final int maxChannels;
     private final boolean useGraphs = !"false".equalsIgnoreCase(System.getProperty("reskern.cudaGraphs", "true"));
     private final List<Long> deviceAllocs = new ArrayList<>();
-    private final Map<Long, Long> graphs = new HashMap<>();
+    /**
+     * Captured CUDA graphs kept per context, least recently used destroyed beyond this: a {@code Model} called with ever
+     * new input sizes must not hold one graph (host and device memory) per size forever; the {@code Predictor} replays
+     * a handful of warmed sizes. A destroyed size is captured again when it comes back. Evicting happens only after
+     * the stream was synchronised, so no evicted graph is still running.
+     */
+    static final int GRAPH_CACHE = 32;
+
+    private final Map<Long, Long> graphs = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, Long> eldest) {
+            if (size() <= GRAPH_CACHE) {
+                return false;
+            }
+            CudaOps.graphDestroy(eldest.getValue());
+            return true;
+        }
+    };
     private final java.util.Set<Long> uncapturable = new java.util.HashSet<>();
     private long stream;
     private long arena;
@@ -388,6 +406,11 @@ final class CudaExecutor extends BaseExecutor {
         } else {
             throw new IllegalStateException("unscheduled node " + node);
         }
+    }
+
+    /** Captured graphs held now (tests). */
+    int cachedGraphs() {
+        return graphs.size();
     }
 
     private void destroyGraphs() {
