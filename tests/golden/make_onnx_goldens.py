@@ -10,7 +10,13 @@ Each net is exported twice, both opset 13 with a dynamic batch axis, from the sa
                       BatchNormalization stay separate nodes; torch's F.pad arithmetic stays as Shape/Gather/... nodes).
 Per case: CASE.input.npy (float32 NCHW, N(0,1)), CASE.expected.npy (float64 logits of model.double().eval()), and
 manifest.json {"format": 1, "torch", "onnx", "opset", "cases": [{case, model, input, expected, input_shape, classes,
-files: {folded, bn}, expected_absmax, torch_f32_max_abs_err, notes}]}. Deterministic: seeded from each case's name.
+files: {folded, bn}, expected_absmax, torch_f32_max_abs_err, notes}], "variants": [...]}. Deterministic: seeded from each
+case's name.
+
+"variants" are the export styles users write (VARIANTS below), on a CIFAR ResNet-8 (option B, ~80 k parameters) wrapped
+in a head written differently: x.view(x.size(0), -1) with and without a dynamic batch, squeeze(-1).squeeze(-1), ...
+Each: {case, file, input, expected, ort (whether ONNX Runtime can run the stored input: a fixed-batch export
+cannot at another batch), expect: "match" or {"code", "message"} (the ReskernException reskern must throw), notes}.
 """
 import argparse
 import json
@@ -46,6 +52,96 @@ CASES = [
     ("onnx_cifar_resnet20_B", lambda: gm.cifar_resnet(20, "B", 10), (2, 3, 32, 32),
      "CIFAR option B: 1x1 projection shortcut"),
 ]
+
+
+class VariantNet(torch.nn.Module):
+    """CIFAR ResNet-8 (option B) whose pooling / flatten / input layout is written in one of the ways users write it."""
+
+    def __init__(self, net, head):
+        super().__init__()
+        self.net, self.head = net, head
+
+    def forward(self, x):
+        n, h = self.net, self.head
+        if h == "nhwc":
+            x = x.permute(0, 3, 1, 2)
+        x = n.layer3(n.layer2(n.layer1(torch.relu(n.bn1(n.conv1(x))))))
+        if h in ("view", "nhwc"):
+            x = torch.nn.functional.adaptive_avg_pool2d(x, 1)
+            x = x.view(x.size(0), -1)
+        elif h == "view_unpooled":  # the batch read from the not yet pooled tensor
+            x = torch.nn.functional.adaptive_avg_pool2d(x, 1).view(x.size(0), -1)
+        elif h == "reshape":
+            x = torch.nn.functional.adaptive_avg_pool2d(x, 1).reshape(x.shape[0], -1)
+        elif h == "squeeze2":
+            x = torch.nn.functional.adaptive_avg_pool2d(x, 1).squeeze(-1).squeeze(-1)
+        elif h == "squeeze_all":
+            x = torch.nn.functional.adaptive_avg_pool2d(x, 1).squeeze()
+        elif h == "view_hw":  # depends on H, W: must be refused, not guessed
+            x = x.view(x.size(0), x.size(1), -1).mean(2)
+        return n.linear(x)
+
+
+# case, head, export kwargs, export batch, stored-input shape, expect ("match" or (code, message part)), notes
+DYN = {"input": {0: "batch"}, "logits": {0: "batch"}}
+VARIANTS = [
+    ("var_view_dyn", "view", dict(dynamic_axes=DYN), 2, (3, 3, 20, 18), "match",
+     "x.view(x.size(0), -1), dynamic batch: Shape -> Gather -> Unsqueeze -> Concat -> Reshape"),
+    ("var_view_dyn_op11_nofold", "view", dict(dynamic_axes=DYN, opset_version=11, do_constant_folding=False,
+                                                   training=TrainingMode.PRESERVE), 2,
+     (3, 3, 20, 18), "match", "the same chain unfolded at opset 11 (Unsqueeze axes as an attribute, BN kept)"),
+    ("var_view_unpooled", "view_unpooled", dict(dynamic_axes=DYN), 2, (1, 3, 17, 21), "match",
+     "adaptive_avg_pool2d(x, 1).view(x.size(0), -1): the batch read from the un-pooled tensor"),
+    ("var_reshape_dyn", "reshape", dict(dynamic_axes=DYN, do_constant_folding=False), 2, (2, 3, 16, 16), "match",
+     "x.reshape(x.shape[0], -1), dynamic batch, unfolded"),
+    ("var_view_fixed1", "view", dict(), 1, (3, 3, 16, 16), "match",
+     "x.view(x.size(0), -1) exported at a fixed batch 1 (Reshape to the constant [1, -1]), run at batch 3"),
+    ("var_view_fixed4_nofold", "view", dict(do_constant_folding=False), 4, (1, 3, 16, 16), "match",
+     "fixed batch 4 unfolded (Concat of constants [4] and [-1]), run at batch 1"),
+    ("var_squeeze2", "squeeze2", dict(dynamic_axes=DYN), 2, (2, 3, 16, 16), "match",
+     "squeeze(-1).squeeze(-1): two Squeeze nodes of one axis each"),
+    ("var_squeeze_all", "squeeze_all", dict(dynamic_axes=DYN), 2, (2, 3, 16, 16),
+     ("UNSUPPORTED", "Squeeze without axes"), "x.squeeze(): drops the batch axis at N = 1"),
+    ("var_view_hw", "view_hw", dict(dynamic_axes=DYN), 2, (2, 3, 16, 16), ("UNSUPPORTED", "Reshape of a spatial tensor"),
+     "x.view(N, C, -1).mean(2): a reshape of an un-pooled tensor"),
+    ("var_nhwc", "nhwc", dict(), 1, (1, 16, 16, 3), ("UNSUPPORTED", "NHWC"),
+     "NHWC input permuted inside the model: refused, naming the layout"),
+    ("var_no_params", "view", dict(export_params=False, dynamic_axes=DYN), 2, (2, 3, 16, 16),
+     ("UNSUPPORTED", "export_params=False"), "export_params=False: no weights in the file"),
+]
+
+
+def make_variants(out):
+    variants = []
+    for name, head, kw, batch, shape, expect, notes in VARIANTS:
+        seed = zlib.crc32(name.encode())
+        net = gm.randomize_(gm.cifar_resnet(8, "B", 10), torch.Generator().manual_seed(seed))
+        model = VariantNet(net, head).eval()
+        rng = np.random.default_rng(seed)
+        nhwc = head == "nhwc"
+        ex_shape = (batch, shape[1], shape[2], shape[3]) if nhwc else (batch, 3, shape[2], shape[3])
+        dummy = torch.from_numpy(rng.standard_normal(ex_shape).astype(np.float32))
+        x = rng.standard_normal(shape).astype(np.float32)
+        f = f"{name}.onnx"
+        args = dict(opset_version=OPSET, input_names=["input"], output_names=["logits"], do_constant_folding=True)
+        args.update(kw)
+        torch.onnx.export(model, dummy, os.path.join(out, f), **args)
+        if expect == "match":
+            with torch.no_grad():
+                y64 = model.double()(torch.from_numpy(x).double()).numpy()
+            np.save(os.path.join(out, f"{name}.expected.npy"), y64)
+        np.save(os.path.join(out, f"{name}.input.npy"), x)
+        ops = sorted({n.op_type for n in onnx.load(os.path.join(out, f)).graph.node})
+        fixed = "dynamic_axes" not in kw
+        variants.append({
+            "case": name, "file": f, "input": f"{name}.input.npy",
+            "expected": f"{name}.expected.npy" if expect == "match" else None,
+            "ort": expect == "match" and (not fixed or shape[0] == batch),
+            "expect": expect if expect == "match" else {"code": expect[0], "message": expect[1]},
+            "ops": ops, "notes": notes,
+        })
+        print(f"[onnx goldens] variant {name}: ops {ops}")
+    return variants
 
 
 def export(model, x, path, folded):
@@ -93,8 +189,9 @@ def main():
             "seed": seed, "notes": notes,
         })
         print(f"[onnx goldens] {name}: {shape}, |y|max {np.abs(y64).max():.3g}, ops folded {ops['folded']}")
+    variants = make_variants(args.out)
     manifest = {"format": 1, "generator": "tests/golden/make_onnx_goldens.py", "torch": torch.__version__,
-                "onnx": onnx.__version__, "opset": OPSET, "cases": cases}
+                "onnx": onnx.__version__, "opset": OPSET, "cases": cases, "variants": variants}
     with open(os.path.join(args.out, "manifest.json"), "w") as fh:
         json.dump(manifest, fh, indent=1)
     print(f"[onnx goldens] {len(cases)} cases in {time.time() - t0:.1f} s -> {args.out}")

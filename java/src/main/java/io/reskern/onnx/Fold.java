@@ -45,15 +45,8 @@ final class Fold {
                 Attrs.of(n, where, Set.of());
                 return need(in, 0, where).reshaped(out, need(in, 0, where).dims);
             }
-            case "Shape": {
-                Attrs a = Attrs.of(n, where, Set.of("start", "end"));
-                long[] d = need(in, 0, where).dims;
-                int r = d.length;
-                int s = (int) clamp(norm(a.i("start", 0), r), 0, r);
-                int e = (int) clamp(norm(a.i("end", r), r), 0, r);
-                long[] v = e > s ? Arrays.copyOfRange(d, s, e) : new long[0];
-                return Tensor.ofLongs(out, new long[] {v.length}, v);
-            }
+            case "Shape":
+                return shape(n, where, need(in, 0, where).dims);
             case "Gather": {
                 Attrs a = Attrs.of(n, where, Set.of("axis"));
                 return gather(need(in, 0, where), need(in, 1, where), a.i("axis", 0), where, out);
@@ -130,6 +123,16 @@ final class Fold {
             default:
                 throw new IllegalStateException("not a folding op: " + n.getOpType());
         }
+    }
+
+    /** Shape node {@code n} (attributes start, end) of a tensor of {@code d}. */
+    static Tensor shape(NodeProto n, String where, long[] d) throws ReskernException {
+        Attrs a = Attrs.of(n, where, Set.of("start", "end"));
+        int r = d.length;
+        int s = (int) clamp(norm(a.i("start", 0), r), 0, r);
+        int e = (int) clamp(norm(a.i("end", r), r), 0, r);
+        long[] v = e > s ? Arrays.copyOfRange(d, s, e) : new long[0];
+        return Tensor.ofLongs(n.getOutput(0), new long[] {v.length}, v);
     }
 
     private static Tensor need(List<Tensor> in, int i, String where) throws ReskernException {

@@ -74,7 +74,7 @@ public final class OnnxImporter {
     public static final long MAX_FILE_BYTES = Integer.MAX_VALUE - 8;
 
     /** What an ONNX value is while importing. */
-    private sealed interface Val permits Act, Const, SliceView, OptionA, PadView {
+    private sealed interface Val permits Act, Const, SliceView, OptionA, PadView, Sym {
     }
 
     /** An activation computed by reskern value {@code id}; {@code rank} 4 (NCHW) or 2 ([N, C]). */
@@ -95,6 +95,18 @@ public final class OnnxImporter {
     /** A symmetric spatial constant pad of an activation, to fold into the next Conv or MaxPool. */
     private record PadView(Act of, int pad, float value) implements Val {
     }
+
+    /**
+     * Shape arithmetic on an activation's shape ({@code x.view(x.size(0), -1)} exports Shape → Gather → Unsqueeze →
+     * Concat → Reshape): its value in each of the {@link #WORLDS}, where the batch N and the spatial sizes H, W of
+     * not-yet-pooled activations take different values. Usable only as a Reshape target that gives [N, C] in every
+     * world.
+     */
+    private record Sym(Tensor[] at) implements Val {
+    }
+
+    /** The (N, H, W) substituted for an activation's run-time sizes when evaluating {@link Sym} values. */
+    private static final long[][] WORLDS = {{1, 3, 5}, {7, 11, 2}, {4, 6, 9}};
 
     private final GraphProto g;
     private final long opset;
@@ -254,8 +266,10 @@ public final class OnnxImporter {
         }
         if (real.size() > 1) {
             List<String> names = real.stream().map(v -> quote(v.getName())).toList();
+            boolean noWeights = g.getInitializerCount() == 0 && g.getNodeList().stream().anyMatch(nd -> nd.getOpType().equals("Conv"));
             throw unsupported("the graph has " + real.size() + " inputs that are not initializers (" + String.join(", ",
-                    names.subList(0, Math.min(names.size(), 8))) + "); reskern takes one image input");
+                    names.subList(0, Math.min(names.size(), 8))) + (names.size() > 8 ? ", ..." : "") + "); reskern takes one image input"
+                    + (noWeights ? " (the file holds no weights: exported with export_params=False?)" : ""));
         }
         checkInput(real.get(0));
         defined.add(inputName);
@@ -314,7 +328,10 @@ public final class OnnxImporter {
                 inputShape.add(d.hasDimValue() ? d.getDimValue() : -1L);
             }
             if (dims.get(1).hasDimValue() && dims.get(1).getDimValue() != 3) {
-                throw unsupported(w + " has " + dims.get(1).getDimValue() + " channels; reskern takes 3-channel images");
+                boolean nhwc = dims.get(3).hasDimValue() && dims.get(3).getDimValue() == 3;
+                throw unsupported(w + " has shape " + inputShape + (nhwc ? ", NHWC [N, H, W, 3] (a Transpose to NCHW inside "
+                        + "the model?); reskern takes NCHW images [N, 3, H, W]: export without the permute and pass NCHW"
+                        : ": " + dims.get(1).getDimValue() + " channels; reskern takes 3-channel images [N, 3, H, W]"));
             }
         }
     }
@@ -488,6 +505,10 @@ public final class OnnxImporter {
         if (v instanceof Const) {
             throw unsupported(where(i) + ": input " + quote(name) + " is a constant; reskern runs this operator on activations only");
         }
+        if (v instanceof Sym) {
+            throw unsupported(where(i) + ": input " + quote(name) + " is computed from an activation's shape (Shape); reskern "
+                    + "uses such values only as the target of a Reshape to [N, C]");
+        }
         throw unsupported(where(i) + ": input " + quote(name) + " is a Slice/Pad result, which reskern fuses only into "
                 + "a following Conv / MaxPool (Pad) or a residual Add (the option-A shortcut)");
     }
@@ -547,6 +568,9 @@ public final class OnnxImporter {
             define(n.getOutput(0), new Const(Fold.eval(n, where(i), in, opset, baseDir)));
             return;
         }
+        if (Fold.OPS.contains(op) && symbolic(i)) {
+            return;
+        }
         switch (op) {
             case "Conv" -> conv(i);
             case "BatchNormalization" -> batchNorm(i);
@@ -563,6 +587,9 @@ public final class OnnxImporter {
             case "Dropout" -> dropout(i);
             case "Slice" -> slice(i);
             case "Pad" -> pad(i);
+            case "Transpose" -> throw unsupported(where(i) + ": Transpose of an activation" + (inputName.equals(inName(i, 0))
+                    ? " (of the image input: an NHWC model? reskern takes NCHW images [N, 3, H, W]; export without the "
+                    + "permute and pass NCHW)" : ""));
             case "Relu" -> throw unsupported(where(i) + ": a ReLU that does not follow a Conv, BatchNormalization or "
                     + "residual Add with no other reader cannot be fused");
             case "Add" -> throw unsupported(where(i) + ": an Add that is not a residual (a Conv output, with no other "
@@ -571,6 +598,64 @@ public final class OnnxImporter {
                     + "graphs: Conv, BatchNormalization, Relu, Add, MaxPool, AveragePool, GlobalAveragePool, ReduceMean, "
                     + "Flatten, Reshape, Gemm, MatMul, Pad, Slice, Identity, Dropout and constant arithmetic)");
         }
+    }
+
+    /**
+     * Shape of an activation, or shape arithmetic (the folding ops) over such shapes and constants: evaluated in each
+     * of the {@link #WORLDS}. Returns false (nothing done) when node {@code i} is not one.
+     */
+    private boolean symbolic(int i) throws ReskernException {
+        NodeProto n = g.getNode(i);
+        String w = where(i);
+        boolean shapeOfAct = n.getOpType().equals("Shape") && n.getInputCount() == 1 && vals.get(n.getInput(0)) instanceof Act;
+        boolean anySym = false;
+        for (String s : n.getInputList()) {
+            Val v = s.isEmpty() ? null : vals.get(s);
+            if (v instanceof Sym) {
+                anySym = true;
+            } else if (v != null && !(v instanceof Const) && !shapeOfAct) {
+                return false;
+            }
+        }
+        if (!shapeOfAct && !anySym) {
+            return false;
+        }
+        outputs(i, 1);
+        Tensor[] at = new Tensor[WORLDS.length];
+        for (int k = 0; k < WORLDS.length; k++) {
+            try {
+                if (shapeOfAct) {
+                    Act x = (Act) vals.get(n.getInput(0));
+                    at[k] = Fold.shape(n, w, actDims(x, WORLDS[k]));
+                } else {
+                    List<Tensor> in = new ArrayList<>();
+                    for (int j = 0; j < n.getInputCount(); j++) {
+                        Val v = inName(i, j) == null ? null : vals.get(inName(i, j));
+                        in.add(v == null ? null : v instanceof Sym y ? y.at()[k] : ((Const) v).t());
+                    }
+                    at[k] = Fold.eval(n, w, in, opset, baseDir);
+                }
+            } catch (ReskernException e) {
+                throw unsupported(w + ": shape arithmetic on an activation's run-time shape that reskern cannot follow ("
+                        + e.getMessage() + ")");
+            }
+        }
+        define(n.getOutput(0), new Sym(at));
+        return true;
+    }
+
+    /** An activation's dims with the batch and (unless pooled) spatial sizes of {@code world} = (N, H, W). */
+    private long[] actDims(Act x, long[] world) {
+        long c = asm.channels(x.id());
+        long[] d = new long[x.rank()];
+        Arrays.fill(d, 1);
+        d[0] = world[0];
+        d[1] = c;
+        if (x.rank() == 4 && !asm.isPooled(x.id())) {
+            d[2] = world[1];
+            d[3] = world[2];
+        }
+        return d;
     }
 
     private boolean allConst(int i) {
@@ -834,25 +919,66 @@ public final class OnnxImporter {
         inputs(i, 2, 2);
         outputs(i, 1);
         Attrs a = Attrs.of(g.getNode(i), where(i), Set.of("allowzero"));
+        boolean allowZero = a.i("allowzero", 0) != 0;
         Act x = pooled(i);
-        long[] shape = cnst(i, 1, "shape").longs();
         long c = asm.channels(x.id());
-        // The result must be [N, C] (or [N, C, 1, 1]) for every batch size N: try two.
-        long[] r1 = null;
-        long[] r7 = null;
+        Val sv = val(inName(i, 1), i);
+        // The result must be [N, C] (or [N, C, 1, 1]) for every batch size N: try several (shape arithmetic on the
+        // activation's shape, x.view(x.size(0), -1), is evaluated at each).
+        long[][] targets = new long[WORLDS.length][];
+        if (sv instanceof Sym y) {
+            for (int k = 0; k < WORLDS.length; k++) {
+                targets[k] = y.at()[k].longs();
+            }
+        } else {
+            Arrays.fill(targets, cnst(i, 1, "shape").longs());
+        }
+        int rank = reshapedRank(x, c, targets, allowZero, i);
+        long batch = inputShape.isEmpty() ? -1 : inputShape.get(0);
+        if (rank < 0 && !(sv instanceof Sym) && batch > 0 && targets[0].length > 0 && targets[0][0] == batch) {
+            // A file exported with a fixed batch B (no dynamic batch axis) reshapes to the constant [B, ...]
+            // (x.view(x.size(0), -1) traced at batch B): exact at N = B, and reskern runs any N.
+            long[] r = reshapeAt(x, c, batch, targets[0], allowZero, i);
+            if (r != null && isFcShape(r, batch, c)) {
+                rank = r.length;
+            }
+        }
+        if (rank < 0) {
+            String t = sv instanceof Sym y ? "a shape computed from the input's shape (" + Arrays.toString(targets[0])
+                    + " at N = " + WORLDS[0][0] + ")" : Arrays.toString(targets[0]);
+            throw unsupported(where(i) + ": Reshape of [N, " + c + "] to " + t + " (only to [N, C] for every batch size N)");
+        }
+        define(g.getNode(i).getOutput(0), new Act(x.id(), rank, x.nonNegative()));
+    }
+
+    /** The rank (2 or 4) of {@code x} reshaped to {@code targets[k]} in each world, when that is [N, C] (or [N, C, 1, 1]) in all; else −1. */
+    private int reshapedRank(Act x, long c, long[][] targets, boolean allowZero, int i) {
+        int rank = -1;
+        for (int k = 0; k < WORLDS.length; k++) {
+            long[] r = reshapeAt(x, c, WORLDS[k][0], targets[k], allowZero, i);
+            if (r == null || !isFcShape(r, WORLDS[k][0], c) || rank >= 0 && r.length != rank) {
+                return -1;
+            }
+            rank = r.length;
+        }
+        return rank;
+    }
+
+    /** {@code x} (pooled) at batch {@code n} reshaped to {@code target}, or null when that fails. */
+    private long[] reshapeAt(Act x, long c, long n, long[] target, boolean allowZero, int i) {
+        long[] d = new long[x.rank()];
+        Arrays.fill(d, 1);
+        d[0] = n;
+        d[1] = c;
         try {
-            r1 = Fold.reshape(x.rank() == 4 ? new long[] {1, c, 1, 1} : new long[] {1, c}, shape, a.i("allowzero", 0) != 0, where(i));
-            r7 = Fold.reshape(x.rank() == 4 ? new long[] {7, c, 1, 1} : new long[] {7, c}, shape, a.i("allowzero", 0) != 0, where(i));
+            return Fold.reshape(d, target, allowZero, where(i));
         } catch (ReskernException e) {
-            // falls through to the message below
+            return null;
         }
-        boolean ok = r1 != null && r7 != null && (Arrays.equals(r1, new long[] {1, c}) && Arrays.equals(r7, new long[] {7, c})
-                || Arrays.equals(r1, new long[] {1, c, 1, 1}) && Arrays.equals(r7, new long[] {7, c, 1, 1}));
-        if (!ok) {
-            throw unsupported(where(i) + ": Reshape of [N, " + c + "] to " + Arrays.toString(shape)
-                    + " (only to [N, C] for every batch size N)");
-        }
-        define(g.getNode(i).getOutput(0), new Act(x.id(), r1.length, x.nonNegative()));
+    }
+
+    private static boolean isFcShape(long[] r, long n, long c) {
+        return Arrays.equals(r, new long[] {n, c}) || Arrays.equals(r, new long[] {n, c, 1, 1});
     }
 
     private void squeeze(int i) throws ReskernException {
@@ -861,12 +987,21 @@ public final class OnnxImporter {
         Attrs a = Attrs.of(g.getNode(i), where(i), Set.of("axes"));
         Act x = pooled(i);
         long[] axes = opset < 13 ? a.ints("axes", null) : inName(i, 1) == null ? null : cnst(i, 1, "axes").longs();
-        long[] norm = axes == null ? null : Arrays.stream(axes).map(v -> v < 0 ? v + x.rank() : v).sorted().toArray();
-        if (x.rank() != 4 || norm == null || !Arrays.equals(norm, new long[] {2, 3})) {
-            throw unsupported(where(i) + ": Squeeze of axes " + (axes == null ? "(all size-1)" : Arrays.toString(axes))
-                    + " (only axes 2, 3 of [N, C, 1, 1])");
+        if (axes == null) {
+            throw unsupported(where(i) + ": Squeeze without axes (x.squeeze()) of [N, C, 1, 1] also drops the batch axis "
+                    + "when N = 1; reskern needs the axes (2, 3) or a Flatten (torch.flatten(x, 1))");
         }
-        define(g.getNode(i).getOutput(0), new Act(x.id(), 2, x.nonNegative()));
+        // [N, C, 1, 1] (or [N, C, 1] after one squeeze): only the trailing size-1 axes 2, 3 may go.
+        long[] norm = Arrays.stream(axes).map(v -> v < 0 ? v + x.rank() : v).sorted().distinct().toArray();
+        boolean ok = norm.length == axes.length && norm.length > 0 && x.rank() > 2;
+        for (long v : norm) {
+            ok &= v >= 2 && v < x.rank();
+        }
+        if (!ok) {
+            throw unsupported(where(i) + ": Squeeze of axes " + Arrays.toString(axes) + " of a " + x.rank()
+                    + "-D [N, C, 1, ...] value (only the size-1 axes after N, C)");
+        }
+        define(g.getNode(i).getOutput(0), new Act(x.id(), x.rank() - norm.length, x.nonNegative()));
     }
 
     /** An FC input: pooled, 2-D. */
