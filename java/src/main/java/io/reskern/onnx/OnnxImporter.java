@@ -316,9 +316,10 @@ public final class OnnxImporter {
             throw unsupported(w + " is not a tensor");
         }
         int et = t.getTensorType().getElemType();
-        if (et != Tensor.FLOAT) {
+        if (!Tensor.isFloatType(et)) {
             throw unsupported(w + " has element type " + Tensor.typeName(et) + "; reskern takes FLOAT images");
         }
+        // FLOAT16 / BFLOAT16 / DOUBLE (a model.half() export): reskern computes in fp32, like its weights.
         if (t.getTensorType().hasShape()) {
             List<TensorShapeProto.Dimension> dims = t.getTensorType().getShape().getDimList();
             if (dims.size() != 4) {
@@ -587,6 +588,7 @@ public final class OnnxImporter {
             case "Dropout" -> dropout(i);
             case "Slice" -> slice(i);
             case "Pad" -> pad(i);
+            case "Cast" -> cast(i);
             case "Transpose" -> throw unsupported(where(i) + ": Transpose of an activation" + (inputName.equals(inName(i, 0))
                     ? " (of the image input: an NHWC model? reskern takes NCHW images [N, 3, H, W]; export without the "
                     + "permute and pass NCHW)" : ""));
@@ -596,7 +598,8 @@ public final class OnnxImporter {
                     + "reader, plus a value computed before that Conv) or a MatMul bias");
             default -> throw unsupported(where(i) + ": operator " + quote(op) + " is not supported (reskern imports ResNet "
                     + "graphs: Conv, BatchNormalization, Relu, Add, MaxPool, AveragePool, GlobalAveragePool, ReduceMean, "
-                    + "Flatten, Reshape, Gemm, MatMul, Pad, Slice, Identity, Dropout and constant arithmetic)");
+                    + "Flatten, Reshape, Squeeze, Gemm, MatMul, Pad, Slice, Identity, Dropout, Cast between float types and constant "
+                    + "arithmetic)");
         }
     }
 
@@ -1089,6 +1092,19 @@ public final class OnnxImporter {
         outputs(i, 1);
         Attrs.of(g.getNode(i), where(i), Set.of());
         define(g.getNode(i).getOutput(0), val(inName(i, 0), i));
+    }
+
+    /** Cast of an activation between float types (an fp16 model's input / output casts): reskern computes in fp32. */
+    private void cast(int i) throws ReskernException {
+        inputs(i, 1, 1);
+        outputs(i, 1);
+        Attrs a = Attrs.of(g.getNode(i), where(i), Set.of("to", "saturate", "round_mode"));
+        long to = a.i("to", 0);
+        if (to != (int) to || !Tensor.isFloatType((int) to)) {
+            throw unsupported(where(i) + ": Cast of an activation to " + (to == (int) to ? Tensor.typeName((int) to) : "type " + to)
+                    + " (only between float types, which reskern computes in fp32)");
+        }
+        define(g.getNode(i).getOutput(0), act(i, 0));
     }
 
     private void dropout(int i) throws ReskernException {

@@ -24,6 +24,7 @@ import io.reskern.cli.Main;
 import io.reskern.graph.Node;
 import io.reskern.onnx.proto.Onnx.GraphProto;
 import io.reskern.onnx.proto.Onnx.ModelProto;
+import io.reskern.onnx.proto.Onnx.NodeProto;
 import io.reskern.onnx.proto.Onnx.OperatorSetIdProto;
 import io.reskern.onnx.proto.Onnx.StringStringEntryProto;
 import io.reskern.onnx.proto.Onnx.TensorProto;
@@ -140,6 +141,67 @@ class OnnxHostileTest {
         float[] x = input(1, 8, 8);
         double e = Reference.relError(reskern(f16, x, 1, 8, 8), d(reskern(f32, x, 1, 8, 8)));
         assertTrue(e < 5e-3, "fp16 vs fp32 weights " + e);
+    }
+
+    /** {@code t} (FLOAT, raw or float_data) rounded to FP16: as FLOAT16 (half = true) or back in FLOAT. */
+    static TensorProto rounded(TensorProto t, boolean half) {
+        java.nio.ByteBuffer in = t.hasRawData() ? t.getRawData().asReadOnlyByteBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN) : null;
+        int n = in != null ? in.remaining() / 4 : t.getFloatDataCount();
+        java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(n * (half ? 2 : 4)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int k = 0; k < n; k++) {
+            short h = io.reskern.io.Half.floatToHalf(in != null ? in.getFloat() : t.getFloatData(k));
+            if (half) {
+                out.putShort(h);
+            } else {
+                out.putFloat(io.reskern.io.Half.halfToFloat(h));
+            }
+        }
+        return t.toBuilder().clearFloatData().setDataType(half ? 10 : 1).setRawData(ByteString.copyFrom(out.array())).build();
+    }
+
+    @Test
+    void halfModelsRunInFp32() throws Exception {
+        // What model.half() exports: FLOAT16 input, weights and output. ORT's CPU kernels do not all run FP16, so the
+        // reference is ORT on the FP32 file holding the same FP16-rounded weights (reskern computes in fp32).
+        ModelProto m = tiny();
+        GraphProto.Builder h = m.getGraph().toBuilder();
+        GraphProto.Builder r = m.getGraph().toBuilder();
+        for (int k = 0; k < h.getInitializerCount(); k++) {
+            h.setInitializer(k, rounded(h.getInitializer(k), true));
+            r.setInitializer(k, rounded(r.getInitializer(k), false));
+        }
+        h.setInput(0, tensorInfo("x", 10, "N", 3, "H", "W")).setOutput(0, tensorInfo("y", 10, "N", 2));
+        Path f16 = OnnxFixtures.write(dir, "half.onnx", m.toBuilder().setGraph(h).build());
+        Path ref = OnnxFixtures.write(dir, "rounded32.onnx", m.toBuilder().setGraph(r).build());
+        float[] x = input(2, 9, 7);
+        float[] want = ort(ref, x, 2, 3, 9, 7);
+        double e = Reference.relError(reskern(f16, x, 2, 9, 7), d(want));
+        System.out.printf("[onnx hostile] model.half()-style file vs ORT on its FP32 twin: %.2e%n", e);
+        assertTrue(e < 1e-5, "half model " + e);
+        // FP16 weights between input and output Casts (a float16 conversion that keeps FLOAT I/O).
+        GraphProto.Builder c = h.clone().setInput(0, tensorInfo("x", 1, "N", 3, "H", "W")).setOutput(0, tensorInfo("y", 1, "N", 2));
+        for (int k = 0; k < c.getNodeCount(); k++) {
+            NodeProto.Builder nb = c.getNode(k).toBuilder();
+            for (int j = 0; j < nb.getInputCount(); j++) {
+                if (nb.getInput(j).equals("x")) {
+                    nb.setInput(j, "x16");
+                }
+            }
+            for (int j = 0; j < nb.getOutputCount(); j++) {
+                if (nb.getOutput(j).equals("y")) {
+                    nb.setOutput(j, "y16");
+                }
+            }
+            c.setNode(k, nb);
+        }
+        c.addNode(0, node("Cast", "cast_in", new String[] {"x"}, new String[] {"x16"}, i("to", 10)));
+        c.addNode(node("Cast", "cast_out", new String[] {"y16"}, new String[] {"y"}, i("to", 1)));
+        Path fc = OnnxFixtures.write(dir, "casts.onnx", m.toBuilder().setGraph(c).build());
+        double ec = Reference.relError(reskern(fc, x, 2, 9, 7), d(want));
+        assertTrue(ec < 1e-5, "half model with casts " + ec);
+        // A Cast of an activation to an integer type is not a precision change: refused by name.
+        GraphProto.Builder bad = c.clone().setNode(0, node("Cast", "cast_int", new String[] {"x"}, new String[] {"x16"}, i("to", 7)));
+        fails(ErrorCode.UNSUPPORTED, m.toBuilder().setGraph(bad).build(), "\"cast_int\"", "INT64");
     }
 
     @Test
