@@ -60,13 +60,20 @@ class VariantNet(torch.nn.Module):
     def __init__(self, net, head):
         super().__init__()
         self.net, self.head = net, head
+        if head == "grouped":  # a ResNeXt-style grouped 3x3 conv
+            c = net.layer2[0].conv2
+            net.layer2[0].conv2 = torch.nn.Conv2d(c.in_channels, c.out_channels, 3, 1, 1, groups=4, bias=False)
+        if head == "dilated":  # torchvision's replace_stride_with_dilation
+            net.layer3[0].conv2.dilation, net.layer3[0].conv2.padding = (2, 2), (2, 2)
 
     def forward(self, x):
         n, h = self.net, self.head
         if h == "nhwc":
             x = x.permute(0, 3, 1, 2)
         x = n.layer3(n.layer2(n.layer1(torch.relu(n.bn1(n.conv1(x))))))
-        if h in ("view", "nhwc"):
+        if h == "flatten":
+            x = torch.flatten(torch.nn.functional.adaptive_avg_pool2d(x, 1), 1)
+        elif h in ("view", "nhwc"):
             x = torch.nn.functional.adaptive_avg_pool2d(x, 1)
             x = x.view(x.size(0), -1)
         elif h == "view_unpooled":  # the batch read from the not yet pooled tensor
@@ -79,7 +86,14 @@ class VariantNet(torch.nn.Module):
             x = torch.nn.functional.adaptive_avg_pool2d(x, 1).squeeze()
         elif h == "view_hw":  # depends on H, W: must be refused, not guessed
             x = x.view(x.size(0), x.size(1), -1).mean(2)
-        return n.linear(x)
+        if h in ("grouped", "dilated", "softmax", "two_outputs", "train"):
+            x = torch.flatten(torch.nn.functional.adaptive_avg_pool2d(x, 1), 1)
+        y = n.linear(x)
+        if h == "softmax":
+            return torch.softmax(y, 1)
+        if h == "two_outputs":
+            return y, x
+        return y
 
 
 # case, head, export kwargs, export batch, stored-input shape, expect ("match" or (code, message part)), notes
@@ -110,6 +124,33 @@ VARIANTS = [
      ("UNSUPPORTED", "export_params=False"), "export_params=False: no weights in the file"),
 ]
 
+VARIANTS += [
+    ("var_grouped", "grouped", dict(dynamic_axes=DYN, do_constant_folding=False, training=TrainingMode.PRESERVE), 2,
+     (2, 3, 18, 20), "match", "a grouped 3x3 conv (groups 4) with its BatchNormalization"),
+    ("var_dilated", "dilated", dict(dynamic_axes=DYN), 2, (2, 3, 16, 16), ("UNSUPPORTED", "dilations [2, 2]"),
+     "replace_stride_with_dilation: dilated 3x3 conv, refused naming the attribute"),
+    ("var_softmax", "softmax", dict(dynamic_axes=DYN), 2, (2, 3, 16, 16), ("UNSUPPORTED", "Softmax"),
+     "softmax after the logits: refused, saying reskern returns logits"),
+    ("var_two_outputs", "two_outputs", dict(dynamic_axes=DYN), 2, (2, 3, 16, 16), ("UNSUPPORTED", "2 outputs"),
+     "logits and features as two outputs"),
+    ("var_train_mode", "train", dict(dynamic_axes=DYN, do_constant_folding=False, training=TrainingMode.TRAINING), 2,
+     (2, 3, 16, 16), ("UNSUPPORTED", "model.eval()"), "exported in training mode (BN with running-statistics outputs)"),
+]
+
+VARIANTS += [
+    ("var_initializers_as_inputs", "flatten", dict(keep_initializers_as_inputs=True, opset_version=9, dynamic_axes=DYN), 2,
+     (1, 3, 16, 16), "match", "keep_initializers_as_inputs=True (IR 3 style: every weight is also a graph input)"),
+    ("var_external_data", "flatten", dict(dynamic_axes=DYN, external_data=True), 2, (2, 3, 16, 16), "match",
+     "onnx.save_model(save_as_external_data=True): weights in var_external_data.onnx.data beside the model"),
+]
+
+# every opset torch 1.13 writes, folded (torch.flatten) and unfolded with BN kept (the x.view chain)
+for _op in range(7, 18):
+    VARIANTS.append((f"var_opset{_op}_folded", "flatten", dict(dynamic_axes=DYN, opset_version=_op), 2, (3, 3, 19, 17),
+                     "match", f"opset {_op}, constant folding, torch.flatten"))
+    VARIANTS.append((f"var_opset{_op}_bn_view", "view", dict(dynamic_axes=DYN, opset_version=_op, do_constant_folding=False,
+                                                             training=TrainingMode.PRESERVE), 2, (1, 3, 17, 19),
+                     "match", f"opset {_op}, no folding, BatchNormalization kept, x.view(x.size(0), -1)"))
 
 def make_variants(out):
     variants = []
@@ -117,6 +158,8 @@ def make_variants(out):
         seed = zlib.crc32(name.encode())
         net = gm.randomize_(gm.cifar_resnet(8, "B", 10), torch.Generator().manual_seed(seed))
         model = VariantNet(net, head).eval()
+        if head == "train":
+            model.train()
         rng = np.random.default_rng(seed)
         nhwc = head == "nhwc"
         ex_shape = (batch, shape[1], shape[2], shape[3]) if nhwc else (batch, 3, shape[2], shape[3])
@@ -125,7 +168,12 @@ def make_variants(out):
         f = f"{name}.onnx"
         args = dict(opset_version=OPSET, input_names=["input"], output_names=["logits"], do_constant_folding=True)
         args.update(kw)
+        external = args.pop("external_data", False)
         torch.onnx.export(model, dummy, os.path.join(out, f), **args)
+        if external:  # the >2 GB layout: tensors in a side file
+            onnx.save_model(onnx.load(os.path.join(out, f)), os.path.join(out, f), save_as_external_data=True,
+                            all_tensors_to_one_file=True, location=f + ".data", size_threshold=0)
+        model.eval()
         if expect == "match":
             with torch.no_grad():
                 y64 = model.double()(torch.from_numpy(x).double()).numpy()

@@ -52,7 +52,11 @@ import java.util.Set;
  *       symmetric padding; {@code Slice} {@code x[:, :, ::2, ::2]} + channel {@code Pad} added to a conv → the CIFAR
  *       option-A residual;</li>
  *   <li>nodes whose inputs are all constants (Shape / Gather / Concat / Reshape / Slice / Transpose / Cast … of
- *       constants, torch's {@code F.pad} arithmetic) are folded at import.</li>
+ *       constants, torch's {@code F.pad} arithmetic) are folded at import;</li>
+ *   <li>the same ops over an activation's Shape ({@code x.view(x.size(0), -1)}) are evaluated at three (N, H, W) and
+ *       may only feed a Reshape that gives [N, C] at all three; a Reshape to a constant [B, …] is [N, C] when the
+ *       input declares the fixed batch B and it gives [B, C] there;</li>
+ *   <li>{@code Cast} of an activation between float types, and a FLOAT16 / BFLOAT16 / DOUBLE image input, run in fp32.</li>
  * </ul>
  * BatchNorm epsilons are kept per BN.
  *
@@ -589,6 +593,8 @@ public final class OnnxImporter {
             case "Slice" -> slice(i);
             case "Pad" -> pad(i);
             case "Cast" -> cast(i);
+            case "Softmax", "LogSoftmax" -> throw unsupported(where(i) + ": " + op + " (reskern computes up to the logits: export "
+                    + "the model without it and apply " + op + " to reskern's output)");
             case "Transpose" -> throw unsupported(where(i) + ": Transpose of an activation" + (inputName.equals(inName(i, 0))
                     ? " (of the image input: an NHWC model? reskern takes NCHW images [N, 3, H, W]; export without the "
                     + "permute and pass NCHW)" : ""));

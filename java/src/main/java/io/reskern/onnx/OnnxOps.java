@@ -101,17 +101,18 @@ final class OnnxOps {
      */
     static double batchNorm(Attrs a, long opset, int outputs) throws ReskernException {
         String w = a.where();
+        String eval = "; export after model.eval() with training=TrainingMode.EVAL";
         if (a.i("training_mode", 0) != 0) {
-            throw unsupported(w + ": training_mode = " + a.i("training_mode", 0) + " (inference only)");
+            throw unsupported(w + ": training_mode = " + a.i("training_mode", 0) + " (inference only" + eval + ")");
         }
         if (a.has("is_test") && a.i("is_test", 0) == 0 || !a.has("is_test") && opset < 7) {
-            throw unsupported(w + ": is_test = 0 (training-mode BatchNormalization, opset " + opset + "; inference only)");
+            throw unsupported(w + ": is_test = 0 (training-mode BatchNormalization, opset " + opset + "; inference only" + eval + ")");
         }
         if (a.i("spatial", 1) != 1) {
             throw unsupported(w + ": spatial = " + a.i("spatial", 1) + " (per-element statistics)");
         }
         if (outputs != 1) {
-            throw unsupported(w + ": " + outputs + " outputs (training-mode running statistics; inference has one output)");
+            throw unsupported(w + ": " + outputs + " outputs (training-mode running statistics; inference has one output" + eval + ")");
         }
         double eps = a.f("epsilon", 1e-5f);
         if (!(eps > 0) || Double.isInfinite(eps)) {
