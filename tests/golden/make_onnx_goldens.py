@@ -84,6 +84,9 @@ class VariantNet(torch.nn.Module):
             x = torch.nn.functional.adaptive_avg_pool2d(x, 1).squeeze(-1).squeeze(-1)
         elif h == "squeeze_all":
             x = torch.nn.functional.adaptive_avg_pool2d(x, 1).squeeze()
+        elif h == "avg_pool_k":  # akamaster's CIFAR ResNet: F.avg_pool2d(out, out.size()[3]), global at one size only
+            x = torch.nn.functional.avg_pool2d(x, int(x.size(3)))
+            x = x.view(x.size(0), -1)
         elif h == "view_hw":  # depends on H, W: must be refused, not guessed
             x = x.view(x.size(0), x.size(1), -1).mean(2)
         if h in ("grouped", "dilated", "softmax", "two_outputs", "train"):
@@ -118,6 +121,8 @@ VARIANTS = [
      ("UNSUPPORTED", "Squeeze without axes"), "x.squeeze(): drops the batch axis at N = 1"),
     ("var_view_hw", "view_hw", dict(dynamic_axes=DYN), 2, (2, 3, 16, 16), ("UNSUPPORTED", "Reshape of a spatial tensor"),
      "x.view(N, C, -1).mean(2): a reshape of an un-pooled tensor"),
+    ("var_avg_pool_k", "avg_pool_k", dict(dynamic_axes=DYN), 2, (2, 3, 32, 32), ("UNSUPPORTED", "fixed 8x8 AveragePool"),
+     "F.avg_pool2d(x, x.size(3)) (akamaster): a fixed window, the global mean only at 32x32; refused, naming the fix"),
     ("var_nhwc", "nhwc", dict(), 1, (1, 16, 16, 3), ("UNSUPPORTED", "NHWC"),
      "NHWC input permuted inside the model: refused, naming the layout"),
     ("var_no_params", "view", dict(export_params=False, dynamic_axes=DYN), 2, (2, 3, 16, 16),

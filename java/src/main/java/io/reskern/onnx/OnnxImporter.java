@@ -125,6 +125,8 @@ public final class OnnxImporter {
     private final OnnxWeights weights;
     private String inputName;
     private final List<Long> inputShape = new ArrayList<>();
+    /** Kernel of each value computed by an AveragePool (for the error when one is flattened as if it were global). */
+    private final Map<Integer, Integer> avgPoolKernel = new HashMap<>();
     /** Nesting of {@link #ensure} (each level may translate a conv that ensures again): bounded for hostile graphs. */
     private int ensureNesting;
 
@@ -873,8 +875,9 @@ public final class OnnxImporter {
             throw bad(where(i) + ": input is not 4-D");
         }
         OnnxOps.AvgPoolOp a = OnnxOps.avgPool(Attrs.of(g.getNode(i), where(i), OnnxOps.AVGPOOL_ATTRS));
-        define(g.getNode(i).getOutput(0), new Act(asm.avgPool(x.id(), a.kernel(), a.stride(), a.ceilMode(),
-                a.countIncludePad()), 4, x.nonNegative()));
+        int y = asm.avgPool(x.id(), a.kernel(), a.stride(), a.ceilMode(), a.countIncludePad());
+        avgPoolKernel.put(y, a.kernel());
+        define(g.getNode(i).getOutput(0), new Act(y, 4, x.nonNegative()));
     }
 
     private void globalPool(int i) throws ReskernException {
@@ -907,8 +910,10 @@ public final class OnnxImporter {
     private Act pooled(int i) throws ReskernException {
         Act x = act(i, 0);
         if (!asm.isPooled(x.id())) {
+            Integer k = avgPoolKernel.get(x.id());
             throw unsupported(where(i) + ": " + op(i) + " of a spatial tensor (reskern flattens only the 1x1 output of "
-                    + "a global pool)");
+                    + "a global pool" + (k == null ? ")" : "; this is a fixed " + k + "x" + k + " AveragePool, global only at "
+                    + "one input size (F.avg_pool2d(x, x.size(3)) traced): write adaptive_avg_pool2d(x, 1) or x.mean((2, 3)))"));
         }
         return x;
     }
