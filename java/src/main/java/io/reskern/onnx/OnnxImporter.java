@@ -74,6 +74,8 @@ public final class OnnxImporter {
     public static final long MAX_OPSET = 23;
     /** Most nodes accepted (a ResNet-152 export without constant folding has about 1,500). */
     public static final int MAX_NODES = 20_000;
+    /** Most elements constant folding may compute in one import, all nodes together. */
+    public static final long MAX_FOLDED_ELEMENTS = 1L << 22;
     /** Largest model file (protobuf's 2 GiB limit). */
     public static final long MAX_FILE_BYTES = Integer.MAX_VALUE - 8;
 
@@ -125,6 +127,8 @@ public final class OnnxImporter {
     private final OnnxWeights weights;
     private String inputName;
     private final List<Long> inputShape = new ArrayList<>();
+    /** Elements computed by constant folding so far (bounded by {@link #MAX_FOLDED_ELEMENTS}). */
+    private long foldedElements;
     /** Kernel of each value computed by an AveragePool (for the error when one is flattened as if it were global). */
     private final Map<Integer, Integer> avgPoolKernel = new HashMap<>();
     /** Nesting of {@link #ensure} (each level may translate a conv that ensures again): bounded for hostile graphs. */
@@ -572,7 +576,9 @@ public final class OnnxImporter {
                 String s = inName(i, k);
                 in.add(s == null ? null : ((Const) vals.get(s)).t());
             }
-            define(n.getOutput(0), new Const(Fold.eval(n, where(i), in, opset, baseDir)));
+            Tensor t = Fold.eval(n, where(i), in, opset, baseDir);
+            countFolded(i, t);
+            define(n.getOutput(0), new Const(t));
             return;
         }
         if (Fold.OPS.contains(op) && symbolic(i)) {
@@ -651,8 +657,27 @@ public final class OnnxImporter {
                         + e.getMessage() + ")");
             }
         }
+        for (Tensor t : at) {
+            countFolded(i, t);
+        }
         define(n.getOutput(0), new Sym(at));
         return true;
+    }
+
+    /**
+     * Adds a folded result to the import's total: each result is at most {@link Fold#MAX_ELEMENTS}, but without a total
+     * a small file of many ConstantOfShape nodes would make the importer allocate gigabytes. Constants from the file
+     * and ops that only relabel a tensor (Identity, Reshape, Squeeze, Unsqueeze) do not count.
+     */
+    private void countFolded(int i, Tensor t) throws ReskernException {
+        if (Set.of("Constant", "Identity", "Reshape", "Squeeze", "Unsqueeze").contains(op(i))) {
+            return;
+        }
+        foldedElements += t.elements;
+        if (foldedElements > MAX_FOLDED_ELEMENTS) {
+            throw unsupported(where(i) + ": constant folding has computed more than " + MAX_FOLDED_ELEMENTS
+                    + " elements in all (ResNet exports fold a few hundred)");
+        }
     }
 
     /** An activation's dims with the batch and (unless pooled) spatial sizes of {@code world} = (N, H, W). */

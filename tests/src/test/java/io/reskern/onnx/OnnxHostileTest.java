@@ -205,6 +205,21 @@ class OnnxHostileTest {
     }
 
     @Test
+    void manySmallFoldsAreBounded() {
+        // 19,000 ConstantOfShape nodes of 65,536 elements each: a ~1 MB file that made the importer allocate ~5 GB
+        // (OutOfMemoryError) before folding had a total budget.
+        ModelProto m = tiny();
+        GraphProto.Builder g = m.getGraph().toBuilder();
+        g.addInitializer(TensorProto.newBuilder().setName("bomb.shape").setDataType(7).addDims(1).addInt64Data(65536));
+        for (int k = 0; k < 19_000; k++) {
+            g.addNode(0, node("ConstantOfShape", "bomb" + k, new String[] {"bomb.shape"}, new String[] {"bomb.out" + k}));
+        }
+        ModelProto bomb = m.toBuilder().setGraph(g).build();
+        assertTrue(bomb.getSerializedSize() < 2 << 20, "file size " + bomb.getSerializedSize());
+        fails(ErrorCode.UNSUPPORTED, bomb, "ConstantOfShape", "constant folding has computed more than");
+    }
+
+    @Test
     void externalDataInsideTheFolderLoads() throws Exception {
         ModelProto m = tiny();
         TensorProto w2 = m.getGraph().getInitializerList().stream().filter(t -> t.getName().equals("w2")).findFirst().orElseThrow();
