@@ -63,6 +63,8 @@ class VariantNet(torch.nn.Module):
         if head == "grouped":  # a ResNeXt-style grouped 3x3 conv
             c = net.layer2[0].conv2
             net.layer2[0].conv2 = torch.nn.Conv2d(c.in_channels, c.out_channels, 3, 1, 1, groups=4, bias=False)
+        if head == "mlp":
+            self.fc0 = torch.nn.Linear(64, 64)
         if head == "dilated":  # torchvision's replace_stride_with_dilation
             net.layer3[0].conv2.dilation, net.layer3[0].conv2.padding = (2, 2), (2, 2)
 
@@ -91,6 +93,8 @@ class VariantNet(torch.nn.Module):
             x = x.view(x.size(0), x.size(1), -1).mean(2)
         if h in ("grouped", "dilated", "softmax", "two_outputs", "train"):
             x = torch.flatten(torch.nn.functional.adaptive_avg_pool2d(x, 1), 1)
+        if h == "mlp":  # a fine-tuning head Linear -> ReLU -> Linear
+            return n.linear(torch.relu(self.fc0(torch.flatten(torch.nn.functional.adaptive_avg_pool2d(x, 1), 1))))
         y = n.linear(x)
         if h == "softmax":
             return torch.softmax(y, 1)
@@ -136,6 +140,8 @@ VARIANTS += [
      "replace_stride_with_dilation: dilated 3x3 conv, refused naming the attribute"),
     ("var_softmax", "softmax", dict(dynamic_axes=DYN), 2, (2, 3, 16, 16), ("UNSUPPORTED", "Softmax"),
      "softmax after the logits: refused, saying reskern returns logits"),
+    ("var_mlp_head", "mlp", dict(dynamic_axes=DYN), 2, (2, 3, 16, 16), ("UNSUPPORTED", "follows a fully connected layer"),
+     "a Linear -> ReLU -> Linear head: refused, naming the head"),
     ("var_two_outputs", "two_outputs", dict(dynamic_axes=DYN), 2, (2, 3, 16, 16), ("UNSUPPORTED", "2 outputs"),
      "logits and features as two outputs"),
     ("var_train_mode", "train", dict(dynamic_axes=DYN, do_constant_folding=False, training=TrainingMode.TRAINING), 2,
@@ -162,6 +168,7 @@ def make_variants(out):
     for name, head, kw, batch, shape, expect, notes in VARIANTS:
         seed = zlib.crc32(name.encode())
         net = gm.randomize_(gm.cifar_resnet(8, "B", 10), torch.Generator().manual_seed(seed))
+        torch.manual_seed(seed)  # layers VariantNet adds (the mlp head) get torch's default init, seeded
         model = VariantNet(net, head).eval()
         if head == "train":
             model.train()

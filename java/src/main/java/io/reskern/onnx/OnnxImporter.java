@@ -607,7 +607,8 @@ public final class OnnxImporter {
                     ? " (of the image input: an NHWC model? reskern takes NCHW images [N, 3, H, W]; export without the "
                     + "permute and pass NCHW)" : ""));
             case "Relu" -> throw unsupported(where(i) + ": a ReLU that does not follow a Conv, BatchNormalization or "
-                    + "residual Add with no other reader cannot be fused");
+                    + "residual Add with no other reader cannot be fused" + (afterFc(i) ? " (this one follows a fully connected "
+                    + "layer: a head Linear -> ReLU -> Linear; reskern's head is one FC, or FCs without activations)" : ""));
             case "Add" -> throw unsupported(where(i) + ": an Add that is not a residual (a Conv output, with no other "
                     + "reader, plus a value computed before that Conv) or a MatMul bias");
             default -> throw unsupported(where(i) + ": operator " + quote(op) + " is not supported (reskern imports ResNet "
@@ -692,6 +693,17 @@ public final class OnnxImporter {
             d[3] = world[2];
         }
         return d;
+    }
+
+    /** Whether node {@code i}'s first input is computed by a Gemm or MatMul (or the Add of a MatMul's bias). */
+    private boolean afterFc(int i) {
+        Integer p = inName(i, 0) == null ? null : definedBy.get(inName(i, 0));
+        if (p != null && op(p).equals("Add") && g.getNode(p).getInputCount() == 2) {
+            Integer q = definedBy.get(g.getNode(p).getInput(0));
+            Integer r = definedBy.get(g.getNode(p).getInput(1));
+            p = q != null && op(q).equals("MatMul") ? q : r != null && op(r).equals("MatMul") ? r : p;
+        }
+        return p != null && (op(p).equals("Gemm") || op(p).equals("MatMul"));
     }
 
     private boolean allConst(int i) {
