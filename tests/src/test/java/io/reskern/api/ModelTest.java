@@ -62,6 +62,10 @@ class ModelTest {
         assertThrows(IllegalArgumentException.class, () -> m.predict(new float[10], 1, 32, 32));
         assertThrows(IllegalArgumentException.class, () -> m.predict(new float[0], 0, 32, 32));
         assertThrows(NullPointerException.class, () -> m.predict(null, 1, 32, 32));
+        // n·3·h·w wraps around a long to 0 here: must still be a size error, not an attempt to plan it
+        IllegalArgumentException huge = assertThrows(IllegalArgumentException.class,
+                () -> m.predict(new float[0], 1 << 22, 1 << 21, 1 << 21));
+        assertTrue(huge.getMessage().contains("4194304x3x2097152x2097152"), huge.getMessage());
         m.close();
         m.close(); // idempotent
         assertThrows(IllegalStateException.class, () -> m.predict(input(1, 32, 32, 1), 1, 32, 32));
