@@ -71,7 +71,9 @@ import org.bytedeco.javacpp.FloatPointer;
  *       buffer on another device; {@link IllegalStateException} after {@link #close()}. Failures of the device
  *       complete the request exceptionally with a {@link ReskernException}; the JVM never dies.</li>
  *   <li>{@link #close()} stops accepting requests, lets every request already accepted finish, then frees all native
- *       and device memory. It must not be called from a completion callback running on a reskern thread.</li>
+ *       and device memory. It must not be called from a completion callback running on a reskern thread, nor may the
+ *       blocking {@code predict}: both would wait for themselves, so both throw {@link IllegalStateException} there
+ *       ({@code predictAsync} is fine).</li>
  * </ul>
  * Dependent actions attached to the returned futures with the non-async methods ({@code thenApply}, …) may run on a
  * reskern worker thread: keep them short, or use the {@code …Async} variants.
@@ -79,6 +81,12 @@ import org.bytedeco.javacpp.FloatPointer;
 public final class Predictor implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Predictor.class.getName());
     private static final AtomicInteger IDS = new AtomicInteger();
+    /**
+     * Which predictor a thread belongs to: set by the dispatcher and worker threads themselves when they start. Not the
+     * thread group: threads started from a callback (and ForkJoinPool workers spawned there) inherit the group, and
+     * may well block on or close the predictor.
+     */
+    private static final ThreadLocal<Object> OWNER = new ThreadLocal<>();
 
     /** Counters since build (warm-up excluded). */
     public record Stats(long requests, long images, long batches, long paddedImages, long failedRequests) {
@@ -166,6 +174,7 @@ public final class Predictor implements AutoCloseable {
     private final Pool pool = new Pool();
     private final LinkedBlockingQueue<Request> queue = new LinkedBlockingQueue<>();
     private final ThreadGroup threads;
+    private final Object owner; // OWNER of this predictor's threads
     private final Thread dispatcher;
     private final Object submitLock = new Object();
     private final LongAdder requests = new LongAdder();
@@ -176,26 +185,31 @@ public final class Predictor implements AutoCloseable {
     private boolean closed; // guarded by submitLock
     private boolean released; // guarded by this
 
-    private Predictor(Builder b, Graph graph, List<DeviceModel> deviceModels, List<Context> contexts, ThreadGroup threads) {
+    private Predictor(Builder b, Graph graph, List<DeviceModel> deviceModels, List<Context> contexts, ThreadGroup threads,
+                      Object owner) {
         this.graph = graph;
         this.precision = b.model.precision();
         this.height = b.height;
         this.width = b.width;
         this.maxBatch = b.maxBatch;
-        this.maxWaitNanos = b.maxWait.toNanos();
+        this.maxWaitNanos = nanos(b.maxWait);
         this.checkFinite = b.checkFinite;
         this.preprocess = b.preprocess;
         this.labels = b.labels;
         this.deviceModels = deviceModels;
         this.contexts = contexts;
         this.threads = threads;
+        this.owner = owner;
         Set<Device> ds = new LinkedHashSet<>();
         for (Context c : contexts) {
             ds.add(c.device);
             pool.release(c);
         }
         this.devices = List.copyOf(ds);
-        this.dispatcher = new Thread(threads, this::dispatch, threads.getName() + "-dispatch");
+        this.dispatcher = new Thread(threads, () -> {
+            OWNER.set(owner);
+            dispatch();
+        }, threads.getName() + "-dispatch");
         dispatcher.setDaemon(true);
         dispatcher.start();
     }
@@ -249,8 +263,11 @@ public final class Predictor implements AutoCloseable {
         return contexts.size();
     }
 
-    /** Native/device memory held: weights once per device plus every context's arena and staging buffers. */
-    public long memoryBytes() {
+    /** Native/device memory held: weights once per device plus every context's arena and staging buffers (0 after close). */
+    public synchronized long memoryBytes() {
+        if (released) {
+            return 0;
+        }
         long b = 0;
         for (DeviceModel dm : deviceModels) {
             b += dm.weightBytes();
@@ -269,14 +286,37 @@ public final class Predictor implements AutoCloseable {
      * Logits of {@code count} images, float32 NCHW {@code [count, 3, H, W]} (H, W: the predictor's input size).
      *
      * @return {@code [count, classes]} row-major
+     * @throws ReskernException {@code INTERNAL} when the waiting thread is interrupted (its interrupt flag stays set; the
+     *                          request itself still runs)
+     * @throws IllegalStateException after {@link #close()}, or when called from a completion callback running on a
+     *                               reskern thread (it would wait for itself: use {@link #predictAsync} there)
      */
     public float[] predict(float[] nchw, int count) throws ReskernException {
+        refuseOnOwnThread("predict()");
         return await(predictAsync(Input.nchw(nchw, count))).logitsUnsafe();
     }
 
-    /** Runs one request and waits for it. */
+    /** Runs one request and waits for it (errors as {@link #predict(float[], int)}). */
     public Predictions predict(Input input) throws ReskernException {
+        refuseOnOwnThread("predict()");
         return await(predictAsync(input));
+    }
+
+    /** A blocking call on one of this predictor's threads would wait for that thread: a deadlock, so refuse it. */
+    private void refuseOnOwnThread(String what) {
+        if (OWNER.get() == owner) {
+            throw new IllegalStateException("Predictor." + what + " called from a reskern thread (a completion callback): "
+                    + "it would wait for itself; use predictAsync there, or a ...Async callback");
+        }
+    }
+
+    /** {@link Duration#toNanos()}, saturated: a wait longer than ~292 years is forever. */
+    static long nanos(Duration d) {
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
     }
 
     /** Queues {@code count} images (float32 NCHW); the future completes with their predictions. */
@@ -286,7 +326,8 @@ public final class Predictor implements AutoCloseable {
 
     /**
      * Queues one request. Misuse throws here, in the calling thread; failures while running complete the future
-     * exceptionally with a {@link ReskernException}.
+     * exceptionally with a {@link ReskernException}. The input is not copied here: it is read when its batch is
+     * staged, so do not modify it before the future completes.
      *
      * @throws IllegalArgumentException wrong size, more than {@code maxBatch} images, a non-finite value, a buffer on a
      *                                  device this predictor does not use
@@ -517,8 +558,8 @@ public final class Predictor implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (Thread.currentThread().getThreadGroup() == threads) {
-            throw new IllegalStateException("Predictor.close() called from a reskern worker thread (a completion callback): "
+        if (OWNER.get() == owner) {
+            throw new IllegalStateException("Predictor.close() called from a reskern thread (a completion callback): "
                     + "it would wait for itself; close it from another thread");
         }
         synchronized (submitLock) {
@@ -730,8 +771,10 @@ public final class Predictor implements AutoCloseable {
             }
             long t0 = System.nanoTime();
             ThreadGroup group = new ThreadGroup("reskern-" + graph.name() + "-" + IDS.incrementAndGet());
+            Object owner = new Object();
             List<DeviceModel> dms = new ArrayList<>();
             List<Context> ctxs = new ArrayList<>();
+            Predictor p;
             try {
                 for (Device d : ds) {
                     DeviceModel dm = Executors.load(graph, def.weights(), d, model.precision(), model.conv(),
@@ -742,7 +785,7 @@ public final class Predictor implements AutoCloseable {
                     for (int i = 0; i < k; i++) {
                         Executor ex = dm.newContext();
                         ExecutorService worker = java.util.concurrent.Executors.newSingleThreadExecutor(
-                                namedThreads(group, group.getName() + "-" + d + "-" + i));
+                                namedThreads(group, group.getName() + "-" + d + "-" + i, owner));
                         ctxs.add(new Context(ex, sizes, worker));
                         ex.reserve(maxBatch, height, width);
                         if (warmup) {
@@ -756,6 +799,7 @@ public final class Predictor implements AutoCloseable {
                         }
                     }
                 }
+                p = new Predictor(this, graph, dms, Collections.unmodifiableList(ctxs), group, owner);
             } catch (ReskernException | RuntimeException | Error e) {
                 for (Context c : ctxs) {
                     c.worker.shutdownNow();
@@ -766,15 +810,17 @@ public final class Predictor implements AutoCloseable {
                 }
                 throw e;
             }
-            Predictor p = new Predictor(this, graph, dms, Collections.unmodifiableList(ctxs), group);
             LOG.info(String.format("reskern: %s ready in %.2f s (%d MiB native/device memory)", p,
                     (System.nanoTime() - t0) / 1e9, p.memoryBytes() >> 20));
             return p;
         }
 
-        private static ThreadFactory namedThreads(ThreadGroup group, String name) {
+        private static ThreadFactory namedThreads(ThreadGroup group, String name, Object owner) {
             return r -> {
-                Thread t = new Thread(group, r, name);
+                Thread t = new Thread(group, () -> {
+                    OWNER.set(owner);
+                    r.run();
+                }, name);
                 t.setDaemon(true);
                 return t;
             };

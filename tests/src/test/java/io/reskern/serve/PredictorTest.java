@@ -237,6 +237,92 @@ class PredictorTest {
     }
 
     @Test
+    void closeFromAThreadACallbackStartedIsAllowed() throws Exception {
+        // threads started on a reskern thread inherit its thread group (so do ForkJoinPool workers spawned there):
+        // only the predictor's own threads may be refused
+        Predictor p = Predictor.builder(cifar()).build();
+        CompletableFuture<Throwable> seen = new CompletableFuture<>();
+        p.predictAsync(images(1, 1), 1).whenComplete((r, e) -> new Thread(() -> {
+            try {
+                p.close();
+                seen.complete(null);
+            } catch (Throwable t) {
+                seen.complete(t);
+            }
+        }).start());
+        assertEquals(null, seen.get(1, TimeUnit.MINUTES));
+        assertThrows(IllegalStateException.class, () -> p.predictAsync(images(1, 1), 1));
+    }
+
+    @Test
+    void blockingPredictFromACompletionCallbackIsRefusedInsteadOfDeadlocking() throws Exception {
+        try (Predictor p = Predictor.builder(cifar()).build()) { // one context: a blocking call there waits for itself
+            float[] x = images(1, 1);
+            CompletableFuture<Object> seen = new CompletableFuture<>();
+            p.predictAsync(x, 1).whenComplete((r, e) -> {
+                try {
+                    seen.complete(p.predict(x, 1));
+                } catch (Throwable t) {
+                    seen.complete(t);
+                }
+            });
+            Object got = seen.get(1, TimeUnit.MINUTES);
+            assertTrue(got instanceof IllegalStateException, String.valueOf(got));
+            assertTrue(((Throwable) got).getMessage().contains("predictAsync"), ((Throwable) got).getMessage());
+            // predictAsync from a callback is fine: it does not wait
+            CompletableFuture<float[]> chained = p.predictAsync(x, 1).thenCompose(r -> p.predictAsync(x, 1))
+                    .thenApply(Predictions::logits);
+            assertArrayEquals(reference.predict(x, 1, S, S), chained.get(1, TimeUnit.MINUTES));
+        }
+    }
+
+    @Test
+    void aHugeMaxWaitMeansWaitForAFullBatch() throws Exception {
+        // Duration.toNanos() overflows above ~292 years: that used to fail build() after the weights were loaded
+        // (and leak them)
+        try (Predictor p = Predictor.builder(cifar()).optMaxBatch(2).optMaxWait(Duration.ofDays(365L * 1000)).build()) {
+            float[] x = images(1, 6);
+            CompletableFuture<Predictions> first = p.predictAsync(x, 1);
+            Thread.sleep(200);
+            assertTrue(!first.isDone(), "a lone request waits for the batch to fill");
+            CompletableFuture<Predictions> second = p.predictAsync(x, 1);
+            float[] want = reference.predict(x, 1, S, S);
+            assertArrayEquals(want, first.get(1, TimeUnit.MINUTES).logits());
+            assertArrayEquals(want, second.get(1, TimeUnit.MINUTES).logits());
+            assertEquals(1, p.stats().batches());
+        }
+    }
+
+    @Test
+    void closeFreesEveryNativeByteAndEndsEveryThread() throws Exception {
+        java.util.Set<Thread> before = Thread.getAllStackTraces().keySet();
+        long bytes = org.bytedeco.javacpp.Pointer.totalBytes();
+        Predictor p = Predictor.builder(cifar()).optContexts(2).optMaxBatch(4).build();
+        List<CompletableFuture<Predictions>> fs = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            fs.add(p.predictAsync(images(1 + i % 2, i), 1 + i % 2));
+        }
+        for (CompletableFuture<Predictions> f : fs) {
+            f.get(1, TimeUnit.MINUTES);
+        }
+        List<Thread> ours = new ArrayList<>(Thread.getAllStackTraces().keySet());
+        ours.removeAll(before);
+        ours.removeIf(t -> !t.getName().startsWith("reskern-"));
+        assertEquals(3, ours.size(), "a dispatcher and one worker per context: " + ours);
+        for (Thread t : ours) {
+            assertTrue(t.isDaemon(), t + " must not keep the JVM alive");
+        }
+        assertTrue(p.memoryBytes() > 0);
+        p.close();
+        assertEquals(0, p.memoryBytes(), "nothing is held after close");
+        assertEquals(bytes, org.bytedeco.javacpp.Pointer.totalBytes(), "native bytes (JavaCPP) back to where they were");
+        for (Thread t : ours) {
+            t.join(10_000); // a pool's worker is still leaving run() for a moment after the pool reports terminated
+            assertTrue(!t.isAlive(), t + " still alive after close");
+        }
+    }
+
+    @Test
     void aFailingCallbackIsNotAFailedRequest() throws Exception {
         try (Predictor p = Predictor.builder(cifar()).optMaxBatch(1).build()) {
             ExecutionException e = assertThrows(ExecutionException.class,
