@@ -741,7 +741,28 @@ public final class Predictor implements AutoCloseable {
             return s.stream().mapToInt(Integer::intValue).toArray();
         }
 
+        /**
+         * Loads the weights on every device, reserves and warms up every context. The defaults (max batch, input size,
+         * preprocessing) are resolved for this build only: the builder is left as it was, so it can build again after
+         * an option changed.
+         */
         public Predictor build() throws ReskernException {
+            Builder b = new Builder(model);
+            b.devices = devices;
+            b.contextsPerDevice = contextsPerDevice;
+            b.maxBatch = maxBatch;
+            b.maxWait = maxWait;
+            b.height = height;
+            b.width = width;
+            b.batchSizes = batchSizes;
+            b.checkFinite = checkFinite;
+            b.warmup = warmup;
+            b.labels = labels;
+            b.preprocess = preprocess;
+            return b.resolveAndBuild();
+        }
+
+        private Predictor resolveAndBuild() throws ReskernException {
             List<Device> ds = devices != null ? devices : List.of(model.device());
             boolean anyGpu = ds.stream().anyMatch(Device::isCuda);
             if (maxBatch < 0) {

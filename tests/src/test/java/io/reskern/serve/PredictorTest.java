@@ -369,6 +369,28 @@ class PredictorTest {
     }
 
     @Test
+    void aBuilderBuildsAgainAfterAnOptionChanged() throws Exception {
+        // build() used to write its resolved defaults (input size, preprocessing, max batch) into the builder: a
+        // second build at another input size failed with "the preprocessing crops 32x32, but the input is 64x64"
+        Predictor.Builder b = Predictor.builder(cifar()).optWarmup(false);
+        try (Predictor p = b.build()) {
+            assertEquals(32, p.inputHeight());
+            assertEquals(8, p.maxBatch());
+        }
+        b.optInputSize(64, 48);
+        try (Predictor p = b.build()) {
+            assertEquals(64, p.inputHeight());
+            assertEquals(48, p.preprocess().cropWidth());
+            float[] x = new float[3 * 64 * 48];
+            Random r = new Random(3);
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) r.nextGaussian();
+            }
+            assertArrayEquals(reference.predict(x, 1, 64, 48), p.predict(x, 1));
+        }
+    }
+
+    @Test
     void severalContextsOnTheCpuShareOneCopyOfTheWeights() throws Exception {
         try (Predictor one = Predictor.builder(cifar()).optContexts(1).optMaxBatch(4).build();
              Predictor three = Predictor.builder(cifar()).optContexts(3).optMaxBatch(4).build()) {
