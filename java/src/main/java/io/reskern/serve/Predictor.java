@@ -65,7 +65,9 @@ import org.bytedeco.javacpp.FloatPointer;
  *   <li>On the CPU an image's logits are bit-identical whatever batch it was placed in (every op is per image with a
  *       fixed reduction order), so concurrent and batched results equal single-threaded ones. An image never affects
  *       another image of its batch (a NaN stays in its own row).</li>
- *   <li>No allocation of native or device memory after {@link Builder#build()}: memory is flat under load.</li>
+ *   <li>No allocation of native or device memory after {@link Builder#build()}: memory is flat under load. The one
+ *       exception: the staging of decoded images ({@link Input#images}) grows to the largest image (on a GPU: batch
+ *       of images) seen, then stays.</li>
  *   <li>Misuse is reported at the call, in the calling thread: {@link IllegalArgumentException} for a wrong size, a
  *       batch above {@code maxBatch}, a non-finite input value (unless {@link Builder#optCheckFinite}(false)), a
  *       buffer on another device; {@link IllegalStateException} after {@link #close()}. Failures of the device

@@ -22,7 +22,9 @@
  * <h2>Memory</h2>
  * Weights are loaded once per device and shared by that device's contexts; every context reserves its arena and
  * staging buffers for {@code maxBatch} images at build time. After build, no native or device memory is allocated
- * per request (only the Java result arrays), so memory stays flat under load (recorded by
+ * per request (only the Java result arrays) — except the staging of {@link io.reskern.serve.Input#images decoded
+ * images}, which grows to the largest image (on a GPU: batch of images) seen and then stays — so memory stays flat
+ * under load (recorded by
  * {@code benchmarks/src/main/java/io/reskern/bench/serve/SoakRun.java}).
  *
  * <h2>Errors</h2>
