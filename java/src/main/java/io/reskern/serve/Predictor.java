@@ -143,7 +143,8 @@ public final class Predictor implements AutoCloseable {
     private static final class Pool {
         private final ArrayDeque<Context> free = new ArrayDeque<>();
 
-        synchronized Context acquire(Device affinity) throws InterruptedException {
+        /** Waits for a free context; interrupts are ignored (see {@link #dispatch}). */
+        synchronized Context acquire(Device affinity) {
             while (true) {
                 for (Context c : free) {
                     if (affinity == null || c.device.equals(affinity)) {
@@ -151,7 +152,11 @@ public final class Predictor implements AutoCloseable {
                         return c;
                     }
                 }
-                wait();
+                try {
+                    wait();
+                } catch (InterruptedException ignored) {
+                    // keep waiting
+                }
             }
         }
 
@@ -185,6 +190,7 @@ public final class Predictor implements AutoCloseable {
     private final LongAdder padded = new LongAdder();
     private final LongAdder failed = new LongAdder();
     private boolean closed; // guarded by submitLock
+    private Throwable stopped; // guarded by submitLock: why the dispatcher ended before close(), or null
     private boolean released; // guarded by this
 
     private Predictor(Builder b, Graph graph, List<DeviceModel> deviceModels, List<Context> contexts, ThreadGroup threads,
@@ -348,7 +354,8 @@ public final class Predictor implements AutoCloseable {
         }
         synchronized (submitLock) {
             if (closed) {
-                throw new IllegalStateException("predictor is closed");
+                throw new IllegalStateException(stopped != null ? "predictor stopped: its dispatcher failed (" + stopped + ")"
+                        : "predictor is closed");
             }
             queue.add(r);
         }
@@ -440,24 +447,35 @@ public final class Predictor implements AutoCloseable {
 
     // ------------------------------------------------------------------------------------------------ batching
 
+    /**
+     * Forms batches until the poison request {@link #close()} queues. Interrupts are ignored: close() never interrupts,
+     * and an interrupt from elsewhere used to end this thread silently, after which every request waited forever. If
+     * it fails anyway (out of memory), every request it holds or that is queued fails, and new ones are refused.
+     */
     private void dispatch() {
         Request pending = null;
+        List<Request> forming = null; // taken from the queue, not yet handed to a worker
         try {
             while (true) {
-                Request first = pending != null ? pending : queue.take();
+                Request first = pending != null ? pending : take();
                 pending = null;
                 if (first == POISON) {
                     return;
                 }
+                forming = new ArrayList<>();
+                forming.add(first);
                 Context ctx = pool.acquire(first.affinity);
-                List<Request> batch = new ArrayList<>();
-                batch.add(first);
                 int total = first.input.count;
                 if (first.affinity == null) {
                     long deadline = first.enqueued + maxWaitNanos;
                     while (total < maxBatch) {
                         long left = deadline - System.nanoTime();
-                        Request r = left > 0 ? queue.poll(left, TimeUnit.NANOSECONDS) : queue.poll();
+                        Request r;
+                        try {
+                            r = left > 0 ? queue.poll(left, TimeUnit.NANOSECONDS) : queue.poll();
+                        } catch (InterruptedException e) {
+                            continue; // ignored; the time left is recomputed
+                        }
                         if (r == null) {
                             break;
                         }
@@ -465,19 +483,39 @@ public final class Predictor implements AutoCloseable {
                             pending = r;
                             break;
                         }
-                        batch.add(r);
+                        forming.add(r);
                         total += r.input.count;
                     }
                 }
+                List<Request> batch = forming;
                 int n = total;
                 ctx.worker.execute(() -> runBatch(ctx, batch, n));
+                forming = null;
             }
-        } catch (InterruptedException e) {
-            // only close() interrupts, after the queue was drained; nothing is left to run
-            Thread.currentThread().interrupt();
         } catch (Throwable t) {
             LOG.severe("reskern predictor dispatcher failed: " + t);
-            failAll(pending, t);
+            synchronized (submitLock) {
+                closed = true;
+                stopped = t;
+            }
+            ReskernException e = new ReskernException(ReskernException.ErrorCode.INTERNAL,
+                    "the predictor's dispatcher failed: " + t, t);
+            if (forming != null) {
+                for (Request r : forming) {
+                    r.future.completeExceptionally(e);
+                }
+            }
+            failAll(pending, e);
+        }
+    }
+
+    private Request take() {
+        while (true) {
+            try {
+                return queue.take();
+            } catch (InterruptedException ignored) {
+                // see dispatch()
+            }
         }
     }
 

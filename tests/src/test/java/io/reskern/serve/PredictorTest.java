@@ -294,6 +294,32 @@ class PredictorTest {
     }
 
     @Test
+    void anInterruptedDispatcherKeepsServing() throws Exception {
+        // an interrupt (a framework interrupting every thread, a callback on the dispatcher) used to end the
+        // dispatcher silently: the request it held and every later one waited forever
+        java.util.Set<Thread> before = Thread.getAllStackTraces().keySet();
+        try (Predictor p = Predictor.builder(cifar()).optMaxBatch(2).optMaxWait(Duration.ofDays(1)).build()) {
+            Thread dispatcher = Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> !before.contains(t) && t.getName().startsWith("reskern-") && t.getName().endsWith("-dispatch"))
+                    .findFirst().orElseThrow();
+            float[] x = images(1, 13);
+            float[] want = reference.predict(x, 1, S, S);
+            CompletableFuture<Predictions> first = p.predictAsync(x, 1); // held while the batch fills
+            Thread.sleep(100);
+            dispatcher.interrupt();
+            Thread.sleep(100);
+            assertTrue(dispatcher.isAlive());
+            CompletableFuture<Predictions> second = p.predictAsync(x, 1);
+            assertArrayEquals(want, first.get(1, TimeUnit.MINUTES).logits());
+            assertArrayEquals(want, second.get(1, TimeUnit.MINUTES).logits());
+            dispatcher.interrupt(); // while it waits for a request
+            Thread.sleep(100);
+            assertArrayEquals(want, p.predictAsync(x, 1).thenCombine(p.predictAsync(x, 1), (a, b) -> b).get(1, TimeUnit.MINUTES)
+                    .logits());
+        }
+    }
+
+    @Test
     void closeFreesEveryNativeByteAndEndsEveryThread() throws Exception {
         java.util.Set<Thread> before = Thread.getAllStackTraces().keySet();
         long bytes = org.bytedeco.javacpp.Pointer.totalBytes();
