@@ -219,10 +219,68 @@ class PredictorTest {
     }
 
     @Test
+    void closeFromSeveralThreadsWhileOthersSubmitNeverLosesARequest() throws Exception {
+        Predictor p = Predictor.builder(cifar()).optContexts(2).optMaxBatch(4).optMaxWait(Duration.ofMillis(1)).build();
+        float[] x = images(1, 17);
+        float[] want = reference.predict(x, 1, S, S);
+        List<CompletableFuture<Predictions>> accepted = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<Thread> submitters = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            Thread th = new Thread(() -> {
+                try {
+                    while (true) {
+                        accepted.add(p.predictAsync(x, 1));
+                        Thread.sleep(1);
+                    }
+                } catch (IllegalStateException | InterruptedException closed) {
+                    // refused after close: the expected end
+                }
+            });
+            submitters.add(th);
+            th.start();
+        }
+        Thread.sleep(300);
+        List<Thread> closers = new ArrayList<>();
+        for (int t = 0; t < 3; t++) {
+            Thread th = new Thread(p::close);
+            closers.add(th);
+            th.start();
+        }
+        for (Thread th : closers) {
+            th.join(60_000);
+            assertTrue(!th.isAlive(), "close() returned in every thread");
+        }
+        for (Thread th : submitters) {
+            th.join(60_000);
+            assertTrue(!th.isAlive(), "every submitter was refused after close");
+        }
+        assertTrue(accepted.size() > 4, "requests were accepted: " + accepted.size());
+        for (CompletableFuture<Predictions> f : accepted) {
+            assertTrue(f.isDone(), "an accepted request is done when close() returns");
+            assertArrayEquals(want, f.get().logits());
+        }
+        assertEquals(accepted.size(), p.stats().requests());
+    }
+
+    /**
+     * A predictor whose requests run in pairs: a callback attached to the first of two requests surely runs on a
+     * reskern worker (attached to a request that may already be done, it runs in the attaching thread instead).
+     */
+    static Predictor pairs() throws ReskernException {
+        return Predictor.builder(cifar()).optMaxBatch(2).optMaxWait(Duration.ofDays(1)).build();
+    }
+
+    /** Runs {@code callback} on a reskern worker thread of {@code p} (a {@link #pairs()} predictor). */
+    static void onWorker(Predictor p, Runnable callback) {
+        p.predictAsync(images(1, 1), 1).whenComplete((r, e) -> callback.run());
+        p.predictAsync(images(1, 1), 1); // completes the pair
+    }
+
+    @Test
     void closeFromACompletionCallbackIsRefusedInsteadOfDeadlocking() throws Exception {
-        try (Predictor p = Predictor.builder(cifar()).build()) {
+        try (Predictor p = pairs()) {
             CompletableFuture<Throwable> seen = new CompletableFuture<>();
-            p.predictAsync(images(1, 1), 1).whenComplete((r, e) -> {
+            onWorker(p, () -> {
                 try {
                     p.close();
                     seen.complete(null);
@@ -232,7 +290,9 @@ class PredictorTest {
             });
             Throwable t = seen.get(1, TimeUnit.MINUTES);
             assertTrue(t instanceof IllegalStateException, String.valueOf(t));
-            assertEquals(10, p.predict(images(1, 2), 1).length); // still open
+            CompletableFuture<Predictions> a = p.predictAsync(images(1, 2), 1); // still open
+            assertEquals(10, p.predict(images(1, 2), 1).length);
+            assertEquals(10, a.get(1, TimeUnit.MINUTES).logits().length);
         }
     }
 
@@ -240,9 +300,9 @@ class PredictorTest {
     void closeFromAThreadACallbackStartedIsAllowed() throws Exception {
         // threads started on a reskern thread inherit its thread group (so do ForkJoinPool workers spawned there):
         // only the predictor's own threads may be refused
-        Predictor p = Predictor.builder(cifar()).build();
+        Predictor p = pairs();
         CompletableFuture<Throwable> seen = new CompletableFuture<>();
-        p.predictAsync(images(1, 1), 1).whenComplete((r, e) -> new Thread(() -> {
+        onWorker(p, () -> new Thread(() -> {
             try {
                 p.close();
                 seen.complete(null);
@@ -256,10 +316,10 @@ class PredictorTest {
 
     @Test
     void blockingPredictFromACompletionCallbackIsRefusedInsteadOfDeadlocking() throws Exception {
-        try (Predictor p = Predictor.builder(cifar()).build()) { // one context: a blocking call there waits for itself
+        try (Predictor p = pairs()) { // one context: a blocking call there waits for itself
             float[] x = images(1, 1);
             CompletableFuture<Object> seen = new CompletableFuture<>();
-            p.predictAsync(x, 1).whenComplete((r, e) -> {
+            onWorker(p, () -> {
                 try {
                     seen.complete(p.predict(x, 1));
                 } catch (Throwable t) {
@@ -270,9 +330,10 @@ class PredictorTest {
             assertTrue(got instanceof IllegalStateException, String.valueOf(got));
             assertTrue(((Throwable) got).getMessage().contains("predictAsync"), ((Throwable) got).getMessage());
             // predictAsync from a callback is fine: it does not wait
-            CompletableFuture<float[]> chained = p.predictAsync(x, 1).thenCompose(r -> p.predictAsync(x, 1))
-                    .thenApply(Predictions::logits);
-            assertArrayEquals(reference.predict(x, 1, S, S), chained.get(1, TimeUnit.MINUTES));
+            CompletableFuture<Predictions> chained = new CompletableFuture<>();
+            onWorker(p, () -> p.predictAsync(x, 1).whenComplete((r, e) -> chained.complete(r)));
+            p.predictAsync(x, 1); // the chained request's partner
+            assertArrayEquals(reference.predict(x, 1, S, S), chained.get(1, TimeUnit.MINUTES).logits());
         }
     }
 
