@@ -92,7 +92,8 @@ public final class Model implements AutoCloseable {
      *
      * @param nchw float32 images, NCHW, length {@code n·3·h·w}
      * @return logits, {@code [n, classes]} row-major
-     * @throws IllegalArgumentException if the length does not match the shape, or the input is too small
+     * @throws IllegalArgumentException if the length does not match the shape, or the input is too small, or the batch
+     *                                  too large to plan (activations above 2^63 elements, logits above a Java array)
      * @throws IllegalStateException    after {@link #close()}
      */
     public float[] predict(float[] nchw, int n, int h, int w) throws ReskernException {
