@@ -14,7 +14,8 @@ import org.bytedeco.javacpp.PointerPointer;
  * decoded on the GPU). Allocate one with {@link #allocate}, or {@link #wrap} memory you own. Copies in and out are bulk
  * (one native copy, never element by element).
  *
- * <p>Not thread-safe; do not write a buffer while a prediction reading it is in flight. {@link #close()} frees memory
+ * <p>Not thread-safe; do not write or close a buffer while a prediction reading it is in flight (closed before its
+ * batch is staged, the request fails with {@link IllegalStateException}; closed during, it reads freed memory). {@link #close()} frees memory
  * this class allocated (a wrapped buffer is left alone); using a closed buffer throws {@link IllegalStateException}.
  */
 public final class DeviceBuffer implements AutoCloseable {

@@ -92,7 +92,8 @@ public final class Model implements AutoCloseable {
      *
      * @param nchw float32 images, NCHW, length {@code n·3·h·w}
      * @return logits, {@code [n, classes]} row-major
-     * @throws IllegalArgumentException if the length does not match the shape, or the input is too small
+     * @throws IllegalArgumentException if the length does not match the shape, or the input is too small, or the batch
+     *                                  too large to plan (activations above 2^63 elements, logits above a Java array)
      * @throws IllegalStateException    after {@link #close()}
      */
     public float[] predict(float[] nchw, int n, int h, int w) throws ReskernException {
@@ -100,12 +101,21 @@ public final class Model implements AutoCloseable {
         if (n < 1 || h < 1 || w < 1) {
             throw new IllegalArgumentException("batch, height and width must be >= 1, got " + n + "x3x" + h + "x" + w);
         }
-        long expected = (long) n * 3 * h * w;
+        long expected;
+        try {
+            expected = Math.multiplyExact(Math.multiplyExact(3L * n, h), w);
+        } catch (ArithmeticException e) { // it wrapped around to a length an array can have
+            throw new IllegalArgumentException("input has " + nchw.length + " floats, but " + n + "x3x" + h + "x" + w
+                    + " is more than 2^63 elements");
+        }
         if (nchw.length != expected) {
             throw new IllegalArgumentException("input has " + nchw.length + " floats, expected N*3*H*W = " + expected
                     + " for " + n + "x3x" + h + "x" + w);
         }
         graph.plan(n, h, w); // validates that the input is large enough before any native call
+        if ((long) n * classes() > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException(n + " x " + classes() + " logits do not fit in a Java array: use smaller batches");
+        }
         float[] out = new float[n * classes()];
         synchronized (this) {
             if (closed) {

@@ -111,6 +111,19 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
             b.optLabels(Labels.load(labels).asList());
         }
         predictor = b.build();
+        try {
+            listen();
+        } catch (IOException | RuntimeException | Error e) { // e.g. the port is in use: do not keep the model loaded
+            if (http != null) {
+                http.shutdownNow();
+            }
+            predictor.close();
+            server = null;
+            throw e;
+        }
+    }
+
+    private void listen() throws IOException {
         // The JDK server writes headers and body separately; with Nagle's algorithm on, every keep-alive response then
         // waits for the client's delayed ACK (~40 ms on Linux). TCP_NODELAY, read once when the server classes load.
         if (System.getProperty("sun.net.httpserver.nodelay") == null) {

@@ -15,9 +15,9 @@ abstract class BaseExecutor implements Executor {
      */
     static final int PLAN_CACHE = 64;
 
-    private final Map<Long, Plan> plans = new LinkedHashMap<>(16, 0.75f, true) {
+    private final Map<Shape, Plan> plans = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<Long, Plan> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<Shape, Plan> eldest) {
             return size() > PLAN_CACHE;
         }
     };
@@ -39,8 +39,15 @@ abstract class BaseExecutor implements Executor {
         }
     }
 
-    static long key(int n, int h, int w) {
-        return ((long) n << 40) | ((long) h << 20) | w;
+    /**
+     * The cache key of an input size. It was {@code (n << 40) | (h << 20) | w}, which is not one-to-one: a width of
+     * 2^20 + 64 shared the key of a 65 x 64 input (and ran on its plan: wrong logits), batch 2^24 + 1 that of batch 1.
+     */
+    record Shape(int batch, int height, int width) {
+    }
+
+    static Shape key(int n, int h, int w) {
+        return new Shape(n, h, w);
     }
 
     /** Plans cached now (tests). */

@@ -51,9 +51,9 @@ final class CudaExecutor extends BaseExecutor {
      */
     static final int GRAPH_CACHE = 32;
 
-    private final Map<Long, Long> graphs = new LinkedHashMap<>(16, 0.75f, true) {
+    private final Map<Shape, Long> graphs = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<Long, Long> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<Shape, Long> eldest) {
             if (size() <= GRAPH_CACHE) {
                 return false;
             }
@@ -61,7 +61,7 @@ final class CudaExecutor extends BaseExecutor {
             return true;
         }
     };
-    private final java.util.Set<Long> uncapturable = new java.util.HashSet<>();
+    private final java.util.Set<Shape> uncapturable = new java.util.HashSet<>();
     private long stream;
     private long arena;
     private long arenaBytes;
@@ -309,7 +309,7 @@ final class CudaExecutor extends BaseExecutor {
         int n = p.batch();
         int outLen = n * graph.classes();
         checkOut(p, out, outOffset);
-        long key = key(n, p.height(0), p.width(0));
+        Shape key = key(n, p.height(0), p.width(0));
         Long exec = graphs.get(key);
         if (exec == null) {
             enqueueNetwork(); // the first call of a size runs eagerly (and validates every launch)

@@ -81,6 +81,16 @@ public final class Plan {
         slotOf = new int[values];
         List<Long> sizes = new ArrayList<>();
         List<Boolean> free = new ArrayList<>();
+        // every size is checked once here (elements() then cannot wrap): a batch of 2^22 images of 2^21 x 2^21 has
+        // 3 * 2^64 input elements, which wrapped to a plan of a few MiB that the kernels would have written past
+        for (int v = 0; v < values; v++) {
+            try {
+                Math.multiplyExact(Math.multiplyExact(Math.multiplyExact((long) batch, h[v]), w[v]), graph.channels(v));
+            } catch (ArithmeticException e) {
+                throw new IllegalArgumentException("a batch of " + batch + "x3x" + height + "x" + width
+                        + " is too large: its activations have more than 2^63 elements");
+            }
+        }
         slotOf[0] = 0;
         sizes.add(elements(0));
         free.add(false);
@@ -119,7 +129,12 @@ public final class Plan {
         long off = 0;
         for (int s = 0; s < slotElems.length; s++) {
             slotOffset[s] = off;
-            off += (slotElems[s] + 63) / 64 * 64; // 256-byte aligned in fp32
+            try {
+                off = Math.addExact(off, Math.addExact(slotElems[s], 63) / 64 * 64); // 256-byte aligned in fp32
+            } catch (ArithmeticException e) {
+                throw new IllegalArgumentException("a batch of " + batch + "x3x" + height + "x" + width
+                        + " is too large: its activation arena has more than 2^63 elements");
+            }
         }
         arenaElems = off;
     }

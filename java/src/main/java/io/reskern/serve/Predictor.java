@@ -65,13 +65,17 @@ import org.bytedeco.javacpp.FloatPointer;
  *   <li>On the CPU an image's logits are bit-identical whatever batch it was placed in (every op is per image with a
  *       fixed reduction order), so concurrent and batched results equal single-threaded ones. An image never affects
  *       another image of its batch (a NaN stays in its own row).</li>
- *   <li>No allocation of native or device memory after {@link Builder#build()}: memory is flat under load.</li>
+ *   <li>No allocation of native or device memory after {@link Builder#build()}: memory is flat under load. The one
+ *       exception: the staging of decoded images ({@link Input#images}) grows to the largest image (on a GPU: batch
+ *       of images) seen, then stays.</li>
  *   <li>Misuse is reported at the call, in the calling thread: {@link IllegalArgumentException} for a wrong size, a
  *       batch above {@code maxBatch}, a non-finite input value (unless {@link Builder#optCheckFinite}(false)), a
  *       buffer on another device; {@link IllegalStateException} after {@link #close()}. Failures of the device
  *       complete the request exceptionally with a {@link ReskernException}; the JVM never dies.</li>
  *   <li>{@link #close()} stops accepting requests, lets every request already accepted finish, then frees all native
- *       and device memory. It must not be called from a completion callback running on a reskern thread.</li>
+ *       and device memory. It must not be called from a completion callback running on a reskern thread, nor may the
+ *       blocking {@code predict}: both would wait for themselves, so both throw {@link IllegalStateException} there
+ *       ({@code predictAsync} is fine).</li>
  * </ul>
  * Dependent actions attached to the returned futures with the non-async methods ({@code thenApply}, …) may run on a
  * reskern worker thread: keep them short, or use the {@code …Async} variants.
@@ -79,6 +83,12 @@ import org.bytedeco.javacpp.FloatPointer;
 public final class Predictor implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Predictor.class.getName());
     private static final AtomicInteger IDS = new AtomicInteger();
+    /**
+     * Which predictor a thread belongs to: set by the dispatcher and worker threads themselves when they start. Not the
+     * thread group: threads started from a callback (and ForkJoinPool workers spawned there) inherit the group, and
+     * may well block on or close the predictor.
+     */
+    private static final ThreadLocal<Object> OWNER = new ThreadLocal<>();
 
     /** Counters since build (warm-up excluded). */
     public record Stats(long requests, long images, long batches, long paddedImages, long failedRequests) {
@@ -133,7 +143,8 @@ public final class Predictor implements AutoCloseable {
     private static final class Pool {
         private final ArrayDeque<Context> free = new ArrayDeque<>();
 
-        synchronized Context acquire(Device affinity) throws InterruptedException {
+        /** Waits for a free context; interrupts are ignored (see {@link #dispatch}). */
+        synchronized Context acquire(Device affinity) {
             while (true) {
                 for (Context c : free) {
                     if (affinity == null || c.device.equals(affinity)) {
@@ -141,7 +152,11 @@ public final class Predictor implements AutoCloseable {
                         return c;
                     }
                 }
-                wait();
+                try {
+                    wait();
+                } catch (InterruptedException ignored) {
+                    // keep waiting
+                }
             }
         }
 
@@ -166,6 +181,7 @@ public final class Predictor implements AutoCloseable {
     private final Pool pool = new Pool();
     private final LinkedBlockingQueue<Request> queue = new LinkedBlockingQueue<>();
     private final ThreadGroup threads;
+    private final Object owner; // OWNER of this predictor's threads
     private final Thread dispatcher;
     private final Object submitLock = new Object();
     private final LongAdder requests = new LongAdder();
@@ -174,28 +190,34 @@ public final class Predictor implements AutoCloseable {
     private final LongAdder padded = new LongAdder();
     private final LongAdder failed = new LongAdder();
     private boolean closed; // guarded by submitLock
+    private Throwable stopped; // guarded by submitLock: why the dispatcher ended before close(), or null
     private boolean released; // guarded by this
 
-    private Predictor(Builder b, Graph graph, List<DeviceModel> deviceModels, List<Context> contexts, ThreadGroup threads) {
+    private Predictor(Builder b, Graph graph, List<DeviceModel> deviceModels, List<Context> contexts, ThreadGroup threads,
+                      Object owner) {
         this.graph = graph;
         this.precision = b.model.precision();
         this.height = b.height;
         this.width = b.width;
         this.maxBatch = b.maxBatch;
-        this.maxWaitNanos = b.maxWait.toNanos();
+        this.maxWaitNanos = nanos(b.maxWait);
         this.checkFinite = b.checkFinite;
         this.preprocess = b.preprocess;
         this.labels = b.labels;
         this.deviceModels = deviceModels;
         this.contexts = contexts;
         this.threads = threads;
+        this.owner = owner;
         Set<Device> ds = new LinkedHashSet<>();
         for (Context c : contexts) {
             ds.add(c.device);
             pool.release(c);
         }
         this.devices = List.copyOf(ds);
-        this.dispatcher = new Thread(threads, this::dispatch, threads.getName() + "-dispatch");
+        this.dispatcher = new Thread(threads, () -> {
+            OWNER.set(owner);
+            dispatch();
+        }, threads.getName() + "-dispatch");
         dispatcher.setDaemon(true);
         dispatcher.start();
     }
@@ -249,8 +271,11 @@ public final class Predictor implements AutoCloseable {
         return contexts.size();
     }
 
-    /** Native/device memory held: weights once per device plus every context's arena and staging buffers. */
-    public long memoryBytes() {
+    /** Native/device memory held: weights once per device plus every context's arena and staging buffers (0 after close). */
+    public synchronized long memoryBytes() {
+        if (released) {
+            return 0;
+        }
         long b = 0;
         for (DeviceModel dm : deviceModels) {
             b += dm.weightBytes();
@@ -269,14 +294,37 @@ public final class Predictor implements AutoCloseable {
      * Logits of {@code count} images, float32 NCHW {@code [count, 3, H, W]} (H, W: the predictor's input size).
      *
      * @return {@code [count, classes]} row-major
+     * @throws ReskernException {@code INTERNAL} when the waiting thread is interrupted (its interrupt flag stays set; the
+     *                          request itself still runs)
+     * @throws IllegalStateException after {@link #close()}, or when called from a completion callback running on a
+     *                               reskern thread (it would wait for itself: use {@link #predictAsync} there)
      */
     public float[] predict(float[] nchw, int count) throws ReskernException {
+        refuseOnOwnThread("predict()");
         return await(predictAsync(Input.nchw(nchw, count))).logitsUnsafe();
     }
 
-    /** Runs one request and waits for it. */
+    /** Runs one request and waits for it (errors as {@link #predict(float[], int)}). */
     public Predictions predict(Input input) throws ReskernException {
+        refuseOnOwnThread("predict()");
         return await(predictAsync(input));
+    }
+
+    /** A blocking call on one of this predictor's threads would wait for that thread: a deadlock, so refuse it. */
+    private void refuseOnOwnThread(String what) {
+        if (OWNER.get() == owner) {
+            throw new IllegalStateException("Predictor." + what + " called from a reskern thread (a completion callback): "
+                    + "it would wait for itself; use predictAsync there, or a ...Async callback");
+        }
+    }
+
+    /** {@link Duration#toNanos()}, saturated: a wait longer than ~292 years is forever. */
+    static long nanos(Duration d) {
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
     }
 
     /** Queues {@code count} images (float32 NCHW); the future completes with their predictions. */
@@ -286,7 +334,8 @@ public final class Predictor implements AutoCloseable {
 
     /**
      * Queues one request. Misuse throws here, in the calling thread; failures while running complete the future
-     * exceptionally with a {@link ReskernException}.
+     * exceptionally with a {@link ReskernException}. The input is not copied here: it is read when its batch is
+     * staged, so do not modify it before the future completes.
      *
      * @throws IllegalArgumentException wrong size, more than {@code maxBatch} images, a non-finite value, a buffer on a
      *                                  device this predictor does not use
@@ -305,7 +354,8 @@ public final class Predictor implements AutoCloseable {
         }
         synchronized (submitLock) {
             if (closed) {
-                throw new IllegalStateException("predictor is closed");
+                throw new IllegalStateException(stopped != null ? "predictor stopped: its dispatcher failed (" + stopped + ")"
+                        : "predictor is closed");
             }
             queue.add(r);
         }
@@ -397,24 +447,35 @@ public final class Predictor implements AutoCloseable {
 
     // ------------------------------------------------------------------------------------------------ batching
 
+    /**
+     * Forms batches until the poison request {@link #close()} queues. Interrupts are ignored: close() never interrupts,
+     * and an interrupt from elsewhere used to end this thread silently, after which every request waited forever. If
+     * it fails anyway (out of memory), every request it holds or that is queued fails, and new ones are refused.
+     */
     private void dispatch() {
         Request pending = null;
+        List<Request> forming = null; // taken from the queue, not yet handed to a worker
         try {
             while (true) {
-                Request first = pending != null ? pending : queue.take();
+                Request first = pending != null ? pending : take();
                 pending = null;
                 if (first == POISON) {
                     return;
                 }
+                forming = new ArrayList<>();
+                forming.add(first);
                 Context ctx = pool.acquire(first.affinity);
-                List<Request> batch = new ArrayList<>();
-                batch.add(first);
                 int total = first.input.count;
                 if (first.affinity == null) {
                     long deadline = first.enqueued + maxWaitNanos;
                     while (total < maxBatch) {
                         long left = deadline - System.nanoTime();
-                        Request r = left > 0 ? queue.poll(left, TimeUnit.NANOSECONDS) : queue.poll();
+                        Request r;
+                        try {
+                            r = left > 0 ? queue.poll(left, TimeUnit.NANOSECONDS) : queue.poll();
+                        } catch (InterruptedException e) {
+                            continue; // ignored; the time left is recomputed
+                        }
                         if (r == null) {
                             break;
                         }
@@ -422,19 +483,39 @@ public final class Predictor implements AutoCloseable {
                             pending = r;
                             break;
                         }
-                        batch.add(r);
+                        forming.add(r);
                         total += r.input.count;
                     }
                 }
+                List<Request> batch = forming;
                 int n = total;
                 ctx.worker.execute(() -> runBatch(ctx, batch, n));
+                forming = null;
             }
-        } catch (InterruptedException e) {
-            // only close() interrupts, after the queue was drained; nothing is left to run
-            Thread.currentThread().interrupt();
         } catch (Throwable t) {
             LOG.severe("reskern predictor dispatcher failed: " + t);
-            failAll(pending, t);
+            synchronized (submitLock) {
+                closed = true;
+                stopped = t;
+            }
+            ReskernException e = new ReskernException(ReskernException.ErrorCode.INTERNAL,
+                    "the predictor's dispatcher failed: " + t, t);
+            if (forming != null) {
+                for (Request r : forming) {
+                    r.future.completeExceptionally(e);
+                }
+            }
+            failAll(pending, e);
+        }
+    }
+
+    private Request take() {
+        while (true) {
+            try {
+                return queue.take();
+            } catch (InterruptedException ignored) {
+                // see dispatch()
+            }
         }
     }
 
@@ -517,8 +598,8 @@ public final class Predictor implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (Thread.currentThread().getThreadGroup() == threads) {
-            throw new IllegalStateException("Predictor.close() called from a reskern worker thread (a completion callback): "
+        if (OWNER.get() == owner) {
+            throw new IllegalStateException("Predictor.close() called from a reskern thread (a completion callback): "
                     + "it would wait for itself; close it from another thread");
         }
         synchronized (submitLock) {
@@ -700,7 +781,28 @@ public final class Predictor implements AutoCloseable {
             return s.stream().mapToInt(Integer::intValue).toArray();
         }
 
+        /**
+         * Loads the weights on every device, reserves and warms up every context. The defaults (max batch, input size,
+         * preprocessing) are resolved for this build only: the builder is left as it was, so it can build again after
+         * an option changed.
+         */
         public Predictor build() throws ReskernException {
+            Builder b = new Builder(model);
+            b.devices = devices;
+            b.contextsPerDevice = contextsPerDevice;
+            b.maxBatch = maxBatch;
+            b.maxWait = maxWait;
+            b.height = height;
+            b.width = width;
+            b.batchSizes = batchSizes;
+            b.checkFinite = checkFinite;
+            b.warmup = warmup;
+            b.labels = labels;
+            b.preprocess = preprocess;
+            return b.resolveAndBuild();
+        }
+
+        private Predictor resolveAndBuild() throws ReskernException {
             List<Device> ds = devices != null ? devices : List.of(model.device());
             boolean anyGpu = ds.stream().anyMatch(Device::isCuda);
             if (maxBatch < 0) {
@@ -730,8 +832,10 @@ public final class Predictor implements AutoCloseable {
             }
             long t0 = System.nanoTime();
             ThreadGroup group = new ThreadGroup("reskern-" + graph.name() + "-" + IDS.incrementAndGet());
+            Object owner = new Object();
             List<DeviceModel> dms = new ArrayList<>();
             List<Context> ctxs = new ArrayList<>();
+            Predictor p;
             try {
                 for (Device d : ds) {
                     DeviceModel dm = Executors.load(graph, def.weights(), d, model.precision(), model.conv(),
@@ -742,7 +846,7 @@ public final class Predictor implements AutoCloseable {
                     for (int i = 0; i < k; i++) {
                         Executor ex = dm.newContext();
                         ExecutorService worker = java.util.concurrent.Executors.newSingleThreadExecutor(
-                                namedThreads(group, group.getName() + "-" + d + "-" + i));
+                                namedThreads(group, group.getName() + "-" + d + "-" + i, owner));
                         ctxs.add(new Context(ex, sizes, worker));
                         ex.reserve(maxBatch, height, width);
                         if (warmup) {
@@ -756,6 +860,7 @@ public final class Predictor implements AutoCloseable {
                         }
                     }
                 }
+                p = new Predictor(this, graph, dms, Collections.unmodifiableList(ctxs), group, owner);
             } catch (ReskernException | RuntimeException | Error e) {
                 for (Context c : ctxs) {
                     c.worker.shutdownNow();
@@ -766,15 +871,17 @@ public final class Predictor implements AutoCloseable {
                 }
                 throw e;
             }
-            Predictor p = new Predictor(this, graph, dms, Collections.unmodifiableList(ctxs), group);
             LOG.info(String.format("reskern: %s ready in %.2f s (%d MiB native/device memory)", p,
                     (System.nanoTime() - t0) / 1e9, p.memoryBytes() >> 20));
             return p;
         }
 
-        private static ThreadFactory namedThreads(ThreadGroup group, String name) {
+        private static ThreadFactory namedThreads(ThreadGroup group, String name, Object owner) {
             return r -> {
-                Thread t = new Thread(group, r, name);
+                Thread t = new Thread(group, () -> {
+                    OWNER.set(owner);
+                    r.run();
+                }, name);
                 t.setDaemon(true);
                 return t;
             };

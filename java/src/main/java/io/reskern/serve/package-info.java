@@ -14,12 +14,17 @@
  * Any number of threads may call {@code predict}/{@code predictAsync}. One dispatcher thread forms batches; each
  * execution context has one worker thread. All of them are daemon threads in one thread group per predictor.
  * Completion callbacks attached with non-async {@link java.util.concurrent.CompletableFuture} methods may run on a
- * worker thread: keep them short; {@link io.reskern.serve.Predictor#close()} refuses to run there.
+ * worker thread: keep them short; {@link io.reskern.serve.Predictor#close()} and the blocking {@code predict} refuse to
+ * run there ({@link java.lang.IllegalStateException}: they would wait for themselves), {@code predictAsync} is fine.
+ * Threads a callback starts are not reskern threads. An input is read when its batch is staged, not copied at the
+ * call: leave it unchanged until its future completes.
  *
  * <h2>Memory</h2>
  * Weights are loaded once per device and shared by that device's contexts; every context reserves its arena and
  * staging buffers for {@code maxBatch} images at build time. After build, no native or device memory is allocated
- * per request (only the Java result arrays), so memory stays flat under load (recorded by
+ * per request (only the Java result arrays) — except the staging of {@link io.reskern.serve.Input#images decoded
+ * images}, which grows to the largest image (on a GPU: batch of images) seen and then stays — so memory stays flat
+ * under load (recorded by
  * {@code benchmarks/src/main/java/io/reskern/bench/serve/SoakRun.java}).
  *
  * <h2>Errors</h2>

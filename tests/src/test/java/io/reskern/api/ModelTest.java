@@ -58,12 +58,30 @@ class ModelTest {
 
     @Test
     void misuseIsAClearUncheckedException() throws Exception {
+        long bytes = org.bytedeco.javacpp.Pointer.totalBytes();
         Model m = Model.builder().model("cifar_resnet20").build();
+        m.predict(input(2, 32, 32, 1), 2, 32, 32);
         assertThrows(IllegalArgumentException.class, () -> m.predict(new float[10], 1, 32, 32));
         assertThrows(IllegalArgumentException.class, () -> m.predict(new float[0], 0, 32, 32));
         assertThrows(NullPointerException.class, () -> m.predict(null, 1, 32, 32));
+        // n·3·h·w wraps around a long to 0 here: must still be a size error, not an attempt to plan it
+        IllegalArgumentException huge = assertThrows(IllegalArgumentException.class,
+                () -> m.predict(new float[0], 1 << 22, 1 << 21, 1 << 21));
+        assertTrue(huge.getMessage().contains("4194304x3x2097152x2097152"), huge.getMessage());
         m.close();
+        assertEquals(bytes, org.bytedeco.javacpp.Pointer.totalBytes(), "close() frees every native byte");
         m.close(); // idempotent
+        Throwable[] fromOther = new Throwable[1];
+        Thread other = new Thread(() -> {
+            try {
+                m.predict(input(1, 32, 32, 1), 1, 32, 32);
+            } catch (Throwable t) {
+                fromOther[0] = t;
+            }
+        });
+        other.start();
+        other.join();
+        assertTrue(fromOther[0] instanceof IllegalStateException, "closed, seen from another thread: " + fromOther[0]);
         assertThrows(IllegalStateException.class, () -> m.predict(input(1, 32, 32, 1), 1, 32, 32));
         assertThrows(IllegalStateException.class, () -> Model.builder().build());
     }

@@ -51,6 +51,23 @@ class ExecutorCacheTest {
     }
 
     @Test
+    void everyInputSizeGetsItsOwnPlan() throws Exception {
+        // the cache key used to be (n << 40) | (h << 20) | w: 1 x 64 x (2^20 + 64) found the plan of 1 x 65 x 64 and
+        // ran on it (logits of the wrong pixels), 2^24 + 1 x 1 x 1 found batch 1's ("images outside the batch of 1")
+        Graph g = GraphBuilder.build(ResNets.byName("cifar_resnet20"));
+        try (DeviceModel dm = Executors.load(g, FoldedWeights.random(g, 4), Device.CPU, Precision.FP32);
+                CpuExecutor e = (CpuExecutor) dm.newContext()) {
+            e.planFor(1, 65, 64);
+            io.reskern.graph.Plan wide = e.planFor(1, 64, (1 << 20) + 64);
+            assertEquals(64, wide.height(0));
+            assertEquals((1 << 20) + 64, wide.width(0));
+            e.planFor(1, 1, 1);
+            assertEquals((1 << 24) + 1, e.planFor((1 << 24) + 1, 1, 1).batch());
+            assertEquals(4, e.cachedPlans());
+        }
+    }
+
+    @Test
     @Tag("gpu")
     void cudaGraphsAreBounded() throws Exception {
         Gpu.require();

@@ -111,6 +111,10 @@ class GraphTest {
         assertThrows(IllegalArgumentException.class, () -> ResNets.byName("vgg16"));
         assertThrows(IllegalArgumentException.class, () -> ResNets.byName("resnet50").withClasses(0));
         assertThrows(IllegalArgumentException.class, () -> GraphBuilder.build(ResNets.byName("resnet50")).plan(1, 0, 8));
+        // sizes that wrap a long must not become a small plan the kernels write past
+        IllegalArgumentException big = assertThrows(IllegalArgumentException.class,
+                () -> GraphBuilder.build(ResNets.byName("cifar_resnet20")).plan(1 << 22, 1 << 21, 1 << 21));
+        assertTrue(big.getMessage().contains("too large"), big.getMessage());
     }
 
     @Test

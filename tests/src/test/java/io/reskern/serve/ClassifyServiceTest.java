@@ -136,4 +136,17 @@ class ClassifyServiceTest {
         assertEquals(200, h.statusCode());
         assertTrue(h.body().contains("cifar_resnet20"), h.body());
     }
+
+    @Test
+    void aPortInUseFailsStartAndFreesTheModel() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            ClassifyService s = ClassifyService.parse("--model", "cifar_resnet20", "--device", "cpu", "--port",
+                    String.valueOf(taken.getLocalPort()));
+            long bytes = org.bytedeco.javacpp.Pointer.totalBytes();
+            org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, s::start);
+            assertEquals(bytes, org.bytedeco.javacpp.Pointer.totalBytes(), "the predictor's native memory is freed");
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                    () -> s.predictor().predict(PredictorTest.images(1, 1), 1));
+        }
+    }
 }

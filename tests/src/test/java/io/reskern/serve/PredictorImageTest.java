@@ -32,6 +32,20 @@ class PredictorImageTest {
     }
 
     @Test
+    void onlyTheImageStagingGrowsAfterBuildAndOnlyToTheLargestImage() throws Exception {
+        try (Predictor p = Predictor.builder(Model.builder().model("cifar_resnet20")).optMaxBatch(2).build()) {
+            long built = p.memoryBytes();
+            p.predict(Input.nchw(new float[3 * 32 * 32], 1));
+            assertEquals(built, p.memoryBytes(), "array inputs allocate nothing");
+            p.predict(Input.image(randomImage(400, 300, 1)));
+            long big = p.memoryBytes();
+            assertTrue(big > built + 400 * 300 * 3, "the pixel staging grew to the image: " + built + " -> " + big);
+            p.predict(Input.images(List.of(randomImage(40, 30, 2), randomImage(400, 300, 3))));
+            assertEquals(big, p.memoryBytes(), "not beyond the largest image seen");
+        }
+    }
+
+    @Test
     void imagesGiveTheLogitsOfTheManualPreprocessPath() throws Exception {
         List<RgbImage> imgs = List.of(randomImage(300, 200, 1), randomImage(97, 131, 2), randomImage(224, 224, 3),
                 randomImage(120, 500, 4));

@@ -219,10 +219,68 @@ class PredictorTest {
     }
 
     @Test
+    void closeFromSeveralThreadsWhileOthersSubmitNeverLosesARequest() throws Exception {
+        Predictor p = Predictor.builder(cifar()).optContexts(2).optMaxBatch(4).optMaxWait(Duration.ofMillis(1)).build();
+        float[] x = images(1, 17);
+        float[] want = reference.predict(x, 1, S, S);
+        List<CompletableFuture<Predictions>> accepted = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<Thread> submitters = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            Thread th = new Thread(() -> {
+                try {
+                    while (true) {
+                        accepted.add(p.predictAsync(x, 1));
+                        Thread.sleep(1);
+                    }
+                } catch (IllegalStateException | InterruptedException closed) {
+                    // refused after close: the expected end
+                }
+            });
+            submitters.add(th);
+            th.start();
+        }
+        Thread.sleep(300);
+        List<Thread> closers = new ArrayList<>();
+        for (int t = 0; t < 3; t++) {
+            Thread th = new Thread(p::close);
+            closers.add(th);
+            th.start();
+        }
+        for (Thread th : closers) {
+            th.join(60_000);
+            assertTrue(!th.isAlive(), "close() returned in every thread");
+        }
+        for (Thread th : submitters) {
+            th.join(60_000);
+            assertTrue(!th.isAlive(), "every submitter was refused after close");
+        }
+        assertTrue(accepted.size() > 4, "requests were accepted: " + accepted.size());
+        for (CompletableFuture<Predictions> f : accepted) {
+            assertTrue(f.isDone(), "an accepted request is done when close() returns");
+            assertArrayEquals(want, f.get().logits());
+        }
+        assertEquals(accepted.size(), p.stats().requests());
+    }
+
+    /**
+     * A predictor whose requests run in pairs: a callback attached to the first of two requests surely runs on a
+     * reskern worker (attached to a request that may already be done, it runs in the attaching thread instead).
+     */
+    static Predictor pairs() throws ReskernException {
+        return Predictor.builder(cifar()).optMaxBatch(2).optMaxWait(Duration.ofDays(1)).build();
+    }
+
+    /** Runs {@code callback} on a reskern worker thread of {@code p} (a {@link #pairs()} predictor). */
+    static void onWorker(Predictor p, Runnable callback) {
+        p.predictAsync(images(1, 1), 1).whenComplete((r, e) -> callback.run());
+        p.predictAsync(images(1, 1), 1); // completes the pair
+    }
+
+    @Test
     void closeFromACompletionCallbackIsRefusedInsteadOfDeadlocking() throws Exception {
-        try (Predictor p = Predictor.builder(cifar()).build()) {
+        try (Predictor p = pairs()) {
             CompletableFuture<Throwable> seen = new CompletableFuture<>();
-            p.predictAsync(images(1, 1), 1).whenComplete((r, e) -> {
+            onWorker(p, () -> {
                 try {
                     p.close();
                     seen.complete(null);
@@ -232,7 +290,122 @@ class PredictorTest {
             });
             Throwable t = seen.get(1, TimeUnit.MINUTES);
             assertTrue(t instanceof IllegalStateException, String.valueOf(t));
-            assertEquals(10, p.predict(images(1, 2), 1).length); // still open
+            CompletableFuture<Predictions> a = p.predictAsync(images(1, 2), 1); // still open
+            assertEquals(10, p.predict(images(1, 2), 1).length);
+            assertEquals(10, a.get(1, TimeUnit.MINUTES).logits().length);
+        }
+    }
+
+    @Test
+    void closeFromAThreadACallbackStartedIsAllowed() throws Exception {
+        // threads started on a reskern thread inherit its thread group (so do ForkJoinPool workers spawned there):
+        // only the predictor's own threads may be refused
+        Predictor p = pairs();
+        CompletableFuture<Throwable> seen = new CompletableFuture<>();
+        onWorker(p, () -> new Thread(() -> {
+            try {
+                p.close();
+                seen.complete(null);
+            } catch (Throwable t) {
+                seen.complete(t);
+            }
+        }).start());
+        assertEquals(null, seen.get(1, TimeUnit.MINUTES));
+        assertThrows(IllegalStateException.class, () -> p.predictAsync(images(1, 1), 1));
+    }
+
+    @Test
+    void blockingPredictFromACompletionCallbackIsRefusedInsteadOfDeadlocking() throws Exception {
+        try (Predictor p = pairs()) { // one context: a blocking call there waits for itself
+            float[] x = images(1, 1);
+            CompletableFuture<Object> seen = new CompletableFuture<>();
+            onWorker(p, () -> {
+                try {
+                    seen.complete(p.predict(x, 1));
+                } catch (Throwable t) {
+                    seen.complete(t);
+                }
+            });
+            Object got = seen.get(1, TimeUnit.MINUTES);
+            assertTrue(got instanceof IllegalStateException, String.valueOf(got));
+            assertTrue(((Throwable) got).getMessage().contains("predictAsync"), ((Throwable) got).getMessage());
+            // predictAsync from a callback is fine: it does not wait
+            CompletableFuture<Predictions> chained = new CompletableFuture<>();
+            onWorker(p, () -> p.predictAsync(x, 1).whenComplete((r, e) -> chained.complete(r)));
+            p.predictAsync(x, 1); // the chained request's partner
+            assertArrayEquals(reference.predict(x, 1, S, S), chained.get(1, TimeUnit.MINUTES).logits());
+        }
+    }
+
+    @Test
+    void aHugeMaxWaitMeansWaitForAFullBatch() throws Exception {
+        // Duration.toNanos() overflows above ~292 years: that used to fail build() after the weights were loaded
+        // (and leak them)
+        try (Predictor p = Predictor.builder(cifar()).optMaxBatch(2).optMaxWait(Duration.ofDays(365L * 1000)).build()) {
+            float[] x = images(1, 6);
+            CompletableFuture<Predictions> first = p.predictAsync(x, 1);
+            Thread.sleep(200);
+            assertTrue(!first.isDone(), "a lone request waits for the batch to fill");
+            CompletableFuture<Predictions> second = p.predictAsync(x, 1);
+            float[] want = reference.predict(x, 1, S, S);
+            assertArrayEquals(want, first.get(1, TimeUnit.MINUTES).logits());
+            assertArrayEquals(want, second.get(1, TimeUnit.MINUTES).logits());
+            assertEquals(1, p.stats().batches());
+        }
+    }
+
+    @Test
+    void anInterruptedDispatcherKeepsServing() throws Exception {
+        // an interrupt (a framework interrupting every thread, a callback on the dispatcher) used to end the
+        // dispatcher silently: the request it held and every later one waited forever
+        java.util.Set<Thread> before = Thread.getAllStackTraces().keySet();
+        try (Predictor p = Predictor.builder(cifar()).optMaxBatch(2).optMaxWait(Duration.ofDays(1)).build()) {
+            Thread dispatcher = Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> !before.contains(t) && t.getName().startsWith("reskern-") && t.getName().endsWith("-dispatch"))
+                    .findFirst().orElseThrow();
+            float[] x = images(1, 13);
+            float[] want = reference.predict(x, 1, S, S);
+            CompletableFuture<Predictions> first = p.predictAsync(x, 1); // held while the batch fills
+            Thread.sleep(100);
+            dispatcher.interrupt();
+            Thread.sleep(100);
+            assertTrue(dispatcher.isAlive());
+            CompletableFuture<Predictions> second = p.predictAsync(x, 1);
+            assertArrayEquals(want, first.get(1, TimeUnit.MINUTES).logits());
+            assertArrayEquals(want, second.get(1, TimeUnit.MINUTES).logits());
+            dispatcher.interrupt(); // while it waits for a request
+            Thread.sleep(100);
+            assertArrayEquals(want, p.predictAsync(x, 1).thenCombine(p.predictAsync(x, 1), (a, b) -> b).get(1, TimeUnit.MINUTES)
+                    .logits());
+        }
+    }
+
+    @Test
+    void closeFreesEveryNativeByteAndEndsEveryThread() throws Exception {
+        java.util.Set<Thread> before = Thread.getAllStackTraces().keySet();
+        long bytes = org.bytedeco.javacpp.Pointer.totalBytes();
+        Predictor p = Predictor.builder(cifar()).optContexts(2).optMaxBatch(4).build();
+        List<CompletableFuture<Predictions>> fs = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            fs.add(p.predictAsync(images(1 + i % 2, i), 1 + i % 2));
+        }
+        for (CompletableFuture<Predictions> f : fs) {
+            f.get(1, TimeUnit.MINUTES);
+        }
+        List<Thread> ours = new ArrayList<>(Thread.getAllStackTraces().keySet());
+        ours.removeAll(before);
+        ours.removeIf(t -> !t.getName().startsWith("reskern-"));
+        assertEquals(3, ours.size(), "a dispatcher and one worker per context: " + ours);
+        for (Thread t : ours) {
+            assertTrue(t.isDaemon(), t + " must not keep the JVM alive");
+        }
+        assertTrue(p.memoryBytes() > 0);
+        p.close();
+        assertEquals(0, p.memoryBytes(), "nothing is held after close");
+        assertEquals(bytes, org.bytedeco.javacpp.Pointer.totalBytes(), "native bytes (JavaCPP) back to where they were");
+        for (Thread t : ours) {
+            t.join(10_000); // a pool's worker is still leaving run() for a moment after the pool reports terminated
+            assertTrue(!t.isAlive(), t + " still alive after close");
         }
     }
 
@@ -280,6 +453,28 @@ class PredictorTest {
         ReskernException gpu = assertThrows(ReskernException.class,
                 () -> Predictor.builder(cifar().optDevice(Device.cuda(0))).build());
         assertEquals(ReskernException.ErrorCode.NO_DEVICE, gpu.code());
+    }
+
+    @Test
+    void aBuilderBuildsAgainAfterAnOptionChanged() throws Exception {
+        // build() used to write its resolved defaults (input size, preprocessing, max batch) into the builder: a
+        // second build at another input size failed with "the preprocessing crops 32x32, but the input is 64x64"
+        Predictor.Builder b = Predictor.builder(cifar()).optWarmup(false);
+        try (Predictor p = b.build()) {
+            assertEquals(32, p.inputHeight());
+            assertEquals(8, p.maxBatch());
+        }
+        b.optInputSize(64, 48);
+        try (Predictor p = b.build()) {
+            assertEquals(64, p.inputHeight());
+            assertEquals(48, p.preprocess().cropWidth());
+            float[] x = new float[3 * 64 * 48];
+            Random r = new Random(3);
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) r.nextGaussian();
+            }
+            assertArrayEquals(reference.predict(x, 1, 64, 48), p.predict(x, 1));
+        }
     }
 
     @Test
