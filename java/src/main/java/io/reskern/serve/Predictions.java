@@ -50,7 +50,11 @@ public final class Predictions {
         return Arrays.copyOfRange(logits, i * classes, (i + 1) * classes);
     }
 
-    /** softmax(logits of image i); a NaN logit makes every probability NaN. */
+    /**
+     * softmax(logits of image i), as the limit where logits are infinite: the {@code +∞} logits share probability 1
+     * equally (the others get 0), {@code −∞} logits get 0; a NaN logit, or every logit {@code −∞}, makes every
+     * probability NaN.
+     */
     public double[] probabilities(int i) {
         check(i);
         int o = i * classes;
@@ -62,8 +66,18 @@ public final class Predictions {
             max = Math.max(max, v);
         }
         double[] p = new double[classes];
-        if (nan) {
+        if (nan || max == Double.NEGATIVE_INFINITY) {
             Arrays.fill(p, Double.NaN);
+            return p;
+        }
+        if (max == Double.POSITIVE_INFINITY) { // exp(∞ − ∞) would be NaN: take the limit
+            int inf = 0;
+            for (int k = 0; k < classes; k++) {
+                inf += logits[o + k] == Float.POSITIVE_INFINITY ? 1 : 0;
+            }
+            for (int k = 0; k < classes; k++) {
+                p[k] = logits[o + k] == Float.POSITIVE_INFINITY ? 1.0 / inf : 0.0;
+            }
             return p;
         }
         double sum = 0;
