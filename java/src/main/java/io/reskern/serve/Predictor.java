@@ -802,6 +802,19 @@ public final class Predictor implements AutoCloseable {
             return b.resolveAndBuild();
         }
 
+        /**
+         * The preprocessing of a predictor built without {@code optPreprocess}: CIFAR's for a CIFAR net at 32x32, else
+         * ImageNet's evaluation transform scaled to the input (shorter side → side·256/224, at most
+         * {@link Preprocess#MAX_SIDE}, then the centre crop).
+         */
+        static Preprocess defaultPreprocess(ResNetSpec spec, int height, int width) {
+            if (spec != null && spec.stem() == ResNetSpec.Stem.CIFAR && height == 32 && width == 32) {
+                return Preprocess.cifar();
+            }
+            long resize = Math.min(Preprocess.MAX_SIDE, Math.round(Math.min(height, width) * 256.0 / 224));
+            return new Preprocess((int) resize, height, width, Preprocess.IMAGENET_MEAN, Preprocess.IMAGENET_STD);
+        }
+
         private Predictor resolveAndBuild() throws ReskernException {
             List<Device> ds = devices != null ? devices : List.of(model.device());
             boolean anyGpu = ds.stream().anyMatch(Device::isCuda);
@@ -818,11 +831,7 @@ public final class Predictor implements AutoCloseable {
             }
             graph.plan(1, height, width); // IllegalArgumentException if the input is too small for the network
             if (preprocess == null) {
-                ResNetSpec spec = graph.spec();
-                preprocess = spec != null && spec.stem() == ResNetSpec.Stem.CIFAR && height == 32 && width == 32
-                        ? Preprocess.cifar()
-                        : new Preprocess((int) Math.round(Math.min(height, width) * 256.0 / 224), height, width,
-                                Preprocess.IMAGENET_MEAN, Preprocess.IMAGENET_STD);
+                preprocess = defaultPreprocess(graph.spec(), height, width);
             } else if (preprocess.cropHeight() != height || preprocess.cropWidth() != width) {
                 throw new IllegalArgumentException("the preprocessing crops " + preprocess.cropHeight() + "x"
                         + preprocess.cropWidth() + ", but the predictor's input is " + height + "x" + width);

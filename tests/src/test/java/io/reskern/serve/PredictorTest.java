@@ -9,6 +9,8 @@ import io.reskern.Device;
 import io.reskern.DeviceBuffer;
 import io.reskern.Model;
 import io.reskern.ReskernException;
+import io.reskern.ResNets;
+import io.reskern.image.Preprocess;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -475,6 +477,20 @@ class PredictorTest {
             }
             assertArrayEquals(reference.predict(x, 1, 64, 48), p.predict(x, 1));
         }
+    }
+
+    @Test
+    void theDefaultPreprocessingFollowsTheInputSize() {
+        assertEquals(Preprocess.cifar(), Predictor.Builder.defaultPreprocess(ResNets.byName("cifar_resnet20"), 32, 32));
+        Preprocess p = Predictor.Builder.defaultPreprocess(ResNets.byName("resnet50"), 224, 160);
+        assertEquals(183, p.resizeShorter()); // round(160 * 256 / 224)
+        assertEquals(224, p.cropHeight());
+        assertEquals(160, p.cropWidth());
+        // an input above 14,336 pixels used to fail build() with "resizeShorter must be in [0, 16384]" even for a
+        // caller who never sends images: the resize is capped, the crop still covers the input
+        Preprocess big = Predictor.Builder.defaultPreprocess(null, 15000, 16000);
+        assertEquals(Preprocess.MAX_SIDE, big.resizeShorter());
+        assertEquals(15000, big.cropHeight());
     }
 
     @Test
