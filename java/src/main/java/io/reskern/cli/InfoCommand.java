@@ -19,6 +19,8 @@ final class InfoCommand implements Callable<Integer> {
         Devices.CudaProbe p = Devices.cuda();
         if (!p.libraryLoaded()) {
             System.out.println("cuda        not available: " + p.reason());
+        } else if (p.runtimeVersion() == 0) { // the no-CUDA stand-in library: there is no runtime to name
+            System.out.println("cuda        not built: " + p.reason());
         } else {
             System.out.printf("cuda        library loaded (runtime %s, driver %s)%n", version(p.runtimeVersion()),
                     p.driverVersion() == 0 ? "none" : version(p.driverVersion()));
