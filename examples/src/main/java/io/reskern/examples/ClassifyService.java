@@ -84,7 +84,16 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
     private Predictor predictor;
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new ClassifyService()).execute(args));
+        io.reskern.cli.Main.useOneLineLogs();
+        System.exit(commandLine().execute(args));
+    }
+
+    /**
+     * The command line with the reskern CLI's error handling: a bad option, model, weights or labels file, or a port in
+     * use prints one line {@code reskern-service: error: …} and exits non-zero, never a stack trace.
+     */
+    public static CommandLine commandLine() {
+        return io.reskern.cli.Main.configure(new CommandLine(new ClassifyService()));
     }
 
     @Override
@@ -116,17 +125,26 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
         if (System.getProperty("sun.net.httpserver.nodelay") == null) {
             System.setProperty("sun.net.httpserver.nodelay", "true");
         }
-        server = HttpServer.create(new InetSocketAddress(bind, port), 256);
+        try {
+            server = HttpServer.create(new InetSocketAddress(bind, port), 256);
+        } catch (IOException | RuntimeException e) { // BindException ("Address already in use"), a bad --bind
+            predictor.close();
+            predictor = null;
+            throw new IllegalArgumentException("cannot listen on " + bind + ":" + port + ": " + e.getMessage(), e);
+        }
         http = Executors.newFixedThreadPool(httpThreads, r -> {
             Thread t = new Thread(r, "reskern-http");
             t.setDaemon(true);
             return t;
         });
         server.setExecutor(http);
-        server.createContext("/v1/predict", this::predict);
-        server.createContext("/v1/classify", this::classify);
-        server.createContext("/health", ex -> reply(ex, 200, health()));
-        server.createContext("/stats", ex -> reply(ex, 200, GSON.toJsonTree(predictor.stats()).getAsJsonObject()));
+        // a context matches every path it prefixes ("/healthz", "/v1/classify2"): exact paths only, else 404
+        server.createContext("/v1/predict", exact("/v1/predict", this::predict));
+        server.createContext("/v1/classify", exact("/v1/classify", this::classify));
+        server.createContext("/health", exact("/health", ex -> reply(ex, 200, health())));
+        server.createContext("/stats", exact("/stats", ex -> reply(ex, 200, GSON.toJsonTree(predictor.stats()).getAsJsonObject())));
+        server.createContext("/", ex -> reply(ex, 404, error("no such endpoint: " + ex.getRequestURI().getPath()
+                + " (POST /v1/classify, POST /v1/predict, GET /health, GET /stats)")));
         server.start();
     }
 
@@ -172,7 +190,7 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
             }
             int top = Math.max(1, Math.min(predictor.classes(), queryInt(ex.getRequestURI(), "top", 5)));
             long image = 12L * predictor.inputHeight() * predictor.inputWidth();
-            byte[] body = readAtMost(ex.getRequestBody(), image * predictor.maxBatch() + 1);
+            byte[] body = readAtMost(ex.getRequestBody(), image * predictor.maxBatch() + 1, "max batch images");
             if (body.length == 0 || body.length % image != 0) {
                 reply(ex, 400, error("body must be float32 NCHW images of 3x" + predictor.inputHeight() + "x"
                         + predictor.inputWidth() + " (" + image + " bytes each), got " + body.length + " bytes"));
@@ -205,7 +223,7 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
                 return;
             }
             int top = Math.max(1, Math.min(predictor.classes(), queryInt(ex.getRequestURI(), "top", 5)));
-            byte[] body = readAtMost(ex.getRequestBody(), MAX_IMAGE_BYTES + 1);
+            byte[] body = readAtMost(ex.getRequestBody(), MAX_IMAGE_BYTES + 1, "the largest encoded image taken");
             long t0 = System.nanoTime();
             RgbImage img = DECODER.decode(body, "request body");
             Predictions p = predictor.predict(Input.image(img));
@@ -252,13 +270,24 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
         return dflt;
     }
 
-    /** Reads the body, refusing more than {@code limit - 1} bytes (the caller sees {@code limit} bytes: too large). */
-    private static byte[] readAtMost(InputStream in, long limit) throws IOException {
+    /** Reads the body, refusing more than {@code limit - 1} bytes ({@code what}: the limit in words). */
+    private static byte[] readAtMost(InputStream in, long limit, String what) throws IOException {
         byte[] b = in.readNBytes((int) Math.min(limit, Integer.MAX_VALUE - 8));
         if (b.length >= limit) {
-            throw new IllegalArgumentException("request body larger than " + (limit - 1) + " bytes (max batch images)");
+            throw new IllegalArgumentException("request body larger than " + (limit - 1) + " bytes (" + what + ")");
         }
         return b;
+    }
+
+    /** {@code handler} for exactly {@code path}; any longer path under the same context is 404. */
+    private static com.sun.net.httpserver.HttpHandler exact(String path, com.sun.net.httpserver.HttpHandler handler) {
+        return ex -> {
+            if (path.equals(ex.getRequestURI().getPath())) {
+                handler.handle(ex);
+            } else {
+                reply(ex, 404, error("no such endpoint: " + ex.getRequestURI().getPath()));
+            }
+        };
     }
 
     private static JsonObject error(String msg) {
