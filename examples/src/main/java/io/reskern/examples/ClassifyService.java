@@ -48,7 +48,7 @@ import picocli.CommandLine.Option;
  * {@code 503}. The service stops cleanly on SIGTERM / Ctrl-C: it stops accepting, lets accepted requests finish,
  * then frees the model.
  */
-@Command(name = "reskern-service", mixinStandardHelpOptions = true,
+@Command(name = "reskern-service", mixinStandardHelpOptions = true, versionProvider = io.reskern.cli.Main.Version.class,
         description = "Serve a reskern model over HTTP (an example of embedding reskern in a Java service).")
 public final class ClassifyService implements java.util.concurrent.Callable<Integer> {
     private static final Gson GSON = new Gson();

@@ -13,7 +13,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code reskern bench}: median latency and throughput of one model. */
-@Command(name = "bench", mixinStandardHelpOptions = true,
+@Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Median latency and images/s of a model after warm-up (random input; weights optional).")
 final class BenchCommand implements Callable<Integer> {
     @Mixin

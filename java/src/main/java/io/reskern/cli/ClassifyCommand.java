@@ -29,7 +29,7 @@ import picocli.CommandLine.Parameters;
  * {@code reskern classify IMAGE…}: decode JPEG/PNG files, preprocess (resize the shorter side, centre crop, normalise —
  * on the GPU when the model runs on one), run them through a batching {@link Predictor}, print the top-k classes.
  */
-@Command(name = "classify", mixinStandardHelpOptions = true,
+@Command(name = "classify", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Classify JPEG/PNG images: top-k classes per image (decoding in parallel, batched inference).")
 final class ClassifyCommand implements Callable<Integer> {
     @Mixin

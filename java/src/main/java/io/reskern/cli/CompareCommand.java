@@ -25,7 +25,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code reskern compare}: the block variants side by side — size, cost, memory, latency, throughput. */
-@Command(name = "compare", mixinStandardHelpOptions = true,
+@Command(name = "compare", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Compare ResNet variants on one device: params, GMACs, activation memory, batch-1 latency and "
                 + "throughput, as a table and a chart (PNG).")
 final class CompareCommand implements Callable<Integer> {

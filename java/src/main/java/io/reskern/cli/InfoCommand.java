@@ -6,7 +6,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 
 /** {@code reskern info}: devices, native libraries, CPU features. */
-@Command(name = "info", mixinStandardHelpOptions = true, description = "Show devices, native libraries and CPU features.")
+@Command(name = "info", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, description = "Show devices, native libraries and CPU features.")
 final class InfoCommand implements Callable<Integer> {
     @Override
     public Integer call() {

@@ -11,7 +11,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code reskern run}: logits for a batch of images in a .npy file. */
-@Command(name = "run", mixinStandardHelpOptions = true,
+@Command(name = "run", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Run a model on X.npy (float32 NCHW [N,3,H,W]) and write the logits to Y.npy (float32 [N,classes]).")
 final class RunCommand implements Callable<Integer> {
     @Mixin

@@ -224,4 +224,14 @@ class CliHostileInputTest {
         assertFalse(r.out().contains("runtime 0.0"), r.out());
         assertTrue(r.out().contains("cuda "), r.out());
     }
+
+    /** "-V, --version" is in every subcommand's help, but printed nothing there (no version provider). */
+    @Test
+    void everySubcommandPrintsItsVersion() {
+        for (String c : new String[] {"run", "classify", "bench", "compare", "info"}) {
+            CliTest.Result r = cli(c, "--version");
+            assertEquals(0, r.code(), r.toString());
+            assertTrue(r.out().startsWith("reskern "), c + " --version printed: '" + r.out() + "'");
+        }
+    }
 }

@@ -190,4 +190,13 @@ class ClassifyServiceTest {
             }
         }
     }
+
+    @Test
+    void versionIsPrinted() {
+        java.io.StringWriter out = new java.io.StringWriter();
+        picocli.CommandLine cl = ClassifyService.commandLine();
+        cl.setOut(new java.io.PrintWriter(out, true));
+        assertEquals(0, cl.execute("--version"));
+        assertTrue(out.toString().startsWith("reskern "), out.toString());
+    }
 }
