@@ -85,7 +85,7 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
 
     public static void main(String[] args) {
         io.reskern.cli.Main.useOneLineLogs();
-        System.exit(commandLine().execute(args));
+        System.exit(io.reskern.cli.Main.run(commandLine(), args));
     }
 
     /**

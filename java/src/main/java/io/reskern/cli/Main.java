@@ -68,7 +68,25 @@ public final class Main implements Runnable {
 
     /** Runs the CLI and returns its exit code (for tests: no System.exit). */
     public static int execute(String... args) {
-        return newCommandLine().execute(args);
+        return run(newCommandLine(), args);
+    }
+
+    /**
+     * {@code cl.execute(args)}, with the errors picocli lets through (it hands only exceptions to the handlers): out of
+     * memory, a stack overflow or another {@link Error} prints the same one line and exits 1, not a stack trace.
+     */
+    public static int run(CommandLine cl, String... args) {
+        try {
+            return cl.execute(args);
+        } catch (Error e) {
+            PrintWriter err = cl.getErr();
+            err.println(prefix(cl) + describe(e));
+            if (System.getenv("RESKERN_DEBUG") != null) {
+                e.printStackTrace(err);
+            }
+            err.flush();
+            return 1;
+        }
     }
 
     static CommandLine newCommandLine() {
@@ -118,7 +136,11 @@ public final class Main implements Runnable {
             return msg + " [" + re.code() + "]";
         }
         if (ex instanceof OutOfMemoryError) {
-            return "out of memory: " + msg + " (try a smaller batch or input, or -Xmx)";
+            return "out of memory: " + msg + " (try a smaller batch, input or model, or a larger Java heap: "
+                    + "RESKERN_JAVA_OPTS=-Xmx…)";
+        }
+        if (ex instanceof ArithmeticException) { // Math.*Exact on a size: a flag or file asks for more than fits
+            return "a size is too large (" + msg + "): check --batch, --size, --classes or the input's shape";
         }
         return msg != null ? msg : ex.getClass().getSimpleName();
     }

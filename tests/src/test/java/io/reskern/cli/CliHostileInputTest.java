@@ -234,4 +234,21 @@ class CliHostileInputTest {
             assertTrue(r.out().startsWith("reskern "), c + " --version printed: '" + r.out() + "'");
         }
     }
+
+    /**
+     * picocli hands only exceptions to the CLI's handler: an OutOfMemoryError (run --classes 30000000) printed a raw
+     * stack trace, and an overflowing size (--classes 2000000000) printed "reskern: error: integer overflow".
+     */
+    @Test
+    void hugeSizesGiveOneLineNotAStackTrace() throws Exception {
+        String in = input().toString();
+        String out = tmp.resolve("y.npy").toString();
+        CliTest.Result overflow = cli("run", "--model", "cifar_resnet20", "--classes", "2000000000", "--input", in, "--output",
+                out, "--device", "cpu");
+        assertCleanError(overflow, "a size is too large");
+        CliTest.Result oom = cli("run", "--model", "cifar_resnet20", "--classes", "30000000", "--input", in, "--output", out,
+                "--device", "cpu");
+        assertCleanError(oom, "out of memory");
+        assertEquals(1, oom.code());
+    }
 }
