@@ -108,6 +108,22 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
 
     /** Builds the predictor and starts serving; {@link #port()} then tells the port. */
     public void start() throws ReskernException, IOException {
+        // flag values first, in flag words, before the model is loaded
+        if (port < 0 || port > 65535) {
+            throw new io.reskern.cli.UsageException("--port must be in [0, 65535] (0: any free port), got " + port);
+        }
+        if (httpThreads < 1) {
+            throw new io.reskern.cli.UsageException("--http-threads must be >= 1, got " + httpThreads);
+        }
+        if (!(maxWaitMs >= 0) || Double.isInfinite(maxWaitMs)) {
+            throw new io.reskern.cli.UsageException("--max-wait-ms must be finite and >= 0, got " + maxWaitMs);
+        }
+        if (maxBatch != null && maxBatch < 1) {
+            throw new io.reskern.cli.UsageException("--max-batch must be >= 1, got " + maxBatch);
+        }
+        if (size != null && size < 1) {
+            throw new io.reskern.cli.UsageException("--size must be >= 1, got " + size);
+        }
         Predictor.Builder b = Predictor.builder(model.builder())
                 .optMaxWait(Duration.ofNanos((long) (maxWaitMs * 1e6)));
         if (maxBatch != null) {

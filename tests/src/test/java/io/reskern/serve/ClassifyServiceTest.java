@@ -199,4 +199,23 @@ class ClassifyServiceTest {
         assertEquals(0, cl.execute("--version"));
         assertTrue(out.toString().startsWith("reskern "), out.toString());
     }
+
+    /** --http-threads 0 said only "IllegalArgumentException" (after loading the model); --max-wait-ms NaN was taken as 0. */
+    @Test
+    void badFlagValuesAreNamedBeforeTheModelLoads() {
+        String[][] cases = {
+            {"--http-threads", "0"}, {"--max-wait-ms", "NaN"}, {"--max-wait-ms", "-1"}, {"--port", "70000"},
+            {"--max-batch", "0"}, {"--size", "0"},
+        };
+        for (String[] c : cases) {
+            java.io.StringWriter err = new java.io.StringWriter();
+            picocli.CommandLine cl = ClassifyService.commandLine();
+            cl.setErr(new java.io.PrintWriter(err, true));
+            // an unknown model name too: the flag must be refused before the model is looked at
+            int code = cl.execute("--model", "not-a-model", c[0], c[1]);
+            assertEquals(2, code, err.toString());
+            assertTrue(err.toString().startsWith("reskern-service: error: " + c[0] + " must be"), err.toString());
+            assertTrue(err.toString().contains("Try 'reskern-service --help'"), err.toString());
+        }
+    }
 }
