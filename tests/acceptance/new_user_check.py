@@ -25,7 +25,7 @@ ap.add_argument("--out", default="/tmp/reskern-acceptance", help="folder for che
 ap.add_argument("--models", default=None, help="trained CIFAR-10 folder (default: ../shared/models/cifar10-resnet)")
 ap.add_argument("--allow-missing-models", action="store_true",
                 help="without the trained CIFAR-10 folder, list its cases as SKIP instead of failing (CI clones)")
-ap.add_argument("only", nargs="*", help="case names or groups (half, tiny, trained); default: all")
+ap.add_argument("only", nargs="*", help="case names or groups (half, tiny, locale, trained); default: all")
 ARGS = ap.parse_args()
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 OUT = ARGS.out
@@ -204,13 +204,14 @@ def with_conv_bias(m):
 # ---------------------------------------------------------------- run one case
 def rel(out, ref): return float(np.linalg.norm(out - ref) / np.linalg.norm(ref))
 
-def reskern(args):
+def reskern(args, env=None):
     t = time.time()
-    p = subprocess.run([f"{ROOT}/bin/reskern", "run"] + args, capture_output=True, text=True)
+    p = subprocess.run([f"{ROOT}/bin/reskern", "run"] + args, capture_output=True, text=True, env=env)
     return p, time.time() - t
 
 rows = []
-def case(name, model, cli_model, shape, seed, extra=(), dtype=torch.float32, in_dtype=np.float32, sd_override=None):
+def case(name, model, cli_model, shape, seed, extra=(), dtype=torch.float32, in_dtype=np.float32, sd_override=None,
+         env=None):
     g = torch.Generator().manual_seed(seed)
     m = model.eval()
     if sd_override is None:
@@ -227,7 +228,7 @@ def case(name, model, cli_model, shape, seed, extra=(), dtype=torch.float32, in_
     ref = m.double()(x.double()).numpy()
     f32 = m.float()(x).numpy()
     if os.path.exists(ypath): os.remove(ypath)
-    p, dt = reskern(["--model", cli_model, "--weights", wpath, "--input", xpath, "--output", ypath, *extra])
+    p, dt = reskern(["--model", cli_model, "--weights", wpath, "--input", xpath, "--output", ypath, *extra], env)
     if p.returncode != 0:
         rows.append((name, cli_model, str(list(shape)), "FAIL rc=%d: %s" % (p.returncode, (p.stderr or p.stdout).strip()[:300]), "", ""))
     else:
@@ -278,6 +279,11 @@ if not only or "tiny" in only:
                                 ("cifar20A", lambda: Cifar(20, "A"), "cifar_resnet20", []),
                                 ("cifar20B", lambda: Cifar(20, "B"), "cifar_resnet20", ["--shortcut", "B"])):
             case(f"tiny_{nm}_{hw[0]}x{hw[1]}", mk(), cli, (2, 3) + hw, 7 * hw[0] + hw[1], ex)
+if not only or "locale" in only:
+    # a non-ASCII path under LANG=C (containers, cron): the JVM refused it ("Malformed input") before bin/reskern ran it
+    # in a UTF-8 locale
+    case("locale_C_ünï cödé", Cifar(20, "A"), "cifar_resnet20", (1, 3, 32, 32), 21,
+         env={**{k: v for k, v in os.environ.items() if not k.startswith("LC_")}, "LANG": "C", "LC_ALL": "C"})
 if not only or "trained" in only:
     for d in (20, 32, 44, 56):
         w = f"{TRAINED}/resnet{d}.safetensors"

@@ -48,7 +48,7 @@ import picocli.CommandLine.Option;
  * {@code 503}. The service stops cleanly on SIGTERM / Ctrl-C: it stops accepting, lets accepted requests finish,
  * then frees the model.
  */
-@Command(name = "reskern-service", mixinStandardHelpOptions = true,
+@Command(name = "reskern-service", mixinStandardHelpOptions = true, versionProvider = io.reskern.cli.Main.Version.class,
         description = "Serve a reskern model over HTTP (an example of embedding reskern in a Java service).")
 public final class ClassifyService implements java.util.concurrent.Callable<Integer> {
     private static final Gson GSON = new Gson();
@@ -84,7 +84,16 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
     private Predictor predictor;
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new ClassifyService()).execute(args));
+        io.reskern.cli.Main.useOneLineLogs();
+        System.exit(io.reskern.cli.Main.run(commandLine(), args));
+    }
+
+    /**
+     * The command line with the reskern CLI's error handling: a bad option, model, weights or labels file, or a port in
+     * use prints one line {@code reskern-service: error: …} and exits non-zero, never a stack trace.
+     */
+    public static CommandLine commandLine() {
+        return io.reskern.cli.Main.configure(new CommandLine(new ClassifyService()));
     }
 
     @Override
@@ -99,6 +108,22 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
 
     /** Builds the predictor and starts serving; {@link #port()} then tells the port. */
     public void start() throws ReskernException, IOException {
+        // flag values first, in flag words, before the model is loaded
+        if (port < 0 || port > 65535) {
+            throw new io.reskern.cli.UsageException("--port must be in [0, 65535] (0: any free port), got " + port);
+        }
+        if (httpThreads < 1) {
+            throw new io.reskern.cli.UsageException("--http-threads must be >= 1, got " + httpThreads);
+        }
+        if (!(maxWaitMs >= 0) || Double.isInfinite(maxWaitMs)) {
+            throw new io.reskern.cli.UsageException("--max-wait-ms must be finite and >= 0, got " + maxWaitMs);
+        }
+        if (maxBatch != null && maxBatch < 1) {
+            throw new io.reskern.cli.UsageException("--max-batch must be >= 1, got " + maxBatch);
+        }
+        if (size != null && size < 1) {
+            throw new io.reskern.cli.UsageException("--size must be >= 1, got " + size);
+        }
         Predictor.Builder b = Predictor.builder(model.builder())
                 .optMaxWait(Duration.ofNanos((long) (maxWaitMs * 1e6)));
         if (maxBatch != null) {
@@ -129,17 +154,25 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
         if (System.getProperty("sun.net.httpserver.nodelay") == null) {
             System.setProperty("sun.net.httpserver.nodelay", "true");
         }
-        server = HttpServer.create(new InetSocketAddress(bind, port), 256);
+        try {
+            server = HttpServer.create(new InetSocketAddress(bind, port), 256);
+        } catch (IOException | RuntimeException e) { // BindException ("Address already in use"), a bad --bind
+            // start() closes the predictor
+            throw new IllegalArgumentException("cannot listen on " + bind + ":" + port + ": " + e.getMessage(), e);
+        }
         http = Executors.newFixedThreadPool(httpThreads, r -> {
             Thread t = new Thread(r, "reskern-http");
             t.setDaemon(true);
             return t;
         });
         server.setExecutor(http);
-        server.createContext("/v1/predict", this::predict);
-        server.createContext("/v1/classify", this::classify);
-        server.createContext("/health", ex -> reply(ex, 200, health()));
-        server.createContext("/stats", ex -> reply(ex, 200, GSON.toJsonTree(predictor.stats()).getAsJsonObject()));
+        // a context matches every path it prefixes ("/healthz", "/v1/classify2"): exact paths only, else 404
+        server.createContext("/v1/predict", exact("/v1/predict", this::predict));
+        server.createContext("/v1/classify", exact("/v1/classify", this::classify));
+        server.createContext("/health", exact("/health", ex -> reply(ex, 200, health())));
+        server.createContext("/stats", exact("/stats", ex -> reply(ex, 200, GSON.toJsonTree(predictor.stats()).getAsJsonObject())));
+        server.createContext("/", ex -> reply(ex, 404, error("no such endpoint: " + ex.getRequestURI().getPath()
+                + " (POST /v1/classify, POST /v1/predict, GET /health, GET /stats)")));
         server.start();
     }
 
@@ -185,7 +218,7 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
             }
             int top = Math.max(1, Math.min(predictor.classes(), queryInt(ex.getRequestURI(), "top", 5)));
             long image = 12L * predictor.inputHeight() * predictor.inputWidth();
-            byte[] body = readAtMost(ex.getRequestBody(), image * predictor.maxBatch() + 1);
+            byte[] body = readAtMost(ex.getRequestBody(), image * predictor.maxBatch() + 1, "max batch images");
             if (body.length == 0 || body.length % image != 0) {
                 reply(ex, 400, error("body must be float32 NCHW images of 3x" + predictor.inputHeight() + "x"
                         + predictor.inputWidth() + " (" + image + " bytes each), got " + body.length + " bytes"));
@@ -218,7 +251,7 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
                 return;
             }
             int top = Math.max(1, Math.min(predictor.classes(), queryInt(ex.getRequestURI(), "top", 5)));
-            byte[] body = readAtMost(ex.getRequestBody(), MAX_IMAGE_BYTES + 1);
+            byte[] body = readAtMost(ex.getRequestBody(), MAX_IMAGE_BYTES + 1, "the largest encoded image taken");
             long t0 = System.nanoTime();
             RgbImage img = DECODER.decode(body, "request body");
             Predictions p = predictor.predict(Input.image(img));
@@ -265,13 +298,24 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
         return dflt;
     }
 
-    /** Reads the body, refusing more than {@code limit - 1} bytes (the caller sees {@code limit} bytes: too large). */
-    private static byte[] readAtMost(InputStream in, long limit) throws IOException {
+    /** Reads the body, refusing more than {@code limit - 1} bytes ({@code what}: the limit in words). */
+    private static byte[] readAtMost(InputStream in, long limit, String what) throws IOException {
         byte[] b = in.readNBytes((int) Math.min(limit, Integer.MAX_VALUE - 8));
         if (b.length >= limit) {
-            throw new IllegalArgumentException("request body larger than " + (limit - 1) + " bytes (max batch images)");
+            throw new IllegalArgumentException("request body larger than " + (limit - 1) + " bytes (" + what + ")");
         }
         return b;
+    }
+
+    /** {@code handler} for exactly {@code path}; any longer path under the same context is 404. */
+    private static com.sun.net.httpserver.HttpHandler exact(String path, com.sun.net.httpserver.HttpHandler handler) {
+        return ex -> {
+            if (path.equals(ex.getRequestURI().getPath())) {
+                handler.handle(ex);
+            } else {
+                reply(ex, 404, error("no such endpoint: " + ex.getRequestURI().getPath()));
+            }
+        };
     }
 
     private static JsonObject error(String msg) {

@@ -13,7 +13,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code reskern bench}: median latency and throughput of one model. */
-@Command(name = "bench", mixinStandardHelpOptions = true,
+@Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Median latency and images/s of a model after warm-up (random input; weights optional).")
 final class BenchCommand implements Callable<Integer> {
     @Mixin
@@ -41,17 +41,18 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (batch < 1) {
-            throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
+            throw new UsageException("--batch must be >= 1, got " + batch);
         }
-        if (warmup < 0 || iters < 1 || seconds < 0) {
-            throw new IllegalArgumentException("--warmup must be >= 0, --iters >= 1, --seconds >= 0");
+        if (warmup < 0 || iters < 1 || !(seconds >= 0) || Double.isInfinite(seconds)) {
+            throw new UsageException("--warmup must be >= 0, --iters >= 1, --seconds finite and >= 0; got " + warmup + ", "
+                    + iters + ", " + seconds);
+        }
+        if (size != null && size < 1) {
+            throw new UsageException("--size must be >= 1, got " + size);
         }
         try (Model model = opts.build()) {
             boolean cifar = model.spec() != null && model.spec().stem() == ResNetSpec.Stem.CIFAR;
             int px = size != null ? size : (cifar ? 32 : 224);
-            if (px < 1) {
-                throw new IllegalArgumentException("--size must be >= 1, got " + px);
-            }
             Plan plan = model.graph().plan(batch, px, px);
             Measure.Result r = Measure.time(model, batch, px, px, warmup, iters, seconds, Math.max(iters, 10_000));
             double gmacs = plan.macs() / 1e9;

@@ -11,7 +11,6 @@ import io.reskern.image.RgbImage;
 import io.reskern.serve.Input;
 import io.reskern.serve.Predictions;
 import io.reskern.serve.Predictor;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,7 +29,7 @@ import picocli.CommandLine.Parameters;
  * {@code reskern classify IMAGE…}: decode JPEG/PNG files, preprocess (resize the shorter side, centre crop, normalise —
  * on the GPU when the model runs on one), run them through a batching {@link Predictor}, print the top-k classes.
  */
-@Command(name = "classify", mixinStandardHelpOptions = true,
+@Command(name = "classify", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Classify JPEG/PNG images: top-k classes per image (decoding in parallel, batched inference).")
 final class ClassifyCommand implements Callable<Integer> {
     @Mixin
@@ -71,25 +70,29 @@ final class ClassifyCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (top < 1) {
-            throw new IllegalArgumentException("--top must be >= 1, got " + top);
+            throw new UsageException("--top must be >= 1, got " + top);
         }
         if (batch < 1) {
-            throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
+            throw new UsageException("--batch must be >= 1, got " + batch);
         }
+        if (size != null && (size < 1 || size > Preprocess.MAX_SIDE)) {
+            throw new UsageException("--size must be in [1, " + Preprocess.MAX_SIDE + "], got " + size);
+        }
+        if (size != null && resize == null && Math.round(size * 256.0 / 224) > Preprocess.MAX_SIDE) {
+            throw new UsageException("--size " + size + " resizes the shorter side to " + Math.round(size * 256.0 / 224)
+                    + " by default (size*256/224), more than " + Preprocess.MAX_SIDE + ": give --resize PX (0: none)");
+        }
+        Preprocess custom = customPreprocess(); // checks --resize, --mean, --std before any file is read
         for (Path p : images) {
-            if (!Files.isRegularFile(p)) {
-                throw new IllegalArgumentException("image file not found: " + p);
-            }
+            OutputPaths.requireFile(p, "image file");
         }
         Labels names = labels != null ? loadLabels() : null;
-        Predictor.Builder pb = Predictor.builder(opts.builder()).optMaxBatch(batch).optMaxWait(Duration.ZERO);
+        // no larger batch than there are images: a bigger one only costs memory (and warm-up) that no pass uses
+        Predictor.Builder pb = Predictor.builder(opts.builder()).optMaxBatch(Math.min(batch, images.size()))
+                .optMaxWait(Duration.ZERO);
         if (size != null) {
-            if (size < 1) {
-                throw new IllegalArgumentException("--size must be >= 1, got " + size);
-            }
             pb.optInputSize(size, size);
         }
-        Preprocess custom = customPreprocess();
         if (custom != null) {
             pb.optPreprocess(custom);
         }
@@ -112,6 +115,9 @@ final class ClassifyCommand implements Callable<Integer> {
                 }, decoders).thenCompose((RgbImage img) -> p.predictAsync(Input.image(img))));
             }
             for (int i = 0; i < images.size(); i++) {
+                if (!json && System.out.checkError()) {
+                    break; // standard output is gone (a closed pipe: | head): no one reads the rest; Main reports it
+                }
                 Path f = images.get(i);
                 Predictions r;
                 try {
@@ -160,9 +166,7 @@ final class ClassifyCommand implements Callable<Integer> {
     }
 
     private Labels loadLabels() throws ReskernException {
-        if (!Files.isRegularFile(labels)) {
-            throw new IllegalArgumentException("labels file not found: " + labels);
-        }
+        OutputPaths.requireFile(labels, "labels file");
         return Labels.load(labels);
     }
 
@@ -187,11 +191,11 @@ final class ClassifyCommand implements Callable<Integer> {
         float[] m = mean != null ? mean : Preprocess.IMAGENET_MEAN;
         float[] s = std != null ? std : Preprocess.IMAGENET_STD;
         if (m.length != 3 || s.length != 3) {
-            throw new IllegalArgumentException("--mean and --std take three values (R,G,B)");
+            throw new UsageException("--mean and --std take three values (R,G,B)");
         }
         int r = resize != null ? resize : opts.isCifar() ? 0 : (int) Math.round(px * 256.0 / 224);
-        if (r < 0) {
-            throw new IllegalArgumentException("--resize must be >= 0, got " + r);
+        if (resize != null && (r < 0 || r > Preprocess.MAX_SIDE)) {
+            throw new UsageException("--resize must be in [0, " + Preprocess.MAX_SIDE + "] (0 = no resize), got " + r);
         }
         return new Preprocess(r, px, px, m, s);
     }

@@ -25,7 +25,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code reskern compare}: the block variants side by side — size, cost, memory, latency, throughput. */
-@Command(name = "compare", mixinStandardHelpOptions = true,
+@Command(name = "compare", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Compare ResNet variants on one device: params, GMACs, activation memory, batch-1 latency and "
                 + "throughput, as a table and a chart (PNG).")
 final class CompareCommand implements Callable<Integer> {
@@ -88,7 +88,7 @@ final class CompareCommand implements Callable<Integer> {
             }
         }
         if (!dev.isCuda() && !out.equals(List.of(ConvPolicy.OWN))) {
-            throw new IllegalArgumentException("--conv cudnn/best need a CUDA device (the CPU has one conv implementation)");
+            throw new UsageException("--conv cudnn/best need a CUDA device (the CPU has one conv implementation)");
         }
         return out;
     }
@@ -101,7 +101,10 @@ final class CompareCommand implements Callable<Integer> {
             specs.add(ResNets.byName(n)); // fail fast on a bad name, before any timing
         }
         if (size < 32) {
-            throw new IllegalArgumentException("--size must be >= 32, got " + size);
+            throw new UsageException("--size must be >= 32, got " + size);
+        }
+        if (!(seconds >= 0) || Double.isInfinite(seconds)) {
+            throw new UsageException("--seconds must be finite and >= 0, got " + seconds);
         }
         Device dev = Device.parse(device);
         List<ConvPolicy> convs = policies(conv, dev);
@@ -112,10 +115,13 @@ final class CompareCommand implements Callable<Integer> {
         }
         int tputBatch = batch != null ? batch : (dev.isCuda() ? 256 : 8);
         if (tputBatch < 1) {
-            throw new IllegalArgumentException("--batch must be >= 1");
+            throw new UsageException("--batch must be >= 1, got " + tputBatch);
         }
         // the chart encoder appends ".png" to a name without it: use that name, and check it before any timing
         final boolean noChart = "none".equalsIgnoreCase(chart.toString());
+        if (!noChart && java.nio.file.Files.isDirectory(chart)) { // not "DIR.png" beside it
+            throw new IllegalArgumentException("--chart is a folder, not a file: " + chart);
+        }
         if (!noChart && !chart.toString().toLowerCase(java.util.Locale.ROOT).endsWith(".png")) {
             chart = Path.of(chart + ".png");
         }

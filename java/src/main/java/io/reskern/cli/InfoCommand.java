@@ -6,7 +6,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 
 /** {@code reskern info}: devices, native libraries, CPU features. */
-@Command(name = "info", mixinStandardHelpOptions = true, description = "Show devices, native libraries and CPU features.")
+@Command(name = "info", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, description = "Show devices, native libraries and CPU features.")
 final class InfoCommand implements Callable<Integer> {
     @Override
     public Integer call() {
@@ -19,6 +19,8 @@ final class InfoCommand implements Callable<Integer> {
         Devices.CudaProbe p = Devices.cuda();
         if (!p.libraryLoaded()) {
             System.out.println("cuda        not available: " + p.reason());
+        } else if (p.runtimeVersion() == 0) { // the no-CUDA stand-in library: there is no runtime to name
+            System.out.println("cuda        not built: " + p.reason());
         } else {
             System.out.printf("cuda        library loaded (runtime %s, driver %s)%n", version(p.runtimeVersion()),
                     p.driverVersion() == 0 ? "none" : version(p.driverVersion()));

@@ -23,24 +23,89 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        // one line per log record ("INFO: reskern: …") unless the user configured java.util.logging
+        useOneLineLogs();
+        int code = execute(args);
+        System.exit(finish(code, System.out, new PrintWriter(System.err, true), stdoutIsPipe()));
+    }
+
+    /**
+     * One line per log record ({@code INFO: reskern: …}) unless the user configured java.util.logging; call before the
+     * first log record (programs embedding the CLI's options, such as {@code examples/}, call it in their main).
+     */
+    public static void useOneLineLogs() {
         if (System.getProperty("java.util.logging.SimpleFormatter.format") == null
                 && System.getProperty("java.util.logging.config.file") == null) {
             System.setProperty("java.util.logging.SimpleFormatter.format", "%4$s: %5$s%6$s%n");
         }
-        System.exit(execute(args));
+    }
+
+    /**
+     * The exit code once the command has run: a failed write to standard output ({@code > /dev/full}, a closed
+     * descriptor: {@link java.io.PrintStream} keeps such errors to itself) turns a success into exit 1 with one line on
+     * {@code err}, so a script does not take lost output for a result. On a pipe whose reader has gone ({@code | head
+     * -1}) the exit is 1 without a message, as a program killed by SIGPIPE says nothing.
+     */
+    static int finish(int code, java.io.PrintStream out, PrintWriter err, boolean stdoutIsPipe) {
+        out.flush();
+        if (out.checkError()) {
+            if (!stdoutIsPipe) {
+                err.println("reskern: error: cannot write to standard output (closed or full)");
+                err.flush();
+            }
+            return code == 0 ? 1 : code;
+        }
+        return code;
+    }
+
+    /** Whether file descriptor 1 is a pipe (Linux: {@code /proc/self/fd/1 -> pipe:[…]}); false where unknown. */
+    private static boolean stdoutIsPipe() {
+        try {
+            return java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/self/fd/1")).toString().startsWith("pipe:");
+        } catch (java.io.IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     /** Runs the CLI and returns its exit code (for tests: no System.exit). */
     public static int execute(String... args) {
-        return newCommandLine().execute(args);
+        return run(newCommandLine(), args);
+    }
+
+    /**
+     * {@code cl.execute(args)}, with the errors picocli lets through (it hands only exceptions to the handlers): out of
+     * memory, a stack overflow or another {@link Error} prints the same one line and exits 1, not a stack trace.
+     */
+    public static int run(CommandLine cl, String... args) {
+        try {
+            return cl.execute(args);
+        } catch (Error e) {
+            PrintWriter err = cl.getErr();
+            err.println(prefix(cl) + describe(e));
+            if (System.getenv("RESKERN_DEBUG") != null) {
+                e.printStackTrace(err);
+            }
+            err.flush();
+            return 1;
+        }
     }
 
     static CommandLine newCommandLine() {
-        CommandLine cl = new CommandLine(new Main());
+        return configure(new CommandLine(new Main()));
+    }
+
+    /**
+     * Installs the CLI's error handling on {@code cl} (for programs embedding reskern's options, e.g. {@code examples/}):
+     * errors print one line {@code NAME: error: …} (NAME: the root command's name), usage errors add a
+     * {@code Try 'NAME … --help'} line; exit 2 for usage, data and argument errors, 1 otherwise; a stack trace only
+     * with {@code RESKERN_DEBUG} set.
+     */
+    public static CommandLine configure(CommandLine cl) {
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             PrintWriter err = cmd.getErr();
-            err.println("reskern: error: " + describe(ex));
+            err.println(prefix(cmd) + describe(ex));
+            if (ex instanceof UsageException) {
+                err.println(tryHelp(cmd));
+            }
             if (System.getenv("RESKERN_DEBUG") != null) {
                 ex.printStackTrace(err);
             }
@@ -49,12 +114,20 @@ public final class Main implements Runnable {
         });
         cl.setParameterExceptionHandler((ex, args) -> {
             PrintWriter err = ex.getCommandLine().getErr();
-            err.println("reskern: error: " + ex.getMessage());
-            err.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for usage.");
+            err.println(prefix(ex.getCommandLine()) + ex.getMessage());
+            err.println(tryHelp(ex.getCommandLine()));
             err.flush();
             return 2;
         });
         return cl;
+    }
+
+    private static String prefix(CommandLine cmd) {
+        return cmd.getCommandSpec().root().name() + ": error: ";
+    }
+
+    private static String tryHelp(CommandLine cmd) {
+        return "Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for usage.";
     }
 
     static String describe(Throwable ex) {
@@ -63,13 +136,17 @@ public final class Main implements Runnable {
             return msg + " [" + re.code() + "]";
         }
         if (ex instanceof OutOfMemoryError) {
-            return "out of memory: " + msg + " (try a smaller batch or input, or -Xmx)";
+            return "out of memory: " + msg + " (try a smaller batch, input or model, or a larger Java heap: "
+                    + "RESKERN_JAVA_OPTS=-Xmx…)";
+        }
+        if (ex instanceof ArithmeticException) { // Math.*Exact on a size: a flag or file asks for more than fits
+            return "a size is too large (" + msg + "): check --batch, --size, --classes or the input's shape";
         }
         return msg != null ? msg : ex.getClass().getSimpleName();
     }
 
     /** Version from the jar manifest (or "dev"). */
-    static final class Version implements CommandLine.IVersionProvider {
+    public static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
             String v = Main.class.getPackage().getImplementationVersion();

@@ -7,7 +7,6 @@ import io.reskern.Precision;
 import io.reskern.ReskernException;
 import io.reskern.ResNetSpec;
 import io.reskern.ResNets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -62,7 +61,7 @@ public final class ModelOptions {
         switch (shortcut.trim().toUpperCase(java.util.Locale.ROOT)) {
             case "A": return ResNetSpec.Shortcut.OPTION_A;
             case "B": return ResNetSpec.Shortcut.PROJECTION;
-            default: throw new IllegalArgumentException("--shortcut must be A or B, got '" + shortcut + "'");
+            default: throw new UsageException("--shortcut must be A or B, got '" + shortcut + "'");
         }
     }
 
@@ -77,22 +76,22 @@ public final class ModelOptions {
             return onnxBuilder();
         }
         if (model == null) {
-            throw new IllegalArgumentException("--model NAME or --onnx FILE is required");
+            throw new UsageException("--model NAME or --onnx FILE is required");
         }
         ResNetSpec spec = ResNets.byName(model);
         ResNetSpec.Shortcut sc = parseShortcut();
         if (sc != null && spec.stem() != ResNetSpec.Stem.CIFAR) {
-            throw new IllegalArgumentException("--shortcut applies to CIFAR models only (" + model + " is not one)");
+            throw new UsageException("--shortcut applies to CIFAR models only (" + model + " is not one)");
         }
         if (classes != null && classes < 1) {
-            throw new IllegalArgumentException("--classes must be >= 1, got " + classes);
+            throw new UsageException("--classes must be >= 1, got " + classes);
         }
-        if (weights != null && !Files.isRegularFile(weights)) {
-            throw new IllegalArgumentException("weights file not found: " + weights);
+        if (weights != null) {
+            OutputPaths.requireFile(weights, "weights file");
         }
         if (threads != null) {
             if (threads < 1) {
-                throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
+                throw new UsageException("--threads must be >= 1, got " + threads);
             }
             io.reskern.Devices.setCpuThreads(threads);
         }
@@ -112,15 +111,13 @@ public final class ModelOptions {
 
     private Model.Builder onnxBuilder() {
         if (model != null || weights != null || shortcut != null || classes != null) {
-            throw new IllegalArgumentException("--onnx takes the model and its weights from the file: it does not combine "
+            throw new UsageException("--onnx takes the model and its weights from the file: it does not combine "
                     + "with --model, --weights, --shortcut or --classes");
         }
-        if (!Files.isRegularFile(onnx)) {
-            throw new IllegalArgumentException("ONNX file not found: " + onnx);
-        }
+        OutputPaths.requireFile(onnx, "ONNX file");
         if (threads != null) {
             if (threads < 1) {
-                throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
+                throw new UsageException("--threads must be >= 1, got " + threads);
             }
             io.reskern.Devices.setCpuThreads(threads);
         }

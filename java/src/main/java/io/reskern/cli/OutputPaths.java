@@ -1,21 +1,36 @@
 package io.reskern.cli;
 
+import io.reskern.io.IoErrors;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
-/** Checks an output path before any work is done, so a bad one fails with one clear line, not a bare file name. */
+/**
+ * Checks the paths a command is given before any work is done, so a bad one fails with one clear line, not a bare
+ * file name (and not after minutes of timing).
+ */
 final class OutputPaths {
     private OutputPaths() {
     }
 
-    /** Refuses a folder as {@code option}'s file and creates the missing parent folders. */
+    /**
+     * Refuses a folder as {@code option}'s file, creates the missing parent folders and refuses a folder it cannot
+     * write in. An existing device or FIFO ({@code /dev/null}, {@code /dev/stdout}) is taken as it is.
+     */
     static void prepare(Path file, String option) {
+        if (file.toString().isEmpty()) {
+            throw new UsageException(option + " needs a file name");
+        }
         if (Files.isDirectory(file)) {
             throw new IllegalArgumentException(option + " is a folder, not a file: " + file);
+        }
+        if (Files.exists(file) && !Files.isRegularFile(file)) {
+            if (!Files.isWritable(file)) {
+                throw new IllegalArgumentException("cannot write " + option + " " + file + ": permission denied");
+            }
+            return;
         }
         Path parent = file.toAbsolutePath().getParent();
         if (parent == null) {
@@ -26,6 +41,33 @@ final class OutputPaths {
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot create the folder " + parent + " for " + option + ": " + reason(e), e);
         }
+        if (!Files.isWritable(parent)) {
+            throw new IllegalArgumentException("cannot write " + option + " " + file + ": no permission to write in the folder "
+                    + parent);
+        }
+        if (Files.exists(file) && !Files.isWritable(file)) {
+            throw new IllegalArgumentException("cannot write " + option + " " + file + ": the file is read-only");
+        }
+    }
+
+    /**
+     * Checks that {@code file}, given as {@code what} (e.g. "input file", "--weights"), is a readable regular file:
+     * "not found", "is a folder", "not a regular file" or "permission denied" otherwise.
+     */
+    static void requireFile(Path file, String what) {
+        if (Files.isRegularFile(file)) {
+            if (!Files.isReadable(file)) {
+                throw new IllegalArgumentException(what + " " + file + ": permission denied");
+            }
+            return;
+        }
+        if (Files.isDirectory(file)) {
+            throw new IllegalArgumentException(what + " " + file + " is a folder, not a file");
+        }
+        if (Files.exists(file)) {
+            throw new IllegalArgumentException(what + " " + file + " is not a regular file");
+        }
+        throw new IllegalArgumentException(what + " not found: " + file);
     }
 
     /** The cause of a file-system failure in words (Java's own messages are often just the path). */
@@ -36,9 +78,6 @@ final class OutputPaths {
         if (e instanceof NoSuchFileException) {
             return "no such file or folder, or it cannot be created there";
         }
-        if (e instanceof FileSystemException fe && fe.getReason() != null) {
-            return fe.getReason();
-        }
-        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+        return IoErrors.reason(e);
     }
 }

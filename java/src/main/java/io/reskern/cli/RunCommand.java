@@ -3,7 +3,6 @@ package io.reskern.cli;
 import io.reskern.Model;
 import io.reskern.io.Npy;
 import io.reskern.io.NpyArray;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
@@ -12,7 +11,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code reskern run}: logits for a batch of images in a .npy file. */
-@Command(name = "run", mixinStandardHelpOptions = true,
+@Command(name = "run", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Run a model on X.npy (float32 NCHW [N,3,H,W]) and write the logits to Y.npy (float32 [N,classes]).")
 final class RunCommand implements Callable<Integer> {
     @Mixin
@@ -26,9 +25,7 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!Files.isRegularFile(input)) {
-            throw new IllegalArgumentException("input file not found: " + input);
-        }
+        OutputPaths.requireFile(input, "input file");
         OutputPaths.prepare(output, "--output");
         NpyArray x = Npy.read(input);
         long[] s = x.shape();

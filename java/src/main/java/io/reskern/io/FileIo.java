@@ -62,7 +62,7 @@ final class FileIo {
     }
 
     static ReskernException io(Path file, String what, IOException e) {
-        return new ReskernException(ErrorCode.IO, file + ": " + what + ": " + e, e);
+        return new ReskernException(ErrorCode.IO, file + ": " + what + ": " + IoErrors.reason(e), e);
     }
 
     /** Opens a regular file for reading (a FIFO or device is refused up front: opening one could block). */
@@ -115,7 +115,9 @@ final class FileIo {
     /**
      * Writes a file through a temporary sibling that replaces {@code file} at the end (atomically if possible). The
      * file gets the permissions a plain new file gets (the umask's), or keeps those of the file it replaces; a
-     * {@code createTempFile} sibling would be owner-only (0600).
+     * {@code createTempFile} sibling would be owner-only (0600). A symbolic link to a file stays a link: the file it
+     * names is replaced. Something that exists and is not a regular file (a device such as {@code /dev/null}, a FIFO,
+     * {@code /dev/stdout}) is written to in place, never replaced by a file; a folder is refused.
      */
     interface Body {
         void write(FileChannel ch) throws IOException;
@@ -123,6 +125,20 @@ final class FileIo {
 
     static void writeAtomically(Path file, Body body) throws ReskernException {
         Path abs = file.toAbsolutePath();
+        if (Files.isDirectory(abs)) {
+            throw new ReskernException(ErrorCode.IO, file + ": cannot write: is a folder");
+        }
+        if (Files.exists(abs) && !Files.isRegularFile(abs)) {
+            writeInPlace(file, body);
+            return;
+        }
+        if (Files.isSymbolicLink(abs) && Files.exists(abs)) {
+            try {
+                abs = abs.toRealPath(); // the link's file, so the link itself stays
+            } catch (IOException e) {
+                throw io(file, "cannot resolve the link", e);
+            }
+        }
         Path dir = abs.getParent();
         Path tmp = null;
         try {
@@ -154,6 +170,15 @@ final class FileIo {
                     // best effort
                 }
             }
+        }
+    }
+
+    /** Writes into an existing device or FIFO (no truncation, no fsync: neither applies to them). */
+    private static void writeInPlace(Path file, Body body) throws ReskernException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            body.write(ch);
+        } catch (IOException e) {
+            throw io(file, "write failed", e);
         }
     }
 

@@ -44,7 +44,7 @@ class CliTest {
             System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
             CommandLine cl = Main.newCommandLine();
             cl.setErr(new PrintWriter(err, true));
-            int code = cl.execute(args);
+            int code = Main.run(cl, args);
             return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString());
         } finally {
             System.setOut(oldOut);

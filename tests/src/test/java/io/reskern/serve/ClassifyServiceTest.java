@@ -143,10 +143,94 @@ class ClassifyServiceTest {
             ClassifyService s = ClassifyService.parse("--model", "cifar_resnet20", "--device", "cpu", "--port",
                     String.valueOf(taken.getLocalPort()));
             long bytes = org.bytedeco.javacpp.Pointer.totalBytes();
-            org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, s::start);
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, s::start);
+            assertTrue(e.getMessage().startsWith("cannot listen on 127.0.0.1:" + taken.getLocalPort()), e.getMessage());
             assertEquals(bytes, org.bytedeco.javacpp.Pointer.totalBytes(), "the predictor's native memory is freed");
             org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
                     () -> s.predictor().predict(PredictorTest.images(1, 1), 1));
+        }
+    }
+
+    static HttpResponse<String> get(String path) throws Exception {
+        return client.send(HttpRequest.newBuilder(uri(path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The JDK server matches a context as a path prefix: /healthz answered as /health, /v1/classifyx as /v1/classify. */
+    @Test
+    void onlyTheDocumentedPathsAnswer() throws Exception {
+        for (String path : new String[] {"/healthz", "/health/x", "/statsx", "/", "/v1", "/v1/classify2", "/v1/predictions"}) {
+            HttpResponse<String> r = get(path);
+            assertEquals(404, r.statusCode(), path + ": " + r.body());
+            assertTrue(JsonParser.parseString(r.body()).getAsJsonObject().get("error").getAsString().contains("no such endpoint"),
+                    r.body());
+        }
+        assertEquals(200, get("/health").statusCode());
+        assertEquals(200, get("/stats").statusCode());
+        assertEquals(200, get("/health?x=1").statusCode());
+    }
+
+    /** An image body above the limit was refused as "(max batch images)", the /v1/predict wording. */
+    @Test
+    void anOversizedImageBodyNamesTheImageLimit() throws Exception {
+        HttpResponse<String> r = post("/v1/classify", new byte[(32 << 20) + 1]);
+        assertEquals(400, r.statusCode(), r.body());
+        assertTrue(r.body().contains("larger than 33554432 bytes (the largest encoded image taken)"), r.body());
+        HttpResponse<String> p = post("/v1/predict", new byte[12 * 32 * 32 * 8 + 12 * 32 * 32]);
+        assertTrue(p.body().contains("(max batch images)"), p.body());
+    }
+
+    /** Start-up errors (bad model, labels, a port in use) printed picocli's stack trace. */
+    @Test
+    void startUpErrorsAreOneLineNoStackTrace() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("svc");
+        java.nio.file.Path labels = java.nio.file.Files.writeString(dir.resolve("labels.json"), "[\"a\", ");
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            String[][] cases = {
+                {"--model", "nope", "--port", "0"},
+                {"--model", "cifar_resnet20", "--device", "cpu", "--labels", labels.toString(), "--port", "0"},
+                {"--model", "cifar_resnet20", "--device", "cpu", "--port", Integer.toString(taken.getLocalPort())},
+                {"--model", "cifar_resnet20", "--bogus"},
+            };
+            String[] expect = {"unknown model 'nope'", "malformed JSON labels", "cannot listen on 127.0.0.1:"
+                    + taken.getLocalPort(), "Unknown option: '--bogus'"};
+            for (int i = 0; i < cases.length; i++) {
+                java.io.StringWriter err = new java.io.StringWriter();
+                picocli.CommandLine cl = ClassifyService.commandLine();
+                cl.setErr(new java.io.PrintWriter(err, true));
+                int code = cl.execute(cases[i]);
+                assertEquals(2, code, String.join(" ", cases[i]) + ": " + err);
+                assertTrue(err.toString().startsWith("reskern-service: error: "), err.toString());
+                assertTrue(err.toString().contains(expect[i]), err.toString());
+                assertTrue(!err.toString().contains("\tat "), "no stack trace: " + err);
+            }
+        }
+    }
+
+    @Test
+    void versionIsPrinted() {
+        java.io.StringWriter out = new java.io.StringWriter();
+        picocli.CommandLine cl = ClassifyService.commandLine();
+        cl.setOut(new java.io.PrintWriter(out, true));
+        assertEquals(0, cl.execute("--version"));
+        assertTrue(out.toString().startsWith("reskern "), out.toString());
+    }
+
+    /** --http-threads 0 said only "IllegalArgumentException" (after loading the model); --max-wait-ms NaN was taken as 0. */
+    @Test
+    void badFlagValuesAreNamedBeforeTheModelLoads() {
+        String[][] cases = {
+            {"--http-threads", "0"}, {"--max-wait-ms", "NaN"}, {"--max-wait-ms", "-1"}, {"--port", "70000"},
+            {"--max-batch", "0"}, {"--size", "0"},
+        };
+        for (String[] c : cases) {
+            java.io.StringWriter err = new java.io.StringWriter();
+            picocli.CommandLine cl = ClassifyService.commandLine();
+            cl.setErr(new java.io.PrintWriter(err, true));
+            // an unknown model name too: the flag must be refused before the model is looked at
+            int code = cl.execute("--model", "not-a-model", c[0], c[1]);
+            assertEquals(2, code, err.toString());
+            assertTrue(err.toString().startsWith("reskern-service: error: " + c[0] + " must be"), err.toString());
+            assertTrue(err.toString().contains("Try 'reskern-service --help'"), err.toString());
         }
     }
 }

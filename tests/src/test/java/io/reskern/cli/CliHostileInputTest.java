@@ -1,0 +1,254 @@
+package io.reskern.cli;
+
+import static io.reskern.cli.CliTest.assertCleanError;
+import static io.reskern.cli.CliTest.cli;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
+import io.reskern.io.Npy;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Random;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The CLI given odd paths, flag values and output targets (audit findings, one regression test each). */
+class CliHostileInputTest {
+    @TempDir
+    Path tmp;
+
+    private Path input() throws Exception {
+        float[] x = new float[2 * 3 * 32 * 32];
+        Random r = new Random(5);
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) r.nextGaussian();
+        }
+        Path p = tmp.resolve("x.npy");
+        Npy.write(p, new long[] {2, 3, 32, 32}, x);
+        return p;
+    }
+
+    private Path image(String name) throws Exception {
+        BufferedImage bi = new BufferedImage(40, 36, BufferedImage.TYPE_INT_RGB);
+        Random r = new Random(9);
+        for (int y = 0; y < 36; y++) {
+            for (int x = 0; x < 40; x++) {
+                bi.setRGB(x, y, r.nextInt(1 << 24));
+            }
+        }
+        Path p = tmp.resolve(name);
+        Files.createDirectories(p.getParent());
+        ImageIO.write(bi, "png", p.toFile());
+        return p;
+    }
+
+    /** A folder given where a file is expected was reported as "file not found". */
+    @Test
+    void aFolderWhereAFileIsExpectedIsNamedAsAFolder() throws Exception {
+        String in = input().toString();
+        String out = tmp.resolve("y.npy").toString();
+        String dir = tmp.toString();
+        String img = image("a.png").toString();
+        assertCleanError(cli("run", "--model", "cifar_resnet20", "--input", dir, "--output", out), "input file " + dir
+                + " is a folder, not a file");
+        assertCleanError(cli("run", "--model", "cifar_resnet20", "--input", in, "--output", out, "--weights", dir),
+                "weights file " + dir + " is a folder");
+        assertCleanError(cli("run", "--onnx", dir, "--input", in, "--output", out), "ONNX file " + dir + " is a folder");
+        assertCleanError(cli("classify", dir, "--model", "cifar_resnet20"), "image file " + dir + " is a folder");
+        assertCleanError(cli("classify", img, "--model", "cifar_resnet20", "--labels", dir), "labels file " + dir
+                + " is a folder");
+        assertCleanError(cli("run", "--model", "cifar_resnet20", "--input", in, "--output", ""), "--output needs a file name");
+        // the plain "not found" stays as it was
+        assertCleanError(cli("run", "--model", "cifar_resnet20", "--input", tmp.resolve("nope.npy").toString(), "--output",
+                out), "input file not found");
+    }
+
+    /** Paths with spaces and non-ASCII letters, and missing parent folders, work as any other. */
+    @Test
+    void pathsWithSpacesAndUnicodeWork() throws Exception {
+        Path out = tmp.resolve("sp ace/ünï cödé/y.npy");
+        CliTest.Result r = cli("run", "--model", "cifar_resnet20", "--input", input().toString(), "--output", out.toString(),
+                "--device", "cpu");
+        assertEquals(0, r.code(), r.toString());
+        assertEquals(10, Npy.read(out).shape()[1]);
+        Path img = image("dïr with space/kät 1.png");
+        CliTest.Result c = cli("classify", img.toString(), "--model", "cifar_resnet20", "--device", "cpu", "--top", "1");
+        assertEquals(0, c.code(), c.toString());
+        assertTrue(c.out().startsWith(img + ":"), c.out());
+    }
+
+    /** --output through a symbolic link used to replace the link by a file. */
+    @Test
+    void outputThroughASymlinkWritesTheLinkedFile() throws Exception {
+        Path target = Files.writeString(tmp.resolve("target.npy"), "old");
+        Path link = Files.createSymbolicLink(tmp.resolve("link.npy"), target);
+        CliTest.Result r = cli("run", "--model", "cifar_resnet20", "--input", input().toString(), "--output", link.toString(),
+                "--device", "cpu");
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(Files.isSymbolicLink(link));
+        assertEquals(2, Npy.read(target).shape()[0]);
+    }
+
+    /**
+     * A value the command refuses after parsing (out of range, a missing --model/--onnx, a forbidden combination) is a
+     * usage error as the README says: it printed no "Try '… --help'" line, unlike picocli's own.
+     */
+    @Test
+    void refusedFlagValuesAreUsageErrorsWithTheHelpHint() throws Exception {
+        String in = input().toString();
+        String out = tmp.resolve("y.npy").toString();
+        String img = image("b.png").toString();
+        String[][] cases = {
+            {"run", "--input", in, "--output", out},
+            {"run", "--model", "cifar_resnet20", "--input", in, "--output", out, "--threads", "0"},
+            {"run", "--onnx", in, "--model", "resnet18", "--input", in, "--output", out},
+            {"run", "--model", "resnet18", "--shortcut", "B", "--input", in, "--output", out},
+            {"classify", img, "--model", "cifar_resnet20", "--top", "0"},
+            {"classify", img, "--model", "cifar_resnet20", "--size", "0"},
+            {"classify", img, "--model", "cifar_resnet20", "--mean", "1,2"},
+            {"bench", "--model", "cifar_resnet20", "--batch", "0"},
+            {"bench", "--model", "cifar_resnet20", "--batch", "1", "--seconds", "NaN"},
+            {"bench", "--model", "cifar_resnet20", "--batch", "1", "--size", "-3"},
+            {"compare", "--no-timing", "--models", "cifar_resnet20", "--chart", "none", "--seconds", "-1"},
+            {"compare", "--no-timing", "--models", "cifar_resnet20", "--chart", "none", "--size", "8"},
+        };
+        for (String[] args : cases) {
+            CliTest.Result r = cli(args);
+            assertCleanError(r, "");
+            assertEquals(2, r.code(), r.toString());
+            assertTrue(r.err().contains("Try 'reskern " + args[0] + " --help' for usage."), String.join(" ", args) + ": "
+                    + r.err());
+        }
+        // a bad file is not a usage error: no hint
+        CliTest.Result f = cli("run", "--model", "cifar_resnet20", "--input", tmp.resolve("nope.npy").toString(), "--output",
+                out);
+        assertFalse(f.err().contains("Try '"), f.err());
+    }
+
+    /** --seconds NaN was taken as 0; Infinity ran 10,000 iterations. */
+    @Test
+    void benchRefusesNonFiniteSeconds() {
+        assertCleanError(cli("bench", "--model", "cifar_resnet20", "--batch", "1", "--seconds", "NaN"), "--seconds finite");
+        assertCleanError(cli("bench", "--model", "cifar_resnet20", "--batch", "1", "--seconds", "Infinity"), "got 3, 10, Infinity");
+        assertCleanError(cli("compare", "--models", "cifar_resnet20", "--chart", "none", "--seconds", "NaN"), "--seconds");
+    }
+
+    /** --chart naming a folder wrote FOLDER.png beside it. */
+    @Test
+    void compareRefusesAFolderAsTheChart() throws Exception {
+        Path dir = Files.createDirectory(tmp.resolve("charts"));
+        assertCleanError(cli("compare", "--no-timing", "--models", "cifar_resnet20", "--device", "cpu", "--chart",
+                dir.toString()), "--chart is a folder, not a file");
+        assertFalse(Files.exists(tmp.resolve("charts.png")));
+    }
+
+    /**
+     * --size whose default resize exceeds the limit was reported with an internal name ("resizeShorter must be in …");
+     * --batch far above the number of images allocated (and failed) for the whole batch.
+     */
+    @Test
+    void classifySizeAndBatchLimitsSpeakInFlags() throws Exception {
+        String img = image("c.png").toString();
+        CliTest.Result r = cli("classify", img, "--model", "cifar_resnet20", "--size", "15000");
+        assertCleanError(r, "--size 15000 resizes the shorter side to 17143 by default");
+        assertFalse(r.err().contains("resizeShorter"), r.err());
+        assertCleanError(cli("classify", img, "--model", "cifar_resnet20", "--resize", "20000"), "--resize must be in [0, 16384]");
+        assertCleanError(cli("classify", img, "--model", "cifar_resnet20", "--size", "20000"), "--size must be in [1, 16384]");
+        CliTest.Result big = cli("classify", img, "--model", "cifar_resnet20", "--device", "cpu", "--batch", "100000000",
+                "--top", "1");
+        assertEquals(0, big.code(), big.toString());
+        assertTrue(big.out().contains("1. class "), big.out());
+    }
+
+    /** A read-only output folder was found only after the model ran, in a message naming a temporary file. */
+    @Test
+    void aReadOnlyOutputFolderFailsBeforeTheModelRuns() throws Exception {
+        Path ro = Files.createDirectory(tmp.resolve("ro"));
+        Files.setPosixFilePermissions(ro, PosixFilePermissions.fromString("r-xr-xr-x"));
+        try {
+            assumeFalse(Files.isWritable(ro), "running as root: a read-only folder is writable");
+            CliTest.Result r = cli("run", "--model", "resnet152", "--input", input().toString(), "--output",
+                    ro.resolve("y.npy").toString(), "--device", "cpu");
+            assertCleanError(r, "cannot write --output " + ro.resolve("y.npy") + ": no permission to write in the folder");
+            assertFalse(r.err().contains(".tmp") || r.err().contains("AccessDeniedException"), r.err());
+            assertCleanError(cli("run", "--model", "cifar_resnet20", "--input", input().toString(), "--output",
+                    ro.resolve("sub/y.npy").toString()), "for --output: permission denied");
+            assertCleanError(cli("compare", "--no-timing", "--models", "cifar_resnet20", "--device", "cpu", "--chart",
+                    ro.resolve("c.png").toString()), "cannot write --chart");
+        } finally {
+            Files.setPosixFilePermissions(ro, PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+    }
+
+    /**
+     * Output lost on standard output ({@code > /dev/full}, a closed descriptor) exited 0: PrintStream swallows the
+     * error. Now exit 1 with one line; on a pipe whose reader left ({@code | head -1}) exit 1 quietly.
+     */
+    @Test
+    void aFailedWriteToStandardOutputIsNotASuccess() {
+        PrintStream broken = new PrintStream(new OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                throw new IOException("No space left on device");
+            }
+        }, true);
+        broken.println("result");
+        StringWriter err = new StringWriter();
+        assertEquals(1, Main.finish(0, broken, new PrintWriter(err, true), false));
+        assertTrue(err.toString().startsWith("reskern: error: cannot write to standard output"), err.toString());
+        StringWriter quiet = new StringWriter();
+        assertEquals(1, Main.finish(0, broken, new PrintWriter(quiet, true), true));
+        assertEquals("", quiet.toString());
+        assertEquals(2, Main.finish(2, broken, new PrintWriter(new StringWriter(), true), false), "a failure keeps its code");
+        PrintStream fine = new PrintStream(new ByteArrayOutputStream(), true);
+        fine.println("result");
+        assertEquals(0, Main.finish(0, fine, new PrintWriter(new StringWriter(), true), false));
+    }
+
+    /** With the no-CUDA stand-in library, info said "cuda library loaded (runtime 0.0, driver none)". */
+    @Test
+    void infoDoesNotCallTheStandInLibraryACudaRuntime() {
+        CliTest.Result r = cli("info");
+        assertEquals(0, r.code(), r.toString());
+        assertFalse(r.out().contains("runtime 0.0"), r.out());
+        assertTrue(r.out().contains("cuda "), r.out());
+    }
+
+    /** "-V, --version" is in every subcommand's help, but printed nothing there (no version provider). */
+    @Test
+    void everySubcommandPrintsItsVersion() {
+        for (String c : new String[] {"run", "classify", "bench", "compare", "info"}) {
+            CliTest.Result r = cli(c, "--version");
+            assertEquals(0, r.code(), r.toString());
+            assertTrue(r.out().startsWith("reskern "), c + " --version printed: '" + r.out() + "'");
+        }
+    }
+
+    /**
+     * picocli hands only exceptions to the CLI's handler: an OutOfMemoryError (run --classes 30000000) printed a raw
+     * stack trace, and an overflowing size (--classes 2000000000) printed "reskern: error: integer overflow".
+     */
+    @Test
+    void hugeSizesGiveOneLineNotAStackTrace() throws Exception {
+        String in = input().toString();
+        String out = tmp.resolve("y.npy").toString();
+        CliTest.Result overflow = cli("run", "--model", "cifar_resnet20", "--classes", "2000000000", "--input", in, "--output",
+                out, "--device", "cpu");
+        assertCleanError(overflow, "a size is too large");
+        CliTest.Result oom = cli("run", "--model", "cifar_resnet20", "--classes", "30000000", "--input", in, "--output", out,
+                "--device", "cpu");
+        assertCleanError(oom, "out of memory");
+        assertEquals(1, oom.code());
+    }
+}
