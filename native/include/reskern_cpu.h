@@ -114,7 +114,9 @@ rk_status rk_cpu_bn_relu(const float* x, long long M, int C, const float* scale,
 /* y = relu?(a + b), count elements. In place allowed. */
 rk_status rk_cpu_add_relu(const float* a, const float* b, long long count, int relu, float* y);
 
-/* Max pool, window kh x kw, stride, top/left pad; padding taps are -inf (never win). y: [N,P,Q,C]. */
+/* Max pool, window kh x kw, stride, top/left pad; padding taps are -inf (never win). y: [N,P,Q,C]. Windows are
+ * clipped to the input, so P, Q may be torch's ceil_mode size (ceil((H+2pad-k)/stride)+1, less one if the last window
+ * would start beyond H+pad): every window then holds an input tap when pad <= k/2. */
 rk_status rk_cpu_maxpool2d(const float* x, int N, int H, int W, int C, int kh, int kw, int stride, int pad_h, int pad_w,
                            float* y, int P, int Q);
 

@@ -65,6 +65,9 @@ class VariantNet(torch.nn.Module):
             net.layer2[0].conv2 = torch.nn.Conv2d(c.in_channels, c.out_channels, 3, 1, 1, groups=4, bias=False)
         if head == "mlp":
             self.fc0 = torch.nn.Linear(64, 64)
+        if head == "tv_avgpool7":  # an ImageNet stem (7x7/2 conv, 3x3/2 max-pool) so that 224 gives a 7x7 map
+            net.conv1 = torch.nn.Conv2d(3, net.conv1.out_channels, 7, 2, 3, bias=False)
+            self.avgpool = torch.nn.AvgPool2d(7, stride=1)  # torchvision's resnet.py before 0.2.1
         if head == "dilated":  # torchvision's replace_stride_with_dilation
             net.layer3[0].conv2.dilation, net.layer3[0].conv2.padding = (2, 2), (2, 2)
 
@@ -72,7 +75,14 @@ class VariantNet(torch.nn.Module):
         n, h = self.net, self.head
         if h == "nhwc":
             x = x.permute(0, 3, 1, 2)
-        x = n.layer3(n.layer2(n.layer1(torch.relu(n.bn1(n.conv1(x))))))
+        x = torch.relu(n.bn1(n.conv1(x)))
+        if h == "tv_avgpool7":
+            x = torch.nn.functional.max_pool2d(x, 3, 2, 1)
+        elif h == "maxpool_ceil":  # the Caffe / MSRA ResNet stem pool: 3x3/2, no padding, ceil_mode=True
+            x = torch.nn.functional.max_pool2d(x, 3, 2, 0, ceil_mode=True)
+        elif h == "maxpool_ceil_s3":  # ceil_mode where torch drops the last window (it would start in the padding)
+            x = torch.nn.functional.max_pool2d(x, 3, 3, 1, ceil_mode=True)
+        x = n.layer3(n.layer2(n.layer1(x)))
         if h == "flatten":
             x = torch.flatten(torch.nn.functional.adaptive_avg_pool2d(x, 1), 1)
         elif h in ("view", "nhwc"):
@@ -86,12 +96,15 @@ class VariantNet(torch.nn.Module):
             x = torch.nn.functional.adaptive_avg_pool2d(x, 1).squeeze(-1).squeeze(-1)
         elif h == "squeeze_all":
             x = torch.nn.functional.adaptive_avg_pool2d(x, 1).squeeze()
-        elif h == "avg_pool_k":  # akamaster's CIFAR ResNet: F.avg_pool2d(out, out.size()[3]), global at one size only
+        elif h == "tv_avgpool7":  # 224 -> 7x7 here; the 2x2 max-pool stands for a fourth stage
+            x = self.avgpool(torch.nn.functional.max_pool2d(x, 2))
+            x = x.view(x.size(0), -1)
+        elif h in ("avg_pool_k", "akamaster"):  # akamaster's CIFAR ResNet: F.avg_pool2d(out, out.size()[3]), global at one size only
             x = torch.nn.functional.avg_pool2d(x, int(x.size(3)))
             x = x.view(x.size(0), -1)
         elif h == "view_hw":  # depends on H, W: must be refused, not guessed
             x = x.view(x.size(0), x.size(1), -1).mean(2)
-        if h in ("grouped", "dilated", "softmax", "two_outputs", "train"):
+        if h in ("grouped", "dilated", "softmax", "two_outputs", "train", "maxpool_ceil", "maxpool_ceil_s3"):
             x = torch.flatten(torch.nn.functional.adaptive_avg_pool2d(x, 1), 1)
         if h == "mlp":  # a fine-tuning head Linear -> ReLU -> Linear
             return n.linear(torch.relu(self.fc0(torch.flatten(torch.nn.functional.adaptive_avg_pool2d(x, 1), 1))))
@@ -105,6 +118,7 @@ class VariantNet(torch.nn.Module):
 
 # case, head, export kwargs, export batch, stored-input shape, expect ("match" or (code, message part)), notes
 DYN = {"input": {0: "batch"}, "logits": {0: "batch"}}
+DYN_HW = {"input": {0: "batch", 2: "height", 3: "width"}, "logits": {0: "batch"}}
 VARIANTS = [
     ("var_view_dyn", "view", dict(dynamic_axes=DYN), 2, (3, 3, 20, 18), "match",
      "x.view(x.size(0), -1), dynamic batch: Shape -> Gather -> Unsqueeze -> Concat -> Reshape"),
@@ -125,8 +139,11 @@ VARIANTS = [
      ("UNSUPPORTED", "Squeeze without axes"), "x.squeeze(): drops the batch axis at N = 1"),
     ("var_view_hw", "view_hw", dict(dynamic_axes=DYN), 2, (2, 3, 16, 16), ("UNSUPPORTED", "Reshape of a spatial tensor"),
      "x.view(N, C, -1).mean(2): a reshape of an un-pooled tensor"),
-    ("var_avg_pool_k", "avg_pool_k", dict(dynamic_axes=DYN), 2, (2, 3, 32, 32), ("UNSUPPORTED", "fixed 8x8 AveragePool"),
-     "F.avg_pool2d(x, x.size(3)) (akamaster): a fixed window, the global mean only at 32x32; refused, naming the fix"),
+    ("var_avg_pool_k", "avg_pool_k", dict(dynamic_axes=DYN), 2, (2, 3, 32, 32), "match",
+     "F.avg_pool2d(x, x.size(3)) then x.view(x.size(0), -1): a fixed 8x8 window, the global mean at the declared 32x32"),
+    ("var_avg_pool_k_dyn_hw", "avg_pool_k", dict(dynamic_axes=DYN_HW), 2, (2, 3, 32, 32),
+     ("UNSUPPORTED", "input H, W are dynamic"), "the same with dynamic H, W axes: the window is global at no one "
+     "declared size; refused, naming the fix"),
     ("var_nhwc", "nhwc", dict(), 1, (1, 16, 16, 3), ("UNSUPPORTED", "NHWC"),
      "NHWC input permuted inside the model: refused, naming the layout"),
     ("var_no_params", "view", dict(export_params=False, dynamic_axes=DYN), 2, (2, 3, 16, 16),
@@ -155,6 +172,22 @@ VARIANTS += [
      "onnx.save_model(save_as_external_data=True): weights in var_external_data.onnx.data beside the model"),
 ]
 
+VARIANTS += [
+    ("var_akamaster", "akamaster", dict(), 1, (1, 3, 32, 32), "match",
+     "akamaster/pytorch_resnet_cifar10 as users export it: option-A shortcuts, F.avg_pool2d(out, out.size()[3]), "
+     "out.view(out.size(0), -1), exported at 1x3x32x32 without dynamic axes"),
+    ("var_akamaster_dyn_nofold", "akamaster", dict(dynamic_axes=DYN, do_constant_folding=False,
+                                                     training=TrainingMode.PRESERVE), 2, (3, 3, 32, 32), "match",
+     "the same, dynamic batch, unfolded (BatchNormalization and the view's Shape chain kept)"),
+    ("var_tv_avgpool7", "tv_avgpool7", dict(dynamic_axes=DYN), 2, (1, 3, 224, 224), "match",
+     "nn.AvgPool2d(7, stride=1) on the 7x7 map of a 224 input (torchvision's resnet.py before 0.2.1), then view"),
+    ("var_maxpool_ceil", "maxpool_ceil", dict(dynamic_axes=DYN_HW), 2, (2, 3, 16, 17), "match",
+     "max_pool2d(3, 2, 0, ceil_mode=True) (Caffe / MSRA ResNet stem pool): 16 -> 8 (floor mode 7), dynamic H, W"),
+    ("var_maxpool_ceil_s3", "maxpool_ceil_s3", dict(dynamic_axes=DYN_HW, do_constant_folding=False), 2,
+     (1, 3, 17, 16), "match", "max_pool2d(3, 3, 1, ceil_mode=True) at 17: torch drops the window that would start in "
+     "the right padding (6, not 7)"),
+]
+
 # every opset torch 1.13 writes, folded (torch.flatten) and unfolded with BN kept (the x.view chain)
 for _op in range(7, 18):
     VARIANTS.append((f"var_opset{_op}_folded", "flatten", dict(dynamic_axes=DYN, opset_version=_op), 2, (3, 3, 19, 17),
@@ -167,7 +200,7 @@ def make_variants(out):
     variants = []
     for name, head, kw, batch, shape, expect, notes in VARIANTS:
         seed = zlib.crc32(name.encode())
-        net = gm.randomize_(gm.cifar_resnet(8, "B", 10), torch.Generator().manual_seed(seed))
+        net = gm.randomize_(gm.cifar_resnet(8, "A" if head == "akamaster" else "B", 10), torch.Generator().manual_seed(seed))
         torch.manual_seed(seed)  # layers VariantNet adds (the mlp head) get torch's default init, seeded
         model = VariantNet(net, head).eval()
         if head == "train":

@@ -68,6 +68,9 @@ final class CpuDeviceModel extends BaseDeviceModel {
     static Plan nominalPlan(Graph graph) {
         int px = graph.spec() != null && graph.spec().stem() == ResNetSpec.Stem.CIFAR ? 32 : 224;
         try {
+            if (graph.fixedInputSize() != null) {
+                return graph.plan(1, graph.fixedInputSize().height(), graph.fixedInputSize().width());
+            }
             return graph.plan(1, px, px);
         } catch (RuntimeException e) {
             return null;

@@ -4,6 +4,7 @@ import com.google.gson.GsonBuilder;
 import io.reskern.Devices;
 import io.reskern.Model;
 import io.reskern.ResNetSpec;
+import io.reskern.graph.Graph;
 import io.reskern.graph.Plan;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -23,7 +24,7 @@ final class BenchCommand implements Callable<Integer> {
     int batch;
 
     @Option(names = "--size", paramLabel = "PX", description = "input height and width (default 224; CIFAR models 32; "
-            + "an ONNX file 224)")
+            + "an ONNX file 224, or the one size it is exact at)")
     Integer size;
 
     @Option(names = "--warmup", defaultValue = "3", paramLabel = "N", description = "warm-up runs (default ${DEFAULT-VALUE})")
@@ -52,9 +53,11 @@ final class BenchCommand implements Callable<Integer> {
         }
         try (Model model = opts.build()) {
             boolean cifar = model.spec() != null && model.spec().stem() == ResNetSpec.Stem.CIFAR;
-            int px = size != null ? size : (cifar ? 32 : 224);
-            Plan plan = model.graph().plan(batch, px, px);
-            Measure.Result r = Measure.time(model, batch, px, px, warmup, iters, seconds, Math.max(iters, 10_000));
+            Graph.FixedSize fixed = model.graph().fixedInputSize(); // an import exact at one size only
+            int px = size != null ? size : fixed != null ? fixed.height() : (cifar ? 32 : 224);
+            int pw = size == null && fixed != null ? fixed.width() : px;
+            Plan plan = model.graph().plan(batch, px, pw);
+            Measure.Result r = Measure.time(model, batch, px, pw, warmup, iters, seconds, Math.max(iters, 10_000));
             double gmacs = plan.macs() / 1e9;
             if (json) {
                 Map<String, Object> o = new LinkedHashMap<>();
@@ -63,7 +66,7 @@ final class BenchCommand implements Callable<Integer> {
                 o.put("precision", model.precision().toString());
                 o.put("batch", batch);
                 o.put("height", px);
-                o.put("width", px);
+                o.put("width", pw);
                 o.put("threads", model.device().isCuda() ? null : Devices.cpuThreads());
                 o.put("iterations", r.iterations());
                 o.put("median_ms", r.medianMs());
@@ -75,7 +78,7 @@ final class BenchCommand implements Callable<Integer> {
                 System.out.println(new GsonBuilder().serializeNulls().create().toJson(o));
             } else {
                 System.out.printf("%s on %s (%s), batch %d, %dx%d: median %.2f ms (p90 %.2f, %d runs), %.1f images/s, "
-                                + "%.1f GFLOP/s%n", model.name(), model.device(), model.precision(), batch, px, px,
+                                + "%.1f GFLOP/s%n", model.name(), model.device(), model.precision(), batch, px, pw,
                         r.medianMs(), r.p90Ms(), r.iterations(), r.imagesPerSecond(), 2 * gmacs / (r.medianMs() / 1000.0));
             }
         }

@@ -25,14 +25,30 @@ public final class Graph {
     private final int output;
     private final Map<String, ParamSpec> params;
     private final Map<String, Double> bnEps;
+    private final FixedSize fixedSize;
+
+    /**
+     * The one input size a graph is exact at: an imported fixed-window average pool that covers its whole input only
+     * at the size the file declares (akamaster's {@code F.avg_pool2d(x, x.size(3))}, traced), run as a global pool.
+     *
+     * @param reason why, for the error at any other size
+     */
+    public record FixedSize(int height, int width, String reason) {
+        public FixedSize {
+            if (height < 1 || width < 1) {
+                throw new IllegalArgumentException("fixed input size must be positive, got " + height + "x" + width);
+            }
+        }
+    }
 
     Graph(ResNetSpec spec, List<Node> nodes, int[] channels, int output, Map<String, ParamSpec> params) {
-        this(spec, spec.name(), nodes, channels, output, params, Map.of());
+        this(spec, spec.name(), nodes, channels, output, params, Map.of(), null);
     }
 
     Graph(ResNetSpec spec, String name, List<Node> nodes, int[] channels, int output, Map<String, ParamSpec> params,
-          Map<String, Double> bnEps) {
+          Map<String, Double> bnEps, FixedSize fixedSize) {
         this.spec = spec;
+        this.fixedSize = fixedSize;
         this.bnEps = Map.copyOf(bnEps);
         this.name = name;
         this.classes = channels[output];
@@ -102,6 +118,14 @@ public final class Graph {
     /** Number of fused convolutions (including the projection shortcuts). */
     public int convCount() {
         return (int) nodes.stream().filter(n -> n instanceof Node.Conv).count();
+    }
+
+    /**
+     * The only input size this graph may be planned at (any other is an IllegalArgumentException naming it), or null:
+     * any size large enough.
+     */
+    public FixedSize fixedInputSize() {
+        return fixedSize;
     }
 
     /** Shapes and buffers for one input size. */

@@ -27,6 +27,7 @@ public final class GraphAssembler {
     private final List<Node> producer = new ArrayList<>();
     private final Map<String, ParamSpec> params = new LinkedHashMap<>();
     private final Map<String, Double> bnEps = new LinkedHashMap<>();
+    private Graph.FixedSize fixedSize;
     private boolean built;
 
     public GraphAssembler(String name) {
@@ -131,13 +132,21 @@ public final class GraphAssembler {
 
     /** Max-pool with −∞ padding, torch's floor output size. */
     public int maxPool(int x, int kernel, int stride, int pad) {
+        return maxPool(x, kernel, stride, pad, false);
+    }
+
+    /**
+     * Max-pool with −∞ padding; {@code ceilMode}: torch's ceil_mode output size {@code ceil((H + 2p − k)/s) + 1}, less
+     * one when the last window would start beyond the input and the left padding (so every window holds an input tap).
+     */
+    public int maxPool(int x, int kernel, int stride, int pad, boolean ceilMode) {
         check();
         window(kernel, stride, pad, "max-pool");
         if (2 * pad > kernel) {
             throw new IllegalArgumentException("max-pool: pad " + pad + " must be at most half the kernel " + kernel);
         }
         int y = newValue(channels(x), null);
-        add(new Node.MaxPool(x, y, kernel, stride, pad), y);
+        add(new Node.MaxPool(x, y, kernel, stride, pad, ceilMode), y);
         return y;
     }
 
@@ -156,6 +165,61 @@ public final class GraphAssembler {
         int y = newValue(channels(x), null);
         add(new Node.GlobalAvgPool(x, y), y);
         return y;
+    }
+
+    /**
+     * The value of the average pool that {@code value} is computed from through ops that keep a 1×1 size (BN, 1×1
+     * conv), or -1 if there is none.
+     */
+    public int avgPoolBehind(int value) {
+        checkValue(value, "value");
+        int v = value;
+        while (true) {
+            Node p = producer.get(v);
+            if (p instanceof Node.AvgPool) {
+                return v;
+            }
+            boolean keeps = p instanceof Node.BnRelu
+                    || p instanceof Node.Conv c && c.kernel() == 1 && c.stride() == 1 && c.pad() == 0;
+            if (!keeps) {
+                return -1;
+            }
+            v = p.input();
+        }
+    }
+
+    /**
+     * Makes the average pool that computes {@code pooled} a global average pool, and the graph exact only at input
+     * {@code height x width} ({@link Graph#fixedInputSize}), if its window covers its whole input there (so its output
+     * is 1×1 and equals the global mean at that size; stride and ceil mode then do not matter, it has no padding).
+     * Readers of {@code pooled} added before see the same 1×1 value at that size.
+     *
+     * @return whether it did (false: the window does not cover its input at that size, or that size does not plan)
+     */
+    public boolean globalAtInputSize(int pooled, int height, int width, String reason) {
+        check();
+        checkValue(pooled, "value");
+        if (fixedSize != null && (fixedSize.height() != height || fixedSize.width() != width)) {
+            return false; // already exact at another size
+        }
+        if (!(producer.get(pooled) instanceof Node.AvgPool a)) {
+            throw new IllegalArgumentException("value " + pooled + " is not computed by an average pool");
+        }
+        int at = nodes.indexOf(a);
+        int[][] hw;
+        try {
+            hw = Plan.spatial(nodes.subList(0, at), channels.size(), height, width);
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+        if (hw[0][a.input()] != a.kernel() || hw[1][a.input()] != a.kernel()) {
+            return false;
+        }
+        Node g = new Node.GlobalAvgPool(a.input(), pooled);
+        nodes.set(at, g);
+        producer.set(pooled, g);
+        fixedSize = new Graph.FixedSize(height, width, reason);
+        return true;
     }
 
     /** Fully connected {@code y = x·Wᵀ + b} on a pooled value ({@link #isPooled}). */
@@ -183,7 +247,7 @@ public final class GraphAssembler {
         }
         built = true;
         int[] ch = channels.stream().mapToInt(Integer::intValue).toArray();
-        return new Graph(null, name, nodes, ch, output, params, bnEps);
+        return new Graph(null, name, nodes, ch, output, params, bnEps, fixedSize);
     }
 
     private void check() {

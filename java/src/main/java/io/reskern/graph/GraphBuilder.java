@@ -187,7 +187,7 @@ public final class GraphBuilder {
 
     private int maxPool(int x) {
         int y = newValue(channels.get(x));
-        nodes.add(new Node.MaxPool(x, y, 3, 2, 1));
+        nodes.add(new Node.MaxPool(x, y, 3, 2, 1, false));
         return y;
     }
 

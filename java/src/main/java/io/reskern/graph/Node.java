@@ -25,8 +25,11 @@ public sealed interface Node permits Node.Conv, Node.MaxPool, Node.AvgPool, Node
         }
     }
 
-    /** Max-pool with −∞ padding. */
-    record MaxPool(int input, int output, int kernel, int stride, int pad) implements Node {
+    /**
+     * Max-pool with −∞ padding; {@code ceilMode}: torch's ceil_mode output size (the last window may overhang the
+     * input and is clipped to it; it must start inside the input or the left padding).
+     */
+    record MaxPool(int input, int output, int kernel, int stride, int pad, boolean ceilMode) implements Node {
     }
 
     /** Average pool (v1d shortcut: 2×2/2, ceil_mode=True, count_include_pad=False). */

@@ -24,33 +24,17 @@ public final class Plan {
         if (batch < 1 || height < 1 || width < 1) {
             throw new IllegalArgumentException("input size must be positive, got N=" + batch + " H=" + height + " W=" + width);
         }
+        Graph.FixedSize fixed = graph.fixedInputSize();
+        if (fixed != null && (height != fixed.height() || width != fixed.width())) {
+            throw new IllegalArgumentException(graph.name() + " runs only at input " + fixed.height() + "x" + fixed.width()
+                    + " (" + fixed.reason() + "), got " + height + "x" + width);
+        }
         this.graph = graph;
         this.batch = batch;
         int values = graph.valueCount();
-        h = new int[values];
-        w = new int[values];
-        h[0] = height;
-        w[0] = width;
-        for (Node n : graph.nodes()) {
-            int in = n.input();
-            int out = n.output();
-            if (n instanceof Node.Conv c) {
-                h[out] = convOut(h[in], c.kernel(), c.stride(), c.pad(), c);
-                w[out] = convOut(w[in], c.kernel(), c.stride(), c.pad(), c);
-            } else if (n instanceof Node.MaxPool m) {
-                h[out] = poolOut(h[in], m.kernel(), m.stride(), m.pad(), false, n);
-                w[out] = poolOut(w[in], m.kernel(), m.stride(), m.pad(), false, n);
-            } else if (n instanceof Node.AvgPool a) {
-                h[out] = poolOut(h[in], a.kernel(), a.stride(), 0, a.ceilMode(), n);
-                w[out] = poolOut(w[in], a.kernel(), a.stride(), 0, a.ceilMode(), n);
-            } else if (n instanceof Node.BnRelu) {
-                h[out] = h[in];
-                w[out] = w[in];
-            } else {
-                h[out] = 1;
-                w[out] = 1;
-            }
-        }
+        int[][] hw = spatial(graph.nodes(), values, height, width);
+        h = hw[0];
+        w = hw[1];
         // A residual must have the shape its mode reads (an imported graph could add tensors of different sizes).
         for (Node n : graph.nodes()) {
             if (n instanceof Node.Conv c && c.residual() >= 0) {
@@ -137,6 +121,38 @@ public final class Plan {
             }
         }
         arenaElems = off;
+    }
+
+    /**
+     * Spatial sizes {@code {h[], w[]}} of {@code values} values computed by {@code nodes} (in order) from an input of
+     * {@code height x width}; IllegalArgumentException if a window does not fit.
+     */
+    static int[][] spatial(List<Node> nodes, int values, int height, int width) {
+        int[] h = new int[values];
+        int[] w = new int[values];
+        h[0] = height;
+        w[0] = width;
+        for (Node n : nodes) {
+            int in = n.input();
+            int out = n.output();
+            if (n instanceof Node.Conv c) {
+                h[out] = convOut(h[in], c.kernel(), c.stride(), c.pad(), c);
+                w[out] = convOut(w[in], c.kernel(), c.stride(), c.pad(), c);
+            } else if (n instanceof Node.MaxPool m) {
+                h[out] = poolOut(h[in], m.kernel(), m.stride(), m.pad(), m.ceilMode(), n);
+                w[out] = poolOut(w[in], m.kernel(), m.stride(), m.pad(), m.ceilMode(), n);
+            } else if (n instanceof Node.AvgPool a) {
+                h[out] = poolOut(h[in], a.kernel(), a.stride(), 0, a.ceilMode(), n);
+                w[out] = poolOut(w[in], a.kernel(), a.stride(), 0, a.ceilMode(), n);
+            } else if (n instanceof Node.BnRelu) {
+                h[out] = h[in];
+                w[out] = w[in];
+            } else {
+                h[out] = 1;
+                w[out] = 1;
+            }
+        }
+        return new int[][] {h, w};
     }
 
     private static long fitScore(long size, long need) {

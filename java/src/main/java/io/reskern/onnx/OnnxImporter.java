@@ -43,7 +43,7 @@ import java.util.Set;
  *   <li>{@code Conv} [+ {@code BatchNormalization}] [+ {@code Add} of a value computed earlier → residual]
  *       [+ {@code Relu}] → one fused conv; each fused step needs the previous output to have no other reader;</li>
  *   <li>stand-alone {@code BatchNormalization} [+ {@code Relu}] → BN-ReLU (v2 pre-activation);</li>
- *   <li>{@code MaxPool}, {@code AveragePool} (v1d: 2×2/2, ceil_mode), {@code GlobalAveragePool} and
+ *   <li>{@code MaxPool} (also ceil_mode), {@code AveragePool} (v1d: 2×2/2, ceil_mode), {@code GlobalAveragePool} and
  *       {@code ReduceMean} over H, W → pools; {@code Flatten}, {@code Reshape} to [N, C], {@code Squeeze},
  *       {@code Identity}, {@code Dropout} → nothing;</li>
  *   <li>{@code Gemm} (alpha = beta = 1, transA = 0), {@code MatMul} [+ {@code Add} bias], or a 1×1 {@code Conv} on a
@@ -56,7 +56,10 @@ import java.util.Set;
  *   <li>the same ops over an activation's Shape ({@code x.view(x.size(0), -1)}) are evaluated at three (N, H, W) and
  *       may only feed a Reshape that gives [N, C] at all three; a Reshape to a constant [B, …] is [N, C] when the
  *       input declares the fixed batch B and it gives [B, C] there;</li>
- *   <li>{@code Cast} of an activation between float types, and a FLOAT16 / BFLOAT16 / DOUBLE image input, run in fp32.</li>
+ *   <li>{@code Cast} of an activation between float types, and a FLOAT16 / BFLOAT16 / DOUBLE image input, run in fp32;</li>
+ *   <li>an {@code AveragePool} flattened (or fed to an FC) as if it were global, whose window covers its whole input
+ *       at the static H, W the graph input declares ({@code F.avg_pool2d(x, x.size(3))} traced) → the global pool, and
+ *       the graph is exact only at that input size ({@link Graph#fixedInputSize}: other sizes do not plan).</li>
  * </ul>
  * BatchNorm epsilons are kept per BN.
  *
@@ -306,7 +309,10 @@ public final class OnnxImporter {
         Graph graph = asm.build(a.id());
         // Shapes are not known until an input size is: plan a few sizes so a residual Add of tensors of different
         // sizes (a broken file) is reported here, not at the first predict (Plan refuses it there too).
-        for (int[] hw : new int[][] {{16, 16}, {61, 47}, {224, 224}}) {
+        Graph.FixedSize fixed = graph.fixedInputSize();
+        int[][] sizes = fixed != null ? new int[][] {{fixed.height(), fixed.width()}}
+                : new int[][] {{16, 16}, {61, 47}, {224, 224}};
+        for (int[] hw : sizes) {
             try {
                 graph.plan(1, hw[0], hw[1]);
             } catch (IllegalArgumentException e) {
@@ -896,12 +902,13 @@ public final class OnnxImporter {
         if (x.rank() != 4) {
             throw bad(w + ": input is not 4-D");
         }
-        OnnxOps.Window win = OnnxOps.maxPool(Attrs.of(n, w, OnnxOps.MAXPOOL_ATTRS), indices);
+        OnnxOps.MaxPoolOp win = OnnxOps.maxPool(Attrs.of(n, w, OnnxOps.MAXPOOL_ATTRS), indices);
         long pad = (long) win.pad() + extraPad;
         if (2 * pad > win.kernel()) {
             throw unsupported(w + ": padding " + pad + " (with the Pad before it) is more than half the kernel " + win.kernel());
         }
-        define(n.getOutput(0), new Act(asm.maxPool(x.id(), win.kernel(), win.stride(), (int) pad), 4, x.nonNegative()));
+        define(n.getOutput(0), new Act(asm.maxPool(x.id(), win.kernel(), win.stride(), (int) pad, win.ceilMode()), 4,
+                x.nonNegative()));
     }
 
     private void avgPool(int i) throws ReskernException {
@@ -947,10 +954,23 @@ public final class OnnxImporter {
     private Act pooled(int i) throws ReskernException {
         Act x = act(i, 0);
         if (!asm.isPooled(x.id())) {
-            Integer k = avgPoolKernel.get(x.id());
+            int ap = asm.avgPoolBehind(x.id());
+            Integer k = ap < 0 ? null : avgPoolKernel.get(ap);
+            long h = inputShape.size() == 4 ? inputShape.get(2) : -1;
+            long w = inputShape.size() == 4 ? inputShape.get(3) : -1;
+            boolean fixedHw = h > 0 && w > 0 && h <= Integer.MAX_VALUE && w <= Integer.MAX_VALUE;
+            // A fixed-window AveragePool (F.avg_pool2d(x, x.size(3)) traced) flattened as if it were global: it is
+            // global at the input size the file declares, where its window covers its whole input. There it is run as
+            // the global pool, and the model refuses any other size (where ONNX Runtime would pool windows).
+            if (k != null && fixedHw && asm.globalAtInputSize(ap, (int) h, (int) w, "its " + k + "x" + k
+                    + " AveragePool is the global mean only at the " + h + "x" + w + " input the file declares")) {
+                return x;
+            }
             throw unsupported(where(i) + ": " + op(i) + " of a spatial tensor (reskern flattens only the 1x1 output of "
                     + "a global pool" + (k == null ? ")" : "; this is a fixed " + k + "x" + k + " AveragePool, global only at "
-                    + "one input size (F.avg_pool2d(x, x.size(3)) traced): write adaptive_avg_pool2d(x, 1) or x.mean((2, 3)))"));
+                    + "one input size (F.avg_pool2d(x, x.size(3)) traced), " + (fixedHw ? "and not at the declared input "
+                    + h + "x" + w : "and the file's input H, W are dynamic") + ": write adaptive_avg_pool2d(x, 1) or "
+                    + "x.mean((2, 3)), or export with a fixed input size and no dynamic H, W axes)"));
         }
         return x;
     }

@@ -66,17 +66,21 @@ final class OnnxOps {
         return new ConvOp(win.kernel(), win.stride(), win.pad(), (int) group);
     }
 
+    /** MaxPool: window + torch's ceil_mode. */
+    record MaxPoolOp(int kernel, int stride, int pad, boolean ceilMode) {
+    }
+
     /** MaxPool (one output: an Indices output is unsupported). */
-    static Window maxPool(Attrs a, boolean indicesUsed) throws ReskernException {
+    static MaxPoolOp maxPool(Attrs a, boolean indicesUsed) throws ReskernException {
         if (indicesUsed) {
             throw unsupported(a.where() + ": the Indices output (argmax) is not supported");
         }
-        a.oneOf("ceil_mode", 0, 0);
+        boolean ceil = a.oneOf("ceil_mode", 0, 0, 1) == 1;
         Window win = window(a, null, false);
         if (2 * win.pad() > win.kernel()) {
             throw unsupported(a.where() + ": pads " + win.pad() + " larger than half the kernel " + win.kernel());
         }
-        return win;
+        return new MaxPoolOp(win.kernel(), win.stride(), win.pad(), ceil);
     }
 
     /** AveragePool: no padding; ceil_mode with count_include_pad = 1 is refused (runtimes disagree on the divisor). */

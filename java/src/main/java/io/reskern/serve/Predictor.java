@@ -823,7 +823,10 @@ public final class Predictor implements AutoCloseable {
             }
             Model.Definition def = model.define();
             Graph graph = def.graph();
-            if (height < 0) {
+            if (height < 0 && graph.fixedInputSize() != null) { // an import exact at one input size only
+                height = graph.fixedInputSize().height();
+                width = graph.fixedInputSize().width();
+            } else if (height < 0) {
                 ResNetSpec spec = graph.spec();
                 int px = spec != null && spec.stem() == ResNetSpec.Stem.CIFAR ? 32 : 224;
                 height = px;

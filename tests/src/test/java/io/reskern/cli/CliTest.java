@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.reskern.TestEnv;
 import io.reskern.io.DType;
 import io.reskern.io.FloatTensor;
 import io.reskern.io.Npy;
@@ -67,6 +68,27 @@ class CliTest {
         Path p = tmp.resolve("x.npy");
         Npy.write(p, new long[] {n, 3, h, w}, x);
         return p;
+    }
+
+    /** akamaster's F.avg_pool2d(out, out.size()[3]) exported at 32x32: the CLI runs it there and refuses other sizes. */
+    @Test
+    void anOnnxModelExactAtOneInputSizeRefusesOthers() throws Exception {
+        Path f = TestEnv.goldens().resolve("onnx/var_avg_pool_k.onnx");
+        TestEnv.require(Files.isRegularFile(f), "ONNX goldens missing (tests/golden/make_onnx_goldens.py)");
+        String fixed = "runs only at input 32x32 (its 8x8 AveragePool is the global mean only at the 32x32 input";
+        Path y = tmp.resolve("y.npy");
+        assertCleanError(cli("run", "--onnx", f.toString(), "--input", randomInput(1, 16, 16).toString(), "--output",
+                y.toString()), fixed);
+        assertCleanError(cli("bench", "--onnx", f.toString(), "--batch", "1", "--size", "64", "--iters", "1"), fixed);
+        Result r = cli("bench", "--onnx", f.toString(), "--batch", "1", "--iters", "1", "--warmup", "0", "--seconds", "0",
+                "--json");
+        assertEquals(0, r.code(), r.toString());
+        JsonObject o = JsonParser.parseString(r.out().trim()).getAsJsonObject();
+        assertEquals(32, o.get("height").getAsInt(), "bench defaults to the fixed size");
+        assertEquals(32, o.get("width").getAsInt());
+        r = cli("run", "--onnx", f.toString(), "--input", randomInput(2, 32, 32).toString(), "--output", y.toString());
+        assertEquals(0, r.code(), r.toString());
+        assertEquals(2 * 10, Npy.read(y).data().length);
     }
 
     @Test

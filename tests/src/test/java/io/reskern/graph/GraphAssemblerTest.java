@@ -1,6 +1,7 @@
 package io.reskern.graph;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -48,6 +49,31 @@ class GraphAssemblerTest {
         Graph g = a.build(a.fc(a.globalAvgPool(x), 2, "fc"));
         assertEquals(3, g.nodes().size());
         assertThrows(IllegalStateException.class, () -> a.globalAvgPool(x));
+    }
+
+    @Test
+    void aFixedWindowAvgPoolIsGlobalOnlyAtTheSizeItCovers() {
+        GraphAssembler a = new GraphAssembler("t");
+        int x = a.conv(a.input(), 8, 3, 2, 1, 1, "c1", null, 1e-5, true, -1, NONE); // 32 -> 16
+        int p = a.avgPool(x, 16, 16, false, false);
+        int q = a.conv(p, 8, 1, 1, 0, 1, "c2", null, 1e-5, false, -1, NONE); // a 1x1 conv keeps the size
+        assertEquals(p, a.avgPoolBehind(q));
+        assertEquals(-1, a.avgPoolBehind(x));
+        assertFalse(a.isPooled(q));
+        assertFalse(a.globalAtInputSize(p, 30, 32, "r"), "15x16 is not the 16x16 window");
+        assertFalse(a.globalAtInputSize(p, 1, 1, "r"), "a size that does not plan");
+        assertFalse(a.isPooled(q));
+        assertTrue(a.globalAtInputSize(p, 32, 32, "its 16x16 pool"));
+        assertTrue(a.isPooled(q));
+        assertFalse(a.globalAtInputSize(p, 64, 64, "r"), "a second size");
+        Graph g = a.build(a.fc(q, 3, "fc"));
+        assertEquals(new Graph.FixedSize(32, 32, "its 16x16 pool"), g.fixedInputSize());
+        assertEquals(1, g.plan(4, 32, 32).height(p));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> g.plan(1, 64, 64));
+        assertEquals("t runs only at input 32x32 (its 16x16 pool), got 64x64", e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> g.plan(1, 32, 31));
+        GraphAssembler b = new GraphAssembler("u");
+        assertNull(b.build(b.fc(b.globalAvgPool(b.input()), 2, "fc")).fixedInputSize());
     }
 
     @Test

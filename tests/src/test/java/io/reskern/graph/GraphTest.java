@@ -103,6 +103,19 @@ class GraphTest {
         assertEquals(33, Plan.poolOut(65, 3, 2, 1, false, null));
     }
 
+    /** torch 1.13 {@code F.max_pool2d(x, k, s, p, ceil_mode=True / False).shape[2]} for an H x H input. */
+    @ParameterizedTest(name = "H {0}, k {1}, s {2}, p {3}: ceil {4}, floor {5}")
+    @CsvSource({"16,3,2,0,8,7", "17,3,2,0,8,8", "112,3,2,0,56,55", "15,3,2,1,8,8", "16,3,2,1,9,8", "17,3,3,1,6,6",
+        "5,3,3,1,2,2", "4,2,2,1,3,3", "7,2,2,0,4,3", "3,3,2,1,2,2", "1,3,2,1,1,1", "6,3,3,1,3,2", "11,5,4,2,4,3"})
+    void maxPoolCeilModeSizesAreTorchs(int h, int k, int s, int p, int ceil, int floor) {
+        // 17/3/3/1, 5/3/3/1: plain ceil would give one more window, starting in the right padding; torch drops it
+        assertEquals(ceil, Plan.poolOut(h, k, s, p, true, null));
+        assertEquals(floor, Plan.poolOut(h, k, s, p, false, null));
+        GraphAssembler a = new GraphAssembler("t");
+        Graph g = a.build(a.fc(a.globalAvgPool(a.maxPool(a.input(), k, s, p, true)), 2, "fc"));
+        assertEquals(ceil, g.plan(1, h, h).height(1));
+    }
+
     @Test
     void badNamesAndSpecsAreClearErrors() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ResNets.byName("resnet51"));

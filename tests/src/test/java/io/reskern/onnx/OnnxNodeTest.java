@@ -12,6 +12,7 @@ import io.reskern.onnx.proto.Onnx.OperatorSetIdProto;
 import io.reskern.onnx.proto.Onnx.TensorProto;
 import io.reskern.onnx.proto.Onnx.ValueInfoProto;
 import io.reskern.ops.CpuOpRunner;
+import io.reskern.ops.OpCases;
 import io.reskern.ops.Reference;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,7 +75,7 @@ class OnnxNodeTest {
             Map.entry("node/test_maxpool_2d_strides", "ok"),
             Map.entry("node/test_maxpool_2d_precomputed_pads", "ok"),
             Map.entry("node/test_maxpool_2d_precomputed_strides", "ok"),
-            Map.entry("node/test_maxpool_2d_ceil", "ceil_mode = 1"),
+            Map.entry("node/test_maxpool_2d_ceil", "ok"),
             Map.entry("node/test_maxpool_2d_dilations", "dilations [2, 2]"),
             Map.entry("node/test_maxpool_2d_same_upper", "auto_pad = SAME_UPPER"),
             Map.entry("node/test_maxpool_2d_same_lower", "auto_pad = SAME_LOWER"),
@@ -260,11 +261,13 @@ class OnnxNodeTest {
                 return nhwcToNchw(y, nn, c, hw, 1);
             }
             case "MaxPool": {
-                OnnxOps.Window win = OnnxOps.maxPool(Attrs.of(n, w, OnnxOps.MAXPOOL_ATTRS),
+                OnnxOps.MaxPoolOp win = OnnxOps.maxPool(Attrs.of(n, w, OnnxOps.MAXPOOL_ATTRS),
                         n.getOutputCount() > 1 && !n.getOutput(1).isEmpty());
                 int nn = (int) d[0], c = (int) d[1], h = (int) d[2], wd = (int) d[3];
-                int p = (h + 2 * win.pad() - win.kernel()) / win.stride() + 1;
-                int q = (wd + 2 * win.pad() - win.kernel()) / win.stride() + 1;
+                int p = win.ceilMode() ? OpCases.ceilModeOut(h, win.kernel(), win.stride(), win.pad())
+                        : (h + 2 * win.pad() - win.kernel()) / win.stride() + 1;
+                int q = win.ceilMode() ? OpCases.ceilModeOut(wd, win.kernel(), win.stride(), win.pad())
+                        : (wd + 2 * win.pad() - win.kernel()) / win.stride() + 1;
                 float[] y = CPU.maxPool(nchwToNhwc(x.floats(), nn, c, h, wd), nn, h, wd, c, win.kernel(), win.kernel(),
                         win.stride(), win.pad(), win.pad(), p, q);
                 return nhwcToNchw(y, nn, c, p, q);

@@ -6,6 +6,7 @@ import io.reskern.ReskernException;
 import io.reskern.image.Preprocess;
 import io.reskern.image.ResamplePlan;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -249,6 +250,20 @@ public final class OpCases {
                 assertClose("maxpool", runner.maxPool(x, n, h, w, c, 3, 3, 2, 1, 1, p, q),
                         Reference.maxPool(x, n, h, w, c, 3, 3, 2, 1, 1, p, q), 0);
             }));
+            t.add(DynamicTest.dynamicTest("maxpool ceil_mode " + shape, () -> {
+                Random rnd = new Random(h * 47 + c);
+                float[] x = random(rnd, n * h * w * c, runner);
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = runner.round(x[i] - 10); // all negative: the clipped last window must not see zeros
+                }
+                // k, s, pad: the Caffe / MSRA stem pool 3x3/2 pad 0, and windows that overhang into the padding
+                for (int[] k : new int[][] {{3, 2, 0}, {3, 3, 1}, {2, 2, 1}}) {
+                    int p = ceilModeOut(h, k[0], k[1], k[2]);
+                    int q = ceilModeOut(w, k[0], k[1], k[2]);
+                    assertClose("maxpool ceil " + Arrays.toString(k), runner.maxPool(x, n, h, w, c, k[0], k[0], k[1], k[2],
+                            k[2], p, q), Reference.maxPool(x, n, h, w, c, k[0], k[0], k[1], k[2], k[2], p, q), 0);
+                }
+            }));
             t.add(DynamicTest.dynamicTest("avgpool 2x2/2 ceil no-pad-count " + shape, () -> {
                 Random rnd = new Random(h * 43 + c);
                 float[] x = random(rnd, n * h * w * c, runner);
@@ -350,5 +365,14 @@ public final class OpCases {
         assertTrue(e <= tol, () -> String.format("%s on %s: rel error %.3g > %.1g", rc, runner.name(), e, tol));
         System.out.printf("[resample] %s %s: rel error %.2e%n", runner.name(), rc, e);
         return e;
+    }
+
+    /**
+     * torch's ceil_mode pool output size: {@code ceil((in + 2 pad - k) / s) + 1}, less one if the last window would
+     * start beyond the input and its left padding (GraphTest pins these against torch).
+     */
+    public static int ceilModeOut(int in, int k, int s, int pad) {
+        int out = Math.floorDiv(in + 2 * pad - k + s - 1, s) + 1;
+        return (out - 1) * s >= in + pad ? out - 1 : out;
     }
 }
