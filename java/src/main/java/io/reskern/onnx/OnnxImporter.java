@@ -958,12 +958,14 @@ public final class OnnxImporter {
             Integer k = ap < 0 ? null : avgPoolKernel.get(ap);
             long h = inputShape.size() == 4 ? inputShape.get(2) : -1;
             long w = inputShape.size() == 4 ? inputShape.get(3) : -1;
-            boolean fixedHw = h > 0 && w > 0 && h <= Integer.MAX_VALUE && w <= Integer.MAX_VALUE;
+            boolean fixedHw = h > 0 && w > 0;
             // A fixed-window AveragePool (F.avg_pool2d(x, x.size(3)) traced) flattened as if it were global: it is
             // global at the input size the file declares, where its window covers its whole input. There it is run as
             // the global pool, and the model refuses any other size (where ONNX Runtime would pool windows).
-            if (k != null && fixedHw && asm.globalAtInputSize(ap, (int) h, (int) w, "its " + k + "x" + k
-                    + " AveragePool is the global mean only at the " + h + "x" + w + " input the file declares")) {
+            // (H, W up to 2^20: a hostile file's huge sizes are not planned)
+            if (k != null && fixedHw && h <= 1 << 20 && w <= 1 << 20 && asm.globalAtInputSize(ap, (int) h, (int) w,
+                    "its " + k + "x" + k + " AveragePool is the global mean only at the " + h + "x" + w
+                    + " input the file declares")) {
                 return x;
             }
             throw unsupported(where(i) + ": " + op(i) + " of a spatial tensor (reskern flattens only the 1x1 output of "
