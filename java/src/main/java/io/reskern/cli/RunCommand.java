@@ -5,6 +5,7 @@ import io.reskern.io.Npy;
 import io.reskern.io.NpyArray;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -20,8 +21,12 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--input", required = true, paramLabel = "X.npy", description = "NCHW images: float32, float64, float16 or uint8 (taken as is)")
     Path input;
 
-    @Option(names = "--output", required = true, paramLabel = "Y.npy", description = "where to write float32 logits (missing parent folders are created)")
+    @Option(names = "--output", required = true, paramLabel = "Y.npy", converter = OutputPaths.FileName.class,
+            description = "where to write float32 logits (missing parent folders are created)")
     Path output;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
@@ -35,14 +40,47 @@ final class RunCommand implements Callable<Integer> {
         if (s[0] < 1 || s[2] < 1 || s[3] < 1 || s[0] * s[2] * s[3] > Integer.MAX_VALUE / 3) {
             throw new IllegalArgumentException("unsupported input shape " + Arrays.toString(s));
         }
+        String warning = nonFiniteWarning(x.data(), s);
+        if (warning != null) {
+            spec.commandLine().getErr().println("reskern: warning: " + warning);
+            spec.commandLine().getErr().flush();
+        }
         try (Model model = opts.build()) {
             long t0 = System.nanoTime();
             float[] y = model.predict(x.data(), (int) s[0], (int) s[2], (int) s[3]);
             double ms = (System.nanoTime() - t0) / 1e6;
             Npy.write(output, new long[] {s[0], model.classes()}, y);
-            System.out.printf("%s: wrote %s [%d, %d] (%s, %s, %s weights, %.1f ms)%n", model.name(), output, s[0],
+            System.out.printf(Locale.ROOT, "%s: wrote %s [%d, %d] (%s, %s, %s weights, %.1f ms)%n", model.name(), output, s[0],
                     model.classes(), model.device(), model.precision(), model.weightsDescription(), ms);
         }
         return 0;
+    }
+
+    /**
+     * One line naming how many of the input's values are NaN or infinite and where the first is ({@code [n, c, h, w]}),
+     * or null when all are finite: such an image's logits may be NaN, and the run goes on (exit 0), so say it once.
+     */
+    static String nonFiniteWarning(float[] x, long[] shape) {
+        long count = 0;
+        int first = -1;
+        for (int i = 0; i < x.length; i++) {
+            if (!Float.isFinite(x[i])) {
+                if (first < 0) {
+                    first = i;
+                }
+                count++;
+            }
+        }
+        if (count == 0) {
+            return null;
+        }
+        long[] at = new long[shape.length];
+        long rest = first;
+        for (int d = shape.length - 1; d >= 0; d--) {
+            at[d] = rest % shape[d];
+            rest /= shape[d];
+        }
+        return count + " of " + x.length + " input values are NaN or infinite (the first at " + Arrays.toString(at) + ", "
+                + x[first] + "): the logits of the images holding them may be NaN";
     }
 }
