@@ -41,15 +41,17 @@ final class RunCommand implements Callable<Integer> {
             throw new IllegalArgumentException("unsupported input shape " + Arrays.toString(s));
         }
         String warning = nonFiniteWarning(x.data(), s);
-        if (warning != null) {
-            spec.commandLine().getErr().println("reskern: warning: " + warning);
-            spec.commandLine().getErr().flush();
-        }
+        warn(warning);
         try (Model model = opts.build()) {
             long t0 = System.nanoTime();
             float[] y = model.predict(x.data(), (int) s[0], (int) s[2], (int) s[3]);
             double ms = (System.nanoTime() - t0) / 1e6;
-            Npy.write(output, new long[] {s[0], model.classes()}, y);
+            long[] ys = {s[0], model.classes()};
+            if (warning == null) { // finite input, non-finite logits: NaN weights, or fp16/bf16 overflow
+                String w = nonFinite(y, ys, "logits");
+                warn(w == null ? null : w + ": check the weights (or the precision: fp16 overflows above 65504)");
+            }
+            Npy.write(output, ys, y);
             System.out.printf(Locale.ROOT, "%s: wrote %s [%d, %d] (%s, %s, %s weights, %.1f ms)%n", model.name(), output, s[0],
                     model.classes(), model.device(), model.precision(), model.weightsDescription(), ms);
         }
@@ -61,6 +63,19 @@ final class RunCommand implements Callable<Integer> {
      * or null when all are finite: such an image's logits may be NaN, and the run goes on (exit 0), so say it once.
      */
     static String nonFiniteWarning(float[] x, long[] shape) {
+        String w = nonFinite(x, shape, "input values");
+        return w == null ? null : w + ": the logits of the images holding them may be NaN";
+    }
+
+    private void warn(String warning) {
+        if (warning != null) {
+            spec.commandLine().getErr().println("reskern: warning: " + warning);
+            spec.commandLine().getErr().flush();
+        }
+    }
+
+    /** "K of M WHAT are NaN or infinite (the first at [i, j, …], v)", or null when all are finite. */
+    static String nonFinite(float[] x, long[] shape, String what) {
         long count = 0;
         int first = -1;
         for (int i = 0; i < x.length; i++) {
@@ -80,7 +95,7 @@ final class RunCommand implements Callable<Integer> {
             at[d] = rest % shape[d];
             rest /= shape[d];
         }
-        return count + " of " + x.length + " input values are NaN or infinite (the first at " + Arrays.toString(at) + ", "
-                + x[first] + "): the logits of the images holding them may be NaN";
+        return count + " of " + x.length + " " + what + " are NaN or infinite (the first at " + Arrays.toString(at) + ", "
+                + x[first] + ")";
     }
 }

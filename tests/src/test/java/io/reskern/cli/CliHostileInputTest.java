@@ -383,6 +383,9 @@ class CliHostileInputTest {
         assertTrue(r.err().startsWith("reskern: warning: 2 of 384 input values are NaN or infinite (the first at [1, 2, 3, "
                 + "4], NaN)"), r.err());
         assertEquals(null, RunCommand.nonFiniteWarning(new float[] {1, 2, 3}, new long[] {1, 3, 1, 1}));
+        // finite input, non-finite logits (NaN weights, fp16 overflow) are named in [n, class] terms
+        assertEquals("2 of 6 logits are NaN or infinite (the first at [1, 0], -Infinity)", RunCommand.nonFinite(
+                new float[] {1, 2, 3, Float.NEGATIVE_INFINITY, 5, Float.NaN}, new long[] {2, 3}, "logits"));
         CliTest.Result fine = cli("run", "--model", "cifar_resnet20", "--input", input().toString(), "--output",
                 out.toString(), "--device", "cpu");
         assertEquals("", fine.err());
