@@ -3,6 +3,7 @@ package io.reskern.cli;
 import io.reskern.Model;
 import io.reskern.io.Npy;
 import io.reskern.io.NpyArray;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
@@ -52,8 +53,14 @@ final class RunCommand implements Callable<Integer> {
                 warn(w == null ? null : w + ": check the weights (or the precision: fp16 overflows above 65504)");
             }
             Npy.write(output, ys, y);
-            System.out.printf(Locale.ROOT, "%s: wrote %s [%d, %d] (%s, %s, %s weights, %.1f ms)%n", model.name(), output, s[0],
-                    model.classes(), model.device(), model.precision(), model.weightsDescription(), ms);
+            String done = String.format(Locale.ROOT, "%s: wrote %s [%d, %d] (%s, %s, %s weights, %.1f ms)", model.name(), output,
+                    s[0], model.classes(), model.device(), model.precision(), model.weightsDescription(), ms);
+            if (isStandardOutput(output)) { // the .npy went there: the line would land inside it (after its data)
+                spec.commandLine().getErr().println(done);
+                spec.commandLine().getErr().flush();
+            } else {
+                System.out.println(done);
+            }
         }
         return 0;
     }
@@ -65,6 +72,20 @@ final class RunCommand implements Callable<Integer> {
     static String nonFiniteWarning(float[] x, long[] shape) {
         String w = nonFinite(x, shape, "input values");
         return w == null ? null : w + ": the logits of the images holding them may be NaN";
+    }
+
+    /** Whether {@code p} is this process's standard output (/dev/stdout, /dev/fd/1, or the file fd 1 is redirected to). */
+    static boolean isStandardOutput(Path p) {
+        String n = p.toString();
+        if (n.equals("/dev/stdout") || n.equals("/dev/fd/1") || n.equals("/proc/self/fd/1")) {
+            return true;
+        }
+        try {
+            Path fd1 = Path.of("/proc/self/fd/1");
+            return Files.exists(p) && Files.exists(fd1) && Files.isSameFile(p, fd1);
+        } catch (java.io.IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     private void warn(String warning) {

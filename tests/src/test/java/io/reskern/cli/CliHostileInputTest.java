@@ -409,4 +409,16 @@ class CliHostileInputTest {
             assertTrue(r.err().contains("Try 'reskern"), r.err());
         }
     }
+
+    /**
+     * run --output /dev/stdout wrote its "wrote …" line on standard output too, after the .npy bytes (so {@code > y.npy}
+     * or a pipe got a file with text at its end): that line goes to stderr when the output is standard output.
+     */
+    @Test
+    void theStatusLineStaysOutOfAnNpyOnStandardOutput() throws Exception {
+        assertTrue(RunCommand.isStandardOutput(Path.of("/dev/stdout")));
+        assertTrue(RunCommand.isStandardOutput(Path.of("/dev/fd/1")));
+        assertFalse(RunCommand.isStandardOutput(input()));
+        assertFalse(RunCommand.isStandardOutput(tmp.resolve("missing.npy")));
+    }
 }
