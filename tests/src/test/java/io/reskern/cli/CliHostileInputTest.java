@@ -421,4 +421,20 @@ class CliHostileInputTest {
         assertFalse(RunCommand.isStandardOutput(input()));
         assertFalse(RunCommand.isStandardOutput(tmp.resolve("missing.npy")));
     }
+
+    /** Log lines began with the level's localized name: "INFORMATION:" / "WARNUNG:" under de_DE, not "INFO:". */
+    @Test
+    void logLevelsAreNotTranslated() {
+        Locale saved = Locale.getDefault();
+        Locale.setDefault(Locale.GERMANY);
+        try {
+            java.util.logging.LogRecord r = new java.util.logging.LogRecord(java.util.logging.Level.WARNING, "reskern: x");
+            assertEquals("WARNING: reskern: x" + System.lineSeparator(), Main.ONE_LINE_LOGS.format(r));
+            r.setThrown(new IllegalStateException("boom"));
+            assertTrue(Main.ONE_LINE_LOGS.format(r).startsWith("WARNING: reskern: x" + System.lineSeparator()
+                    + "java.lang.IllegalStateException: boom"));
+        } finally {
+            Locale.setDefault(saved);
+        }
+    }
 }
