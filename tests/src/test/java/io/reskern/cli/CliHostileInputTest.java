@@ -437,4 +437,11 @@ class CliHostileInputTest {
             Locale.setDefault(saved);
         }
     }
+
+    /** bench --batch 1 --size 100000 said "use a smaller --batch", which cannot help at batch 1. */
+    @Test
+    void aTooLargeBenchInputNamesTheSizeToo() {
+        assertCleanError(cli("bench", "--model", "cifar_resnet20", "--device", "cpu", "--batch", "1", "--size", "100000",
+                "--iters", "1", "--seconds", "0"), "use a smaller --batch or --size");
+    }
 }
