@@ -294,6 +294,7 @@ class ClassifyServiceTest {
      * the service sets sun.net.httpserver.maxReqTime (60 s unless given); here, in a separate JVM, 1 s.
      */
     @Test
+    @org.junit.jupiter.api.Timeout(120)
     void aSlowClientIsCutOffAfterMaxReqTime() throws Exception {
         if (System.getProperty("sun.net.httpserver.maxReqTime") == null
                 || System.getProperty("sun.net.httpserver.maxReqTime").equals("60")) {
@@ -307,10 +308,15 @@ class ClassifyServiceTest {
             cmd.add("-Dorg.bytedeco.javacpp.cachedir=" + System.getProperty("org.bytedeco.javacpp.cachedir"));
         }
         cmd.addAll(List.of(ClassifyService.class.getName(), "--model", "cifar_resnet20", "--device", "cpu", "--port", "0"));
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         try {
-            String line = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream())).readLine();
-            assertTrue(line != null && line.contains("listening on http://127.0.0.1:"), "service said: " + line);
+            java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()));
+            StringBuilder said = new StringBuilder();
+            String line;
+            while ((line = out.readLine()) != null && !line.contains("listening on http://127.0.0.1:")) {
+                said.append(line).append('\n'); // the log lines before it
+            }
+            assertTrue(line != null, "the service did not start: " + said);
             int port = Integer.parseInt(line.replaceAll(".*127\\.0\\.0\\.1:(\\d+).*", "$1"));
             try (java.net.Socket sock = new java.net.Socket("127.0.0.1", port)) {
                 sock.getOutputStream().write("POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nab"
