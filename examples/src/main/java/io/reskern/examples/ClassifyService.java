@@ -151,6 +151,7 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
             b.optLabels(Labels.load(labels).asList());
         }
         predictor = b.build();
+        stopping = false; // a service stopped before can start again
         try {
             listen();
         } catch (IOException | RuntimeException | Error e) { // e.g. the port is in use: do not keep the model loaded

@@ -265,6 +265,13 @@ class ClassifyServiceTest {
         idle.stop();
         double ms = (System.nanoTime() - t0) / 1e6;
         assertTrue(ms < 500, "idle stop took " + ms + " ms");
+        idle.start(); // and it can start again, answering (not 503 "stopping")
+        try {
+            assertEquals(200, client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + idle.port() + "/health"))
+                    .GET().build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+        } finally {
+            idle.stop();
+        }
 
         ClassifyService s = ClassifyService.parse("--model", "cifar_resnet20", "--device", "cpu", "--port", "0");
         s.start();
