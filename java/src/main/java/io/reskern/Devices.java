@@ -25,7 +25,7 @@ public final class Devices {
     public record GpuInfo(int index, String name, int ccMajor, int ccMinor, int smCount, long totalMem, long freeMem) {
         @Override
         public String toString() {
-            return String.format("cuda:%d %s (sm_%d%d, %d SMs, %.1f GiB)", index, name, ccMajor, ccMinor, smCount,
+            return String.format(java.util.Locale.ROOT, "cuda:%d %s (sm_%d%d, %d SMs, %.1f GiB)", index, name, ccMajor, ccMinor, smCount,
                     totalMem / (1024.0 * 1024 * 1024));
         }
     }

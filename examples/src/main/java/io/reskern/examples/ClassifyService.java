@@ -44,9 +44,16 @@ import picocli.CommandLine.Option;
  *       length); answer: {@code {"predictions": [[{"index", "label", "probability"}, …] per image], "ms": …}}</li>
  *   <li>{@code GET /health} — model, devices, input size; {@code GET /stats} — the predictor's counters</li>
  * </ul>
- * A bad request is {@code 400} with {@code {"error": …}}; a failure of the model {@code 500}; a closed service
- * {@code 503}. The service stops cleanly on SIGTERM / Ctrl-C: it stops accepting, lets accepted requests finish,
- * then frees the model.
+ * A bad request is {@code 400} with {@code {"error": …}}; a wrong method {@code 405} with an {@code Allow} header; a
+ * failure of the model {@code 500}; a closed or stopping service {@code 503}. The service stops cleanly on SIGTERM /
+ * Ctrl-C: new requests get 503, requests in flight finish (up to 30 s), then the server closes and frees the model.
+ *
+ * <p>Slow clients: a request whose headers and body have not arrived within {@code sun.net.httpserver.maxReqTime}
+ * seconds (default here {@value #DEFAULT_MAX_REQ_TIME_S}), or whose answer has not been written within
+ * {@code sun.net.httpserver.maxRspTime} seconds of the request's end (default {@value #DEFAULT_MAX_RSP_TIME_S}: it
+ * includes the inference), has its connection closed, so that slow clients cannot hold every HTTP thread for ever (the
+ * JDK's own default is no limit). Both are JDK system properties ({@code -D…}), read once, when the JDK's server
+ * classes load; checked about once a second.
  */
 @Command(name = "reskern-service", mixinStandardHelpOptions = true, versionProvider = io.reskern.cli.Main.Version.class,
         description = "Serve a reskern model over HTTP (an example of embedding reskern in a Java service).")
@@ -54,6 +61,12 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
     private static final Gson GSON = new Gson();
     private static final int MAX_IMAGE_BYTES = 32 << 20;
     private static final ImageDecoder DECODER = ImageDecoder.defaults().withMaxPixels(50_000_000L);
+    /** Seconds a client has to send its request (headers and body), unless -Dsun.net.httpserver.maxReqTime says. */
+    static final int DEFAULT_MAX_REQ_TIME_S = 60;
+    /** Seconds from the request's end until the answer is written, unless -Dsun.net.httpserver.maxRspTime says. */
+    static final int DEFAULT_MAX_RSP_TIME_S = 120;
+    /** How long stop() lets requests in flight finish. */
+    private static final long STOP_GRACE_NANOS = TimeUnit.SECONDS.toNanos(30);
 
     @Mixin
     ModelOptions model;
@@ -82,6 +95,8 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
     private HttpServer server;
     private ExecutorService http;
     private Predictor predictor;
+    private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile boolean stopping;
 
     public static void main(String[] args) {
         io.reskern.cli.Main.useOneLineLogs();
@@ -136,6 +151,7 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
             b.optLabels(Labels.load(labels).asList());
         }
         predictor = b.build();
+        stopping = false; // a service stopped before can start again
         try {
             listen();
         } catch (IOException | RuntimeException | Error e) { // e.g. the port is in use: do not keep the model loaded
@@ -154,6 +170,13 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
         if (System.getProperty("sun.net.httpserver.nodelay") == null) {
             System.setProperty("sun.net.httpserver.nodelay", "true");
         }
+        // slow clients: without these the JDK server waits for ever on a request that trickles in (see the class comment)
+        if (System.getProperty("sun.net.httpserver.maxReqTime") == null) {
+            System.setProperty("sun.net.httpserver.maxReqTime", String.valueOf(DEFAULT_MAX_REQ_TIME_S));
+        }
+        if (System.getProperty("sun.net.httpserver.maxRspTime") == null) {
+            System.setProperty("sun.net.httpserver.maxRspTime", String.valueOf(DEFAULT_MAX_RSP_TIME_S));
+        }
         try {
             server = HttpServer.create(new InetSocketAddress(bind, port), 256);
         } catch (IOException | RuntimeException e) { // BindException ("Address already in use"), a bad --bind
@@ -167,12 +190,13 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
         });
         server.setExecutor(http);
         // a context matches every path it prefixes ("/healthz", "/v1/classify2"): exact paths only, else 404
-        server.createContext("/v1/predict", exact("/v1/predict", this::predict));
-        server.createContext("/v1/classify", exact("/v1/classify", this::classify));
-        server.createContext("/health", exact("/health", ex -> reply(ex, 200, health())));
-        server.createContext("/stats", exact("/stats", ex -> reply(ex, 200, GSON.toJsonTree(predictor.stats()).getAsJsonObject())));
-        server.createContext("/", ex -> reply(ex, 404, error("no such endpoint: " + ex.getRequestURI().getPath()
-                + " (POST /v1/classify, POST /v1/predict, GET /health, GET /stats)")));
+        server.createContext("/v1/predict", counted(exact("/v1/predict", "POST", this::predict)));
+        server.createContext("/v1/classify", counted(exact("/v1/classify", "POST", this::classify)));
+        server.createContext("/health", counted(exact("/health", "GET", ex -> reply(ex, 200, health()))));
+        server.createContext("/stats", counted(exact("/stats", "GET",
+                ex -> reply(ex, 200, GSON.toJsonTree(predictor.stats()).getAsJsonObject()))));
+        server.createContext("/", counted(ex -> reply(ex, 404, error("no such endpoint: " + ex.getRequestURI().getPath()
+                + " (POST /v1/classify, POST /v1/predict, GET /health, GET /stats)"))));
         server.start();
     }
 
@@ -184,10 +208,24 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
         return predictor;
     }
 
-    /** Stops accepting connections, lets requests in flight finish, frees the model. */
+    /**
+     * Answers new requests 503, lets the requests in flight finish (up to 30 s), closes the server, frees the model.
+     * Idle, it returns at once: {@code server.stop(1)} alone waited its full second (JDK 17 and 25) even
+     * with nothing in flight, and cut off a request still running after it.
+     */
     public void stop() {
         if (server != null) {
-            server.stop(1);
+            stopping = true;
+            long deadline = System.nanoTime() + STOP_GRACE_NANOS;
+            while (inFlight.get() > 0 && System.nanoTime() - deadline < 0) {
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            server.stop(0);
             http.shutdown();
             try {
                 http.awaitTermination(30, TimeUnit.SECONDS);
@@ -212,10 +250,6 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
 
     private void predict(HttpExchange ex) throws IOException {
         try {
-            if (!"POST".equals(ex.getRequestMethod())) {
-                reply(ex, 405, error("use POST"));
-                return;
-            }
             int top = Math.max(1, Math.min(predictor.classes(), queryInt(ex.getRequestURI(), "top", 5)));
             long image = 12L * predictor.inputHeight() * predictor.inputWidth();
             byte[] body = readAtMost(ex.getRequestBody(), image * predictor.maxBatch() + 1, "max batch images");
@@ -246,10 +280,6 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
 
     private void classify(HttpExchange ex) throws IOException {
         try {
-            if (!"POST".equals(ex.getRequestMethod())) {
-                reply(ex, 405, error("use POST"));
-                return;
-            }
             int top = Math.max(1, Math.min(predictor.classes(), queryInt(ex.getRequestURI(), "top", 5)));
             byte[] body = readAtMost(ex.getRequestBody(), MAX_IMAGE_BYTES + 1, "the largest encoded image taken");
             long t0 = System.nanoTime();
@@ -307,13 +337,37 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
         return b;
     }
 
-    /** {@code handler} for exactly {@code path}; any longer path under the same context is 404. */
-    private static com.sun.net.httpserver.HttpHandler exact(String path, com.sun.net.httpserver.HttpHandler handler) {
+    /**
+     * {@code handler} for exactly {@code path} and {@code method}; any longer path under the same context is 404, another
+     * method 405 with the {@code Allow} header RFC 9110 requires.
+     */
+    private static com.sun.net.httpserver.HttpHandler exact(String path, String method,
+            com.sun.net.httpserver.HttpHandler handler) {
         return ex -> {
-            if (path.equals(ex.getRequestURI().getPath())) {
-                handler.handle(ex);
-            } else {
+            if (!path.equals(ex.getRequestURI().getPath())) {
                 reply(ex, 404, error("no such endpoint: " + ex.getRequestURI().getPath()));
+            } else if (!method.equals(ex.getRequestMethod())) {
+                ex.getResponseHeaders().set("Allow", method);
+                reply(ex, 405, error("use " + method + " " + path));
+            } else {
+                handler.handle(ex);
+            }
+        };
+    }
+
+    /** Counts {@code handler}'s calls in flight (stop() waits for them); once stopping, answers 503. */
+    private com.sun.net.httpserver.HttpHandler counted(com.sun.net.httpserver.HttpHandler handler) {
+        return ex -> {
+            inFlight.incrementAndGet();
+            try {
+                if (stopping) {
+                    ex.getResponseHeaders().set("Connection", "close");
+                    reply(ex, 503, error("the service is stopping"));
+                } else {
+                    handler.handle(ex);
+                }
+            } finally {
+                inFlight.decrementAndGet();
             }
         };
     }

@@ -73,7 +73,7 @@ public final class LoadClient implements Callable<Integer> {
         for (int c : connections) {
             Row row = run(client, body, c, seconds);
             rows.add(row);
-            System.out.printf("| %d | %.1f | %.2f | %.2f | %.2f | %.2f | %d |%n", row.connections(), row.requestsPerSecond(),
+            System.out.printf(java.util.Locale.ROOT, "| %d | %.1f | %.2f | %.2f | %.2f | %.2f | %d |%n", row.connections(), row.requestsPerSecond(),
                     row.p50Ms(), row.p90Ms(), row.p99Ms(), row.maxMs(), row.errors());
         }
         if (out != null) {

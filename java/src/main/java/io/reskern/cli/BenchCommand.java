@@ -7,6 +7,7 @@ import io.reskern.ResNetSpec;
 import io.reskern.graph.Graph;
 import io.reskern.graph.Plan;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -77,7 +78,7 @@ final class BenchCommand implements Callable<Integer> {
                 o.put("gflops_per_s", 2 * gmacs / (r.medianMs() / 1000.0));
                 System.out.println(new GsonBuilder().serializeNulls().create().toJson(o));
             } else {
-                System.out.printf("%s on %s (%s), batch %d, %dx%d: median %.2f ms (p90 %.2f, %d runs), %.1f images/s, "
+                System.out.printf(Locale.ROOT, "%s on %s (%s), batch %d, %dx%d: median %.2f ms (p90 %.2f, %d runs), %.1f images/s, "
                                 + "%.1f GFLOP/s%n", model.name(), model.device(), model.precision(), batch, px, pw,
                         r.medianMs(), r.p90Ms(), r.iterations(), r.imagesPerSecond(), 2 * gmacs / (r.medianMs() / 1000.0));
             }

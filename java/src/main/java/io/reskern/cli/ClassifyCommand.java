@@ -64,7 +64,9 @@ final class ClassifyCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "8", paramLabel = "N", description = "largest batch (default ${DEFAULT-VALUE})")
     int batch;
 
-    @Option(names = "--json", description = "print one JSON array instead of text")
+    @Option(names = "--json", description = "print one JSON array instead of text, one object per IMAGE in order: "
+            + "{\"file\", \"top\": [{\"index\", \"label\" (with --labels), \"probability\", \"logit\"}…]}, or "
+            + "{\"file\", \"error\"} for a file that failed (exit 2 then)")
     boolean json;
 
     @Override
@@ -127,6 +129,12 @@ final class ClassifyCommand implements Callable<Integer> {
                     spec.commandLine().getErr().println("reskern: error: " + Main.describe(c));
                     spec.commandLine().getErr().flush();
                     failures++;
+                    if (json) { // one entry per file given, in order: a failed one says why instead of "top"
+                        JsonObject o = new JsonObject();
+                        o.addProperty("file", f.toString());
+                        o.addProperty("error", Main.describe(c));
+                        out.add(o);
+                    }
                     continue;
                 }
                 List<Predictions.Top> t = r.topK(0, Math.min(top, r.classes()));

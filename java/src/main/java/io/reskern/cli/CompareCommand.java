@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.knowm.xchart.BitmapEncoder;
@@ -54,7 +55,9 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--seconds", defaultValue = "1", paramLabel = "S", description = "minimum timed seconds per measurement (default ${DEFAULT-VALUE})")
     double seconds;
 
-    @Option(names = "--chart", defaultValue = "reskern-compare.png", paramLabel = "FILE.png", description = "chart image to write (default ${DEFAULT-VALUE}; 'none': no chart, e.g. on a JRE without java.desktop)")
+    @Option(names = "--chart", defaultValue = "reskern-compare.png", paramLabel = "FILE", converter = OutputPaths.FileName.class,
+            description = "chart to write: a PNG image at exactly FILE, whatever its name (default ${DEFAULT-VALUE}; "
+                    + "'none': no chart, e.g. on a JRE without java.desktop)")
     Path chart;
 
     @Option(names = "--json", description = "also print the rows as JSON")
@@ -117,18 +120,12 @@ final class CompareCommand implements Callable<Integer> {
         if (tputBatch < 1) {
             throw new UsageException("--batch must be >= 1, got " + tputBatch);
         }
-        // the chart encoder appends ".png" to a name without it: use that name, and check it before any timing
+        // the chart is a PNG written to exactly the path given, whatever its name (checked before any timing)
         final boolean noChart = "none".equalsIgnoreCase(chart.toString());
-        if (!noChart && java.nio.file.Files.isDirectory(chart)) { // not "DIR.png" beside it
-            throw new IllegalArgumentException("--chart is a folder, not a file: " + chart);
-        }
-        if (!noChart && !chart.toString().toLowerCase(java.util.Locale.ROOT).endsWith(".png")) {
-            chart = Path.of(chart + ".png");
-        }
         if (!noChart) {
             OutputPaths.prepare(chart, "--chart");
         }
-        System.out.printf("reskern compare on %s (%s), input %dx%d (CIFAR nets 32x32), throughput at batch %d%s%n", dev, prec, size, size,
+        System.out.printf(Locale.ROOT, "reskern compare on %s (%s), input %dx%d (CIFAR nets 32x32), throughput at batch %d%s%n", dev, prec, size, size,
                 tputBatch, noTiming ? " (static columns only)" : "");
         List<Row> rows = new ArrayList<>();
         for (ResNetSpec spec : specs) {
@@ -148,7 +145,7 @@ final class CompareCommand implements Callable<Integer> {
                 rows.add(new Row(spec.name(), ResNets.family(spec), cp.toString(), g.parameterCount() / 1e6, p1.macs() / 1e9,
                         p1.arenaElements() * (double) prec.bytes() / (1 << 20), lat, tput));
             }
-            System.err.printf("  measured %s%n", spec.name());
+            System.err.printf(Locale.ROOT, "  measured %s%n", spec.name());
         }
         printTable(rows, tputBatch);
         if (!noChart) {
@@ -162,19 +159,34 @@ final class CompareCommand implements Callable<Integer> {
     }
 
     private static void printTable(List<Row> rows, int b) {
-        String head = String.format("%-18s %-8s %-5s %9s %7s %12s %12s %14s", "model", "family", "conv", "params(M)", "GMACs",
+        String head = String.format(Locale.ROOT, "%-18s %-8s %-5s %9s %7s %12s %12s %14s", "model", "family", "conv", "params(M)", "GMACs",
                 "act.mem(MiB)", "lat b1 (ms)", "img/s b" + b);
         System.out.println(head);
         System.out.println("-".repeat(head.length()));
         for (Row r : rows) {
-            System.out.printf("%-18s %-8s %-5s %9.2f %7.3f %12.2f %12s %14s%n", r.model(), r.family(), r.conv(), r.paramsM(), r.gmacs(),
-                    r.activationMiB(), r.latencyMs() == null ? "-" : String.format("%.2f", r.latencyMs()),
-                    r.imagesPerS() == null ? "-" : String.format("%.1f", r.imagesPerS()));
+            System.out.printf(Locale.ROOT, "%-18s %-8s %-5s %9.2f %7.3f %12.2f %12s %14s%n", r.model(), r.family(), r.conv(), r.paramsM(), r.gmacs(),
+                    r.activationMiB(), r.latencyMs() == null ? "-" : String.format(Locale.ROOT, "%.2f", r.latencyMs()),
+                    r.imagesPerS() == null ? "-" : String.format(Locale.ROOT, "%.1f", r.imagesPerS()));
         }
     }
 
-    private void writeChart(List<Row> rows, Device dev, Precision prec, int b) throws java.io.IOException {
+    private void writeChart(List<Row> rows, Device dev, Precision prec, int b) throws java.io.IOException, ReskernException {
         System.setProperty("java.awt.headless", "true");
+        List<CategoryChart> charts = charts(rows, dev, prec, b, noTiming);
+        // the encoder's file-name variant appends ".png" to any other name (x.jpg -> x.jpg.png, /dev/null ->
+        // /dev/null.png): encode to memory, then write exactly the path given (through a symbolic link, into a device)
+        java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
+        BitmapEncoder.saveBitmap(charts, 2, (charts.size() + 1) / 2, png, BitmapEncoder.BitmapFormat.PNG);
+        try {
+            java.nio.file.Files.write(chart, png.toByteArray());
+        } catch (java.io.IOException e) {
+            throw new ReskernException(ReskernException.ErrorCode.IO, "cannot write --chart " + chart + ": "
+                    + OutputPaths.reason(e), e);
+        }
+    }
+
+    /** The chart panels; their axis numbers are formatted in Locale.ROOT (12.5, not the JVM locale's 12,5). */
+    static List<CategoryChart> charts(List<Row> rows, Device dev, Precision prec, int b, boolean noTiming) {
         boolean several = rows.stream().map(Row::conv).distinct().count() > 1;
         List<String> x = rows.stream().map(r -> several ? r.model() + " " + r.conv() : r.model()).toList();
         List<CategoryChart> charts = new ArrayList<>();
@@ -188,6 +200,7 @@ final class CompareCommand implements Callable<Integer> {
         for (Map.Entry<String, List<Double>> e : series.entrySet()) {
             CategoryChart c = new CategoryChartBuilder().width(640).height(420)
                     .title(e.getKey() + " — " + dev + " " + prec).xAxisTitle("").yAxisTitle(e.getKey()).build();
+            c.getStyler().setLocale(Locale.ROOT);
             c.getStyler().setLegendVisible(false);
             c.getStyler().setXAxisLabelRotation(45);
             c.getStyler().setChartTitleFont(c.getStyler().getChartTitleFont().deriveFont(13f));
@@ -195,7 +208,6 @@ final class CompareCommand implements Callable<Integer> {
             c.addSeries(e.getKey(), x, e.getValue());
             charts.add(c);
         }
-        // chart ends with .png (any case), so the encoder writes exactly that file
-        BitmapEncoder.saveBitmap(charts, 2, (charts.size() + 1) / 2, chart.toString(), BitmapEncoder.BitmapFormat.PNG);
+        return charts;
     }
 }

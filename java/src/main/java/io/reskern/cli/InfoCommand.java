@@ -2,6 +2,7 @@ package io.reskern.cli;
 
 import io.reskern.Devices;
 import io.reskern.nativelib.CpuOps;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 
@@ -11,10 +12,10 @@ final class InfoCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         System.out.println(new Main.Version().getVersion()[0]);
-        System.out.printf("java        %s (%s)%n", System.getProperty("java.version"), System.getProperty("java.vm.name"));
-        System.out.printf("os          %s %s%n", System.getProperty("os.name"), System.getProperty("os.arch"));
+        System.out.printf(Locale.ROOT, "java        %s (%s)%n", System.getProperty("java.version"), System.getProperty("java.vm.name"));
+        System.out.printf(Locale.ROOT, "os          %s %s%n", System.getProperty("os.name"), System.getProperty("os.arch"));
         int f = CpuOps.features();
-        System.out.printf("cpu library %s, conv kernel %s, %d threads, features:%s%s%n", CpuOps.version(), CpuOps.kernelIsa(),
+        System.out.printf(Locale.ROOT, "cpu library %s, conv kernel %s, %d threads, features:%s%s%n", CpuOps.version(), CpuOps.kernelIsa(),
                 CpuOps.getThreads(), (f & 1) != 0 ? " avx2+fma" : "", (f & 2) != 0 ? " avx512f" : "");
         Devices.CudaProbe p = Devices.cuda();
         if (!p.libraryLoaded()) {
@@ -22,7 +23,7 @@ final class InfoCommand implements Callable<Integer> {
         } else if (p.runtimeVersion() == 0) { // the no-CUDA stand-in library: there is no runtime to name
             System.out.println("cuda        not built: " + p.reason());
         } else {
-            System.out.printf("cuda        library loaded (runtime %s, driver %s)%n", version(p.runtimeVersion()),
+            System.out.printf(Locale.ROOT, "cuda        library loaded (runtime %s, driver %s)%n", version(p.runtimeVersion()),
                     p.driverVersion() == 0 ? "none" : version(p.driverVersion()));
             if (p.gpus().isEmpty()) {
                 System.out.println("            no usable GPU: " + p.reason());

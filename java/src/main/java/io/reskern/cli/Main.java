@@ -36,8 +36,29 @@ public final class Main implements Runnable {
         if (System.getProperty("java.util.logging.SimpleFormatter.format") == null
                 && System.getProperty("java.util.logging.config.file") == null) {
             System.setProperty("java.util.logging.SimpleFormatter.format", "%4$s: %5$s%6$s%n");
+            // SimpleFormatter's %4$s is the level's localized name (de: "INFORMATION", "WARNUNG"): the console handler
+            // gets the same one-line form with the level's own name, whatever the JVM's locale
+            for (java.util.logging.Handler h : java.util.logging.Logger.getLogger("").getHandlers()) {
+                if (h instanceof java.util.logging.ConsoleHandler) {
+                    h.setFormatter(ONE_LINE_LOGS);
+                }
+            }
         }
     }
+
+    /** {@code LEVEL: message} (plus the stack trace of a thrown exception), the level in English: INFO, WARNING, SEVERE. */
+    static final java.util.logging.Formatter ONE_LINE_LOGS = new java.util.logging.Formatter() {
+        @Override
+        public String format(java.util.logging.LogRecord r) {
+            StringBuilder sb = new StringBuilder(r.getLevel().getName()).append(": ").append(formatMessage(r));
+            if (r.getThrown() != null) {
+                java.io.StringWriter sw = new java.io.StringWriter();
+                r.getThrown().printStackTrace(new PrintWriter(sw));
+                sb.append(System.lineSeparator()).append(sw.toString().stripTrailing());
+            }
+            return sb.append(System.lineSeparator()).toString();
+        }
+    };
 
     /**
      * The exit code once the command has run: a failed write to standard output ({@code > /dev/full}, a closed

@@ -24,7 +24,7 @@ final class Measure {
         long len = (long) n * 3 * h * w;
         if (len > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("batch " + n + " at " + h + "x" + w + " needs " + len
-                    + " input floats, more than one Java array holds (2^31 - 9): use a smaller --batch");
+                    + " input floats, more than one Java array holds (2^31 - 9): use a smaller --batch or --size");
         }
         Random r = new Random(seed);
         float[] x = new float[(int) len];

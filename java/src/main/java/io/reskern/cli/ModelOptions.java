@@ -43,7 +43,8 @@ public final class ModelOptions {
             description = "numeric precision (default: ${DEFAULT-VALUE}; CPU runs fp32 only)")
     String precision;
 
-    @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores)")
+    @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores; at most 4 per processor or 1024, "
+            + "whichever is larger)")
     Integer threads;
 
     @Option(names = "--conv", defaultValue = "own", paramLabel = "own|cudnn|best",
@@ -89,12 +90,7 @@ public final class ModelOptions {
         if (weights != null) {
             OutputPaths.requireFile(weights, "weights file");
         }
-        if (threads != null) {
-            if (threads < 1) {
-                throw new UsageException("--threads must be >= 1, got " + threads);
-            }
-            io.reskern.Devices.setCpuThreads(threads);
-        }
+        applyThreads();
         Model.Builder b = Model.builder().spec(spec).optDevice(Device.parse(device)).optPrecision(Precision.parse(precision))
                 .optConv(ConvPolicy.parse(conv)).optTuneListener(TuneProgress.choose(progress));
         if (classes != null) {
@@ -115,14 +111,29 @@ public final class ModelOptions {
                     + "with --model, --weights, --shortcut or --classes");
         }
         OutputPaths.requireFile(onnx, "ONNX file");
+        applyThreads();
+        return Model.builder().onnx(onnx).optDevice(Device.parse(device)).optPrecision(Precision.parse(precision))
+                .optConv(ConvPolicy.parse(conv)).optTuneListener(TuneProgress.choose(progress));
+    }
+
+    /**
+     * The largest --threads: 4 threads per processor, and at least 1024 whatever the machine. More threads than cores
+     * only time-slice one another (the CPU kernels split work per thread), so a limit costs nothing real; 1024 keeps a
+     * value that suits a large server from being refused on a small machine, and 4 per processor leaves room on
+     * machines with more than 256 of them. Above it, --threads 100000 started that many native threads.
+     */
+    static int maxThreads() {
+        return Math.max(1024, 4 * Runtime.getRuntime().availableProcessors());
+    }
+
+    private void applyThreads() {
         if (threads != null) {
-            if (threads < 1) {
-                throw new UsageException("--threads must be >= 1, got " + threads);
+            if (threads < 1 || threads > maxThreads()) {
+                throw new UsageException("--threads must be in [1, " + maxThreads() + "] (the larger of 1024 and 4 per "
+                        + "processor), got " + threads);
             }
             io.reskern.Devices.setCpuThreads(threads);
         }
-        return Model.builder().onnx(onnx).optDevice(Device.parse(device)).optPrecision(Precision.parse(precision))
-                .optConv(ConvPolicy.parse(conv)).optTuneListener(TuneProgress.choose(progress));
     }
 
     public Model build() throws ReskernException {

@@ -24,7 +24,16 @@ final class OutputPaths {
             throw new UsageException(option + " needs a file name");
         }
         if (Files.isDirectory(file)) {
-            throw new IllegalArgumentException(option + " is a folder, not a file: " + file);
+            throw new UsageException(option + " is a folder, not a file: " + file);
+        }
+        if (Files.isSymbolicLink(file) && !Files.exists(file)) {
+            // a dangling link: the file it names is written (as the shell's > does), so check that one's folder
+            Path target = linkTarget(file, option);
+            if (!Files.isDirectory(target.toAbsolutePath().getParent())) {
+                throw new IllegalArgumentException("cannot write " + option + " " + file + ": it is a symbolic link to "
+                        + target + ", whose folder does not exist");
+            }
+            file = target;
         }
         if (Files.exists(file) && !Files.isRegularFile(file)) {
             if (!Files.isWritable(file)) {
@@ -47,6 +56,38 @@ final class OutputPaths {
         }
         if (Files.exists(file) && !Files.isWritable(file)) {
             throw new IllegalArgumentException("cannot write " + option + " " + file + ": the file is read-only");
+        }
+    }
+
+    /** Where a chain of symbolic links ends (the last path, which need not exist). */
+    private static Path linkTarget(Path link, String option) {
+        Path p = link.toAbsolutePath();
+        try {
+            for (int hops = 0; Files.isSymbolicLink(p); hops++) {
+                if (hops == 40) {
+                    throw new IllegalArgumentException("cannot write " + option + " " + link + ": too many levels of "
+                            + "symbolic links");
+                }
+                p = p.getParent().resolve(Files.readSymbolicLink(p)).normalize();
+            }
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read the symbolic link " + link + " (" + option + "): " + reason(e), e);
+        }
+        return p;
+    }
+
+    /**
+     * Converter for an output file option: a name ending in '/' is a folder, not a file (a usage error; {@link Path#of}
+     * would drop the slash and write a file named like the folder).
+     */
+    static final class FileName implements picocli.CommandLine.ITypeConverter<Path> {
+        @Override
+        public Path convert(String value) {
+            if (value.length() > 1 && value.endsWith("/")) {
+                throw new picocli.CommandLine.TypeConversionException("'" + value + "' names a folder (it ends with '/'), "
+                        + "not a file");
+            }
+            return Path.of(value);
         }
     }
 

@@ -3,8 +3,10 @@ package io.reskern.cli;
 import io.reskern.Model;
 import io.reskern.io.Npy;
 import io.reskern.io.NpyArray;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -20,8 +22,12 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--input", required = true, paramLabel = "X.npy", description = "NCHW images: float32, float64, float16 or uint8 (taken as is)")
     Path input;
 
-    @Option(names = "--output", required = true, paramLabel = "Y.npy", description = "where to write float32 logits (missing parent folders are created)")
+    @Option(names = "--output", required = true, paramLabel = "Y.npy", converter = OutputPaths.FileName.class,
+            description = "where to write float32 logits (missing parent folders are created)")
     Path output;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
@@ -35,14 +41,82 @@ final class RunCommand implements Callable<Integer> {
         if (s[0] < 1 || s[2] < 1 || s[3] < 1 || s[0] * s[2] * s[3] > Integer.MAX_VALUE / 3) {
             throw new IllegalArgumentException("unsupported input shape " + Arrays.toString(s));
         }
+        String warning = nonFiniteWarning(x.data(), s);
+        warn(warning);
         try (Model model = opts.build()) {
             long t0 = System.nanoTime();
             float[] y = model.predict(x.data(), (int) s[0], (int) s[2], (int) s[3]);
             double ms = (System.nanoTime() - t0) / 1e6;
-            Npy.write(output, new long[] {s[0], model.classes()}, y);
-            System.out.printf("%s: wrote %s [%d, %d] (%s, %s, %s weights, %.1f ms)%n", model.name(), output, s[0],
-                    model.classes(), model.device(), model.precision(), model.weightsDescription(), ms);
+            long[] ys = {s[0], model.classes()};
+            if (warning == null) { // finite input, non-finite logits: NaN weights, or fp16/bf16 overflow
+                String w = nonFinite(y, ys, "logits");
+                warn(w == null ? null : w + ": check the weights (or the precision: fp16 overflows above 65504)");
+            }
+            Npy.write(output, ys, y);
+            String done = String.format(Locale.ROOT, "%s: wrote %s [%d, %d] (%s, %s, %s weights, %.1f ms)", model.name(), output,
+                    s[0], model.classes(), model.device(), model.precision(), model.weightsDescription(), ms);
+            if (isStandardOutput(output)) { // the .npy went there: the line would land inside it (after its data)
+                spec.commandLine().getErr().println(done);
+                spec.commandLine().getErr().flush();
+            } else {
+                System.out.println(done);
+            }
         }
         return 0;
+    }
+
+    /**
+     * One line naming how many of the input's values are NaN or infinite and where the first is ({@code [n, c, h, w]}),
+     * or null when all are finite: such an image's logits may be NaN, and the run goes on (exit 0), so say it once.
+     */
+    static String nonFiniteWarning(float[] x, long[] shape) {
+        String w = nonFinite(x, shape, "input values");
+        return w == null ? null : w + ": the logits of the images holding them may be NaN";
+    }
+
+    /** Whether {@code p} is this process's standard output (/dev/stdout, /dev/fd/1, or the file fd 1 is redirected to). */
+    static boolean isStandardOutput(Path p) {
+        String n = p.toString();
+        if (n.equals("/dev/stdout") || n.equals("/dev/fd/1") || n.equals("/proc/self/fd/1")) {
+            return true;
+        }
+        try {
+            Path fd1 = Path.of("/proc/self/fd/1");
+            return Files.exists(p) && Files.exists(fd1) && Files.isSameFile(p, fd1);
+        } catch (java.io.IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    private void warn(String warning) {
+        if (warning != null) {
+            spec.commandLine().getErr().println("reskern: warning: " + warning);
+            spec.commandLine().getErr().flush();
+        }
+    }
+
+    /** "K of M WHAT are NaN or infinite (the first at [i, j, …], v)", or null when all are finite. */
+    static String nonFinite(float[] x, long[] shape, String what) {
+        long count = 0;
+        int first = -1;
+        for (int i = 0; i < x.length; i++) {
+            if (!Float.isFinite(x[i])) {
+                if (first < 0) {
+                    first = i;
+                }
+                count++;
+            }
+        }
+        if (count == 0) {
+            return null;
+        }
+        long[] at = new long[shape.length];
+        long rest = first;
+        for (int d = shape.length - 1; d >= 0; d--) {
+            at[d] = rest % shape[d];
+            rest /= shape[d];
+        }
+        return count + " of " + x.length + " " + what + " are NaN or infinite (the first at " + Arrays.toString(at) + ", "
+                + x[first] + ")";
     }
 }

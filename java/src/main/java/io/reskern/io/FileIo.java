@@ -116,8 +116,9 @@ final class FileIo {
      * Writes a file through a temporary sibling that replaces {@code file} at the end (atomically if possible). The
      * file gets the permissions a plain new file gets (the umask's), or keeps those of the file it replaces; a
      * {@code createTempFile} sibling would be owner-only (0600). A symbolic link to a file stays a link: the file it
-     * names is replaced. Something that exists and is not a regular file (a device such as {@code /dev/null}, a FIFO,
-     * {@code /dev/stdout}) is written to in place, never replaced by a file; a folder is refused.
+     * names is replaced (or created, for a dangling link). Something that exists and is not a regular file (a device
+     * such as {@code /dev/null}, a FIFO, {@code /dev/stdout}) is written to in place, never replaced by a file; a folder
+     * is refused.
      */
     interface Body {
         void write(FileChannel ch) throws IOException;
@@ -132,9 +133,18 @@ final class FileIo {
             writeInPlace(file, body);
             return;
         }
-        if (Files.isSymbolicLink(abs) && Files.exists(abs)) {
+        if (Files.isSymbolicLink(abs)) {
             try {
-                abs = abs.toRealPath(); // the link's file, so the link itself stays
+                if (Files.exists(abs)) {
+                    abs = abs.toRealPath(); // the link's file, so the link itself stays
+                } else { // a dangling link: create the file it names (as the shell's > does), not replace the link
+                    for (int hops = 0; Files.isSymbolicLink(abs); hops++) {
+                        if (hops == 40) {
+                            throw new ReskernException(ErrorCode.IO, file + ": cannot write: too many levels of symbolic links");
+                        }
+                        abs = abs.getParent().resolve(Files.readSymbolicLink(abs)).normalize();
+                    }
+                }
             } catch (IOException e) {
                 throw io(file, "cannot resolve the link", e);
             }

@@ -883,7 +883,7 @@ public final class Predictor implements AutoCloseable {
                 }
                 throw e;
             }
-            LOG.info(String.format("reskern: %s ready in %.2f s (%d MiB native/device memory)", p,
+            LOG.info(String.format(java.util.Locale.ROOT, "reskern: %s ready in %.2f s (%d MiB native/device memory)", p,
                     (System.nanoTime() - t0) / 1e9, p.memoryBytes() >> 20));
             return p;
         }

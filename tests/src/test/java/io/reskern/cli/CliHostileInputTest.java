@@ -18,7 +18,9 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Locale;
 import java.util.Random;
+import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -250,5 +252,196 @@ class CliHostileInputTest {
                 "--device", "cpu");
         assertCleanError(oom, "out of memory");
         assertEquals(1, oom.code());
+    }
+
+    /** Numbers in text output followed the JVM's default locale: de_DE printed "12,5 ms", ar_EG Arabic-Indic digits. */
+    @Test
+    void numbersInTextOutputDoNotFollowTheDefaultLocale() throws Exception {
+        String in = input().toString();
+        Locale saved = Locale.getDefault();
+        for (Locale l : new Locale[] {Locale.GERMANY, Locale.forLanguageTag("ar-EG")}) {
+            Locale.setDefault(l);
+            try {
+                if (l == Locale.GERMANY) {
+                    assertEquals("12,5", String.format("%.1f", 12.5), "the default locale is in effect");
+                }
+                CliTest.Result run = cli("run", "--model", "cifar_resnet20", "--input", in, "--output",
+                        tmp.resolve("y.npy").toString(), "--device", "cpu");
+                CliTest.Result bench = cli("bench", "--model", "cifar_resnet20", "--device", "cpu", "--batch", "1",
+                        "--warmup", "0", "--iters", "1", "--seconds", "0");
+                CliTest.Result compare = cli("compare", "--models", "cifar_resnet20", "--device", "cpu", "--seconds", "0",
+                        "--chart", tmp.resolve("c.png").toString());
+                for (CliTest.Result r : new CliTest.Result[] {run, bench, compare}) {
+                    assertEquals(0, r.code(), l + ": " + r);
+                    assertFalse(Pattern.compile("\\d,\\d").matcher(r.out()).find(), l + ": decimal comma in " + r.out());
+                    assertFalse(Pattern.compile("[\\u0660-\\u0669\\u06f0-\\u06f9]").matcher(r.out()).find(),
+                            l + ": non-ASCII digits in " + r.out());
+                    assertTrue(Pattern.compile("\\d\\.\\d").matcher(r.out()).find(), l + ": " + r.out());
+                }
+                assertTrue(bench.out().matches("(?s).*median \\d+\\.\\d\\d ms.*"), bench.out());
+                CompareCommand.Row row = new CompareCommand.Row("m", "f", "own", 1.5, 2.5, 3.5, 4.5, 5.5);
+                for (org.knowm.xchart.CategoryChart c : CompareCommand.charts(java.util.List.of(row), io.reskern.Device.CPU,
+                        io.reskern.Precision.FP32, 8, false)) {
+                    assertEquals(Locale.ROOT, c.getStyler().getLocale(), "chart axis labels");
+                }
+                assertTrue(new io.reskern.Devices.GpuInfo(0, "G", 9, 0, 132, 141L << 30, 0).toString().contains("141.0 GiB"));
+            } finally {
+                Locale.setDefault(saved);
+            }
+        }
+    }
+
+    /** classify --json left a file that failed to decode out of the array (its error went to stderr only). */
+    @Test
+    void classifyJsonHasAnEntryForAFailedFile() throws Exception {
+        Path good = image("good.png");
+        Path bad = Files.writeString(tmp.resolve("bad.png"), "not an image");
+        CliTest.Result r = cli("classify", bad.toString(), good.toString(), "--model", "cifar_resnet20", "--device", "cpu",
+                "--top", "2", "--json");
+        assertEquals(2, r.code(), r.toString());
+        com.google.gson.JsonArray a = com.google.gson.JsonParser.parseString(r.out()).getAsJsonArray();
+        assertEquals(2, a.size(), r.out());
+        com.google.gson.JsonObject e = a.get(0).getAsJsonObject();
+        assertEquals(bad.toString(), e.get("file").getAsString());
+        assertTrue(e.get("error").getAsString().contains("BAD_FILE"), r.out());
+        assertFalse(e.has("top"), r.out());
+        com.google.gson.JsonObject ok = a.get(1).getAsJsonObject();
+        assertEquals(good.toString(), ok.get("file").getAsString());
+        assertEquals(2, ok.getAsJsonArray("top").size());
+        assertFalse(ok.has("error"));
+        assertTrue(r.err().contains("reskern: error: " + bad), r.err());
+    }
+
+    /**
+     * --chart x.jpg wrote x.jpg.png (and /dev/null would have been /dev/null.png): the chart is a PNG at exactly the path
+     * given. --output DIR/ wrote a file named DIR; a dangling symbolic link was replaced by a file.
+     */
+    @Test
+    void outputsGoToExactlyThePathGiven() throws Exception {
+        Path jpg = tmp.resolve("x.jpg");
+        CliTest.Result c = cli("compare", "--no-timing", "--models", "cifar_resnet20", "--device", "cpu", "--chart",
+                jpg.toString());
+        assertEquals(0, c.code(), c.toString());
+        assertFalse(Files.exists(tmp.resolve("x.jpg.png")));
+        byte[] head = java.util.Arrays.copyOf(Files.readAllBytes(jpg), 8);
+        assertEquals("\u0089PNG", new String(head, 0, 4, java.nio.charset.StandardCharsets.ISO_8859_1));
+        assertTrue(c.out().contains("chart: " + jpg), c.out());
+        boolean hadNullPng = Files.exists(Path.of("/dev/null.png"));
+        CliTest.Result n = cli("compare", "--no-timing", "--models", "cifar_resnet20", "--device", "cpu", "--chart",
+                "/dev/null");
+        assertEquals(0, n.code(), n.toString());
+        assertEquals(hadNullPng, Files.exists(Path.of("/dev/null.png")), "nothing beside /dev/null");
+
+        String in = input().toString();
+        Path dir = tmp.resolve("outdir");
+        CliTest.Result slash = cli("run", "--model", "cifar_resnet20", "--input", in, "--output", dir + "/", "--device", "cpu");
+        assertCleanError(slash, "names a folder (it ends with '/')");
+        assertEquals(2, slash.code());
+        assertTrue(slash.err().contains("Try 'reskern run --help'"), slash.err());
+        assertFalse(Files.exists(dir), "no file named like the folder");
+        Files.createDirectory(dir);
+        CliTest.Result folder = cli("run", "--model", "cifar_resnet20", "--input", in, "--output", dir.toString());
+        assertCleanError(folder, "--output is a folder, not a file");
+        assertTrue(folder.err().contains("Try 'reskern run --help'"), folder.err());
+        assertCleanError(cli("compare", "--no-timing", "--models", "cifar_resnet20", "--device", "cpu", "--chart",
+                dir + "/"), "names a folder");
+
+        Path link = Files.createSymbolicLink(tmp.resolve("dangling.npy"), Path.of("made/y.npy"));
+        Files.createDirectory(tmp.resolve("made"));
+        CliTest.Result d = cli("run", "--model", "cifar_resnet20", "--input", in, "--output", link.toString(), "--device", "cpu");
+        assertEquals(0, d.code(), d.toString());
+        assertTrue(Files.isSymbolicLink(link), "the link stays a link");
+        assertEquals(2, Npy.read(tmp.resolve("made/y.npy")).shape()[0]);
+        Path nowhere = Files.createSymbolicLink(tmp.resolve("nowhere.npy"), tmp.resolve("missing/y.npy"));
+        assertCleanError(cli("run", "--model", "cifar_resnet20", "--input", in, "--output", nowhere.toString()),
+                "it is a symbolic link to " + tmp.resolve("missing/y.npy") + ", whose folder does not exist");
+        Path chartLink = Files.createSymbolicLink(tmp.resolve("chart.png"), Path.of("made/chart.png"));
+        assertEquals(0, cli("compare", "--no-timing", "--models", "cifar_resnet20", "--device", "cpu", "--chart",
+                chartLink.toString()).code());
+        assertTrue(Files.isSymbolicLink(chartLink) && Files.size(tmp.resolve("made/chart.png")) > 0);
+    }
+
+    /** NaN or infinite input values gave NaN logits without a word; now one warning line, and the run goes on. */
+    @Test
+    void nonFiniteInputIsWarnedAboutOnce() throws Exception {
+        float[] x = new float[2 * 3 * 8 * 8];
+        Random rnd = new Random(3);
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) rnd.nextGaussian();
+        }
+        long[] shape = {2, 3, 8, 8};
+        x[((1 * 3 + 2) * 8 + 3) * 8 + 4] = Float.NaN;
+        x[((1 * 3 + 2) * 8 + 5) * 8 + 0] = Float.POSITIVE_INFINITY;
+        Path p = tmp.resolve("nan.npy");
+        Npy.write(p, shape, x);
+        Path out = tmp.resolve("y.npy");
+        CliTest.Result r = cli("run", "--model", "cifar_resnet20", "--input", p.toString(), "--output", out.toString(),
+                "--device", "cpu");
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(Files.exists(out));
+        assertEquals(1, r.err().lines().count(), r.err());
+        assertTrue(r.err().startsWith("reskern: warning: 2 of 384 input values are NaN or infinite (the first at [1, 2, 3, "
+                + "4], NaN)"), r.err());
+        assertEquals(null, RunCommand.nonFiniteWarning(new float[] {1, 2, 3}, new long[] {1, 3, 1, 1}));
+        // finite input, non-finite logits (NaN weights, fp16 overflow) are named in [n, class] terms
+        assertEquals("2 of 6 logits are NaN or infinite (the first at [1, 0], -Infinity)", RunCommand.nonFinite(
+                new float[] {1, 2, 3, Float.NEGATIVE_INFINITY, 5, Float.NaN}, new long[] {2, 3}, "logits"));
+        CliTest.Result fine = cli("run", "--model", "cifar_resnet20", "--input", input().toString(), "--output",
+                out.toString(), "--device", "cpu");
+        assertEquals("", fine.err());
+    }
+
+    /** --threads 100000 started 100,000 native threads; above the limit it is a usage error naming the limit. */
+    @Test
+    void threadsAboveTheLimitAreAUsageError() throws Exception {
+        int limit = Math.max(1024, 4 * Runtime.getRuntime().availableProcessors());
+        assertEquals(limit, ModelOptions.maxThreads());
+        for (String[] a : new String[][] {
+            {"run", "--model", "cifar_resnet20", "--input", input().toString(), "--output", tmp.resolve("y.npy").toString()},
+            {"run", "--onnx", input().toString(), "--input", input().toString(), "--output", tmp.resolve("y.npy").toString()},
+            {"bench", "--model", "cifar_resnet20", "--batch", "1"}}) {
+            String[] args = java.util.Arrays.copyOf(a, a.length + 2);
+            args[a.length] = "--threads";
+            args[a.length + 1] = "100000";
+            CliTest.Result r = cli(args);
+            assertCleanError(r, "--threads must be in [1, " + limit + "]");
+            assertEquals(2, r.code());
+            assertTrue(r.err().contains("Try 'reskern"), r.err());
+        }
+    }
+
+    /**
+     * run --output /dev/stdout wrote its "wrote …" line on standard output too, after the .npy bytes (so {@code > y.npy}
+     * or a pipe got a file with text at its end): that line goes to stderr when the output is standard output.
+     */
+    @Test
+    void theStatusLineStaysOutOfAnNpyOnStandardOutput() throws Exception {
+        assertTrue(RunCommand.isStandardOutput(Path.of("/dev/stdout")));
+        assertTrue(RunCommand.isStandardOutput(Path.of("/dev/fd/1")));
+        assertFalse(RunCommand.isStandardOutput(input()));
+        assertFalse(RunCommand.isStandardOutput(tmp.resolve("missing.npy")));
+    }
+
+    /** Log lines began with the level's localized name: "INFORMATION:" / "WARNUNG:" under de_DE, not "INFO:". */
+    @Test
+    void logLevelsAreNotTranslated() {
+        Locale saved = Locale.getDefault();
+        Locale.setDefault(Locale.GERMANY);
+        try {
+            java.util.logging.LogRecord r = new java.util.logging.LogRecord(java.util.logging.Level.WARNING, "reskern: x");
+            assertEquals("WARNING: reskern: x" + System.lineSeparator(), Main.ONE_LINE_LOGS.format(r));
+            r.setThrown(new IllegalStateException("boom"));
+            assertTrue(Main.ONE_LINE_LOGS.format(r).startsWith("WARNING: reskern: x" + System.lineSeparator()
+                    + "java.lang.IllegalStateException: boom"));
+        } finally {
+            Locale.setDefault(saved);
+        }
+    }
+
+    /** bench --batch 1 --size 100000 said "use a smaller --batch", which cannot help at batch 1. */
+    @Test
+    void aTooLargeBenchInputNamesTheSizeToo() {
+        assertCleanError(cli("bench", "--model", "cifar_resnet20", "--device", "cpu", "--batch", "1", "--size", "100000",
+                "--iters", "1", "--seconds", "0"), "use a smaller --batch or --size");
     }
 }

@@ -9,6 +9,7 @@ import com.google.gson.JsonParser;
 import io.reskern.Model;
 import io.reskern.examples.ClassifyService;
 import java.net.URI;
+import java.nio.file.Path;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -231,6 +232,113 @@ class ClassifyServiceTest {
             assertEquals(2, code, err.toString());
             assertTrue(err.toString().startsWith("reskern-service: error: " + c[0] + " must be"), err.toString());
             assertTrue(err.toString().contains("Try 'reskern-service --help'"), err.toString());
+        }
+    }
+
+    /** 405 came without the Allow header RFC 9110 requires; GET-only endpoints answered any method. */
+    @Test
+    void aWrongMethodIs405WithAllow() throws Exception {
+        HttpResponse<String> g = get("/v1/predict");
+        assertEquals(405, g.statusCode());
+        assertEquals("POST", g.headers().firstValue("Allow").orElse(null));
+        HttpResponse<String> c = client.send(HttpRequest.newBuilder(uri("/v1/classify")).PUT(
+                HttpRequest.BodyPublishers.ofString("x")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(405, c.statusCode());
+        assertEquals("POST", c.headers().firstValue("Allow").orElse(null));
+        for (String path : new String[] {"/health", "/stats"}) {
+            HttpResponse<String> p = post(path, new byte[0]);
+            assertEquals(405, p.statusCode(), path);
+            assertEquals("GET", p.headers().firstValue("Allow").orElse(null), path);
+            assertTrue(p.body().contains("use GET " + path), p.body());
+        }
+    }
+
+    /**
+     * An idle stop() took over a second (server.stop(1) waits its full delay); now it is quick, and a request in flight
+     * (its body still arriving) still gets its answer before the server closes.
+     */
+    @Test
+    void stopIsQuickWhenIdleAndLetsARequestInFlightFinish() throws Exception {
+        ClassifyService idle = ClassifyService.parse("--model", "cifar_resnet20", "--device", "cpu", "--port", "0");
+        idle.start();
+        long t0 = System.nanoTime();
+        idle.stop();
+        double ms = (System.nanoTime() - t0) / 1e6;
+        assertTrue(ms < 500, "idle stop took " + ms + " ms");
+        idle.start(); // and it can start again, answering (not 503 "stopping")
+        try {
+            assertEquals(200, client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + idle.port() + "/health"))
+                    .GET().build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+        } finally {
+            idle.stop();
+        }
+
+        ClassifyService s = ClassifyService.parse("--model", "cifar_resnet20", "--device", "cpu", "--port", "0");
+        s.start();
+        byte[] image = body(PredictorTest.images(1, 4));
+        try (java.net.Socket sock = new java.net.Socket("127.0.0.1", s.port())) {
+            java.io.OutputStream o = sock.getOutputStream();
+            o.write(("POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Length: " + image.length + "\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            o.write(image, 0, image.length / 2);
+            o.flush();
+            Thread.sleep(300); // the handler is running, reading the body
+            CompletableFuture<Void> stopped = CompletableFuture.runAsync(s::stop);
+            Thread.sleep(300);
+            assertTrue(!stopped.isDone(), "stop() waits for the request in flight");
+            o.write(image, image.length / 2, image.length - image.length / 2);
+            o.flush();
+            sock.setSoTimeout(10_000);
+            String status = new java.io.BufferedReader(new java.io.InputStreamReader(sock.getInputStream(),
+                    java.nio.charset.StandardCharsets.US_ASCII)).readLine();
+            assertEquals("HTTP/1.1 200 OK", status);
+            stopped.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * A client trickling its request in held an HTTP thread for ever (the JDK server has no read timeout by default):
+     * the service sets sun.net.httpserver.maxReqTime (60 s unless given); here, in a separate JVM, 1 s.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(120)
+    void aSlowClientIsCutOffAfterMaxReqTime() throws Exception {
+        if (System.getProperty("sun.net.httpserver.maxReqTime") == null
+                || System.getProperty("sun.net.httpserver.maxReqTime").equals("60")) {
+            assertEquals("60", System.getProperty("sun.net.httpserver.maxReqTime"), "the default the service sets");
+            assertEquals("120", System.getProperty("sun.net.httpserver.maxRspTime"));
+        }
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "-Dsun.net.httpserver.maxReqTime=1",
+                "--enable-native-access=ALL-UNNAMED"));
+        if (System.getProperty("org.bytedeco.javacpp.cachedir") != null) {
+            cmd.add("-Dorg.bytedeco.javacpp.cachedir=" + System.getProperty("org.bytedeco.javacpp.cachedir"));
+        }
+        cmd.addAll(List.of(ClassifyService.class.getName(), "--model", "cifar_resnet20", "--device", "cpu", "--port", "0"));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        try {
+            java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()));
+            StringBuilder said = new StringBuilder();
+            String line;
+            while ((line = out.readLine()) != null && !line.contains("listening on http://127.0.0.1:")) {
+                said.append(line).append('\n'); // the log lines before it
+            }
+            assertTrue(line != null, "the service did not start: " + said);
+            int port = Integer.parseInt(line.replaceAll(".*127\\.0\\.0\\.1:(\\d+).*", "$1"));
+            try (java.net.Socket sock = new java.net.Socket("127.0.0.1", port)) {
+                sock.getOutputStream().write("POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nab"
+                        .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                sock.setSoTimeout(15_000);
+                long t0 = System.nanoTime();
+                int b = sock.getInputStream().read();
+                double s = (System.nanoTime() - t0) / 1e9;
+                assertEquals(-1, b, "the connection is closed, no answer");
+                assertTrue(s < 10, "closed after " + s + " s");
+            }
+        } finally {
+            p.destroy();
+            p.waitFor(20, java.util.concurrent.TimeUnit.SECONDS);
+            p.destroyForcibly();
         }
     }
 }

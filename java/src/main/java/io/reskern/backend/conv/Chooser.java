@@ -95,10 +95,10 @@ public final class Chooser {
                     return new Choice(cudnn.id(), "no own candidate ran");
                 }
                 if (clearlyFaster(cudnn, own)) {
-                    return new Choice(cudnn.id(), String.format("cuDNN %.4f ms < own %.4f ms by more than %.0f %%", cudnn.ms(),
+                    return new Choice(cudnn.id(), String.format(java.util.Locale.ROOT, "cuDNN %.4f ms < own %.4f ms by more than %.0f %%", cudnn.ms(),
                             own.ms(), 100 * margin(cudnn, own)));
                 }
-                return new Choice(own.id(), String.format("own %.4f ms vs cuDNN %.4f ms (within %.0f %% keeps own)", own.ms(),
+                return new Choice(own.id(), String.format(java.util.Locale.ROOT, "own %.4f ms vs cuDNN %.4f ms (within %.0f %% keeps own)", own.ms(),
                         cudnn.ms(), 100 * margin(cudnn, own)));
         }
     }
