@@ -28,11 +28,7 @@ class OnnxShapeChainTest {
     Path dir;
 
     static TensorProto longs(String name, long... v) {
-        TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(7).addDims(v.length);
-        for (long x : v) {
-            t.addInt64Data(x);
-        }
-        return t.build();
+        return FuzzSeeds.ints64(name, v);
     }
 
     static TensorProto scalar(String name, long v) {
