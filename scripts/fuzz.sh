@@ -12,5 +12,5 @@ duration="${1:-60s}"
 shift || true
 cd "$root"
 echo "[fuzz] $duration per target: OnnxFuzzTest.fuzzImport, SafeTensorsFuzzTest.fuzzSafeTensors"
-mvn -B -Pfuzz -pl java,tests verify -Dtest='io/reskern/fuzz/*FuzzTest' -Dsurefire.failIfNoSpecifiedTests=false \
+mvn -B -Pfuzz -pl java,examples,tests verify -Dtest='io/reskern/fuzz/*FuzzTest' -Dsurefire.failIfNoSpecifiedTests=false \
   -Dreskern.fuzz.duration="$duration" "$@"

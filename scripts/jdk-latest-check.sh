@@ -29,7 +29,9 @@ echo "[jdk] $jh: $ver"
 tests="ModelTest,BatchInvarianceTest,PredictorTest,PredictorImageTest,ClassifyServiceTest,CpuScratchTest,CliTest,ClassifyCliTest"
 tests+=",OnnxGoldenTest,OnnxHostileTest,OnnxNodeTest,GoldenModelTest,SafeTensorsTest,SafeTensorsHostileTest,NpyTest,ImageDecoderTest"
 echo "[jdk] 1. tests on $ver: $tests"
-JAVA_HOME="$jh" mvn -B -q verify -pl java,tests -Dtest="$tests" -Dsurefire.failIfNoSpecifiedTests=false -Dreskern.isaRuns.skip=true
+# examples is in the reactor because tests depend on it: without it Maven takes whatever reskern-examples jar ~/.m2 holds
+# (a stale one failed ClassifyServiceTest here; on a machine without one the build cannot resolve it)
+JAVA_HOME="$jh" mvn -B -q verify -pl java,examples,tests -Dtest="$tests" -Dsurefire.failIfNoSpecifiedTests=false -Dreskern.isaRuns.skip=true
 
 echo "[jdk] 2. java -jar on $ver: no JVM warnings, ONNX import with sun.misc.Unsafe memory access denied"
 jar="$(ls java/target/reskern-*-cli.jar | head -n 1)"
