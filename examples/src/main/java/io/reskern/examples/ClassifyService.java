@@ -77,7 +77,10 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
     @Option(names = "--bind", defaultValue = "127.0.0.1", description = "address to listen on (default ${DEFAULT-VALUE})")
     String bind;
 
-    @Option(names = "--http-threads", defaultValue = "16", description = "HTTP worker threads (default ${DEFAULT-VALUE})")
+    /** Upper limit of --http-threads: requests beyond the predictor's batch only queue, each thread holds a body. */
+    static final int MAX_HTTP_THREADS = 1024;
+
+    @Option(names = "--http-threads", defaultValue = "16", description = "HTTP worker threads, 1 to 1024 (default ${DEFAULT-VALUE})")
     int httpThreads;
 
     @Option(names = "--max-batch", description = "largest batch (default: 8 on the CPU, 32 on a GPU)")
@@ -127,8 +130,8 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
         if (port < 0 || port > 65535) {
             throw new io.reskern.cli.UsageException("--port must be in [0, 65535] (0: any free port), got " + port);
         }
-        if (httpThreads < 1) {
-            throw new io.reskern.cli.UsageException("--http-threads must be >= 1, got " + httpThreads);
+        if (httpThreads < 1 || httpThreads > MAX_HTTP_THREADS) {
+            throw new io.reskern.cli.UsageException("--http-threads must be in [1, " + MAX_HTTP_THREADS + "], got " + httpThreads);
         }
         if (!(maxWaitMs >= 0) || Double.isInfinite(maxWaitMs)) {
             throw new io.reskern.cli.UsageException("--max-wait-ms must be finite and >= 0, got " + maxWaitMs);
@@ -338,7 +341,8 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
     }
 
     /**
-     * {@code handler} for exactly {@code path} and {@code method}; any longer path under the same context is 404, another
+     * {@code handler} for exactly {@code path} and {@code method} (a GET endpoint answers HEAD too, headers only, as RFC
+     * 9110 asks: load balancers probe {@code /health} that way); any longer path under the same context is 404, another
      * method 405 with the {@code Allow} header RFC 9110 requires.
      */
     private static com.sun.net.httpserver.HttpHandler exact(String path, String method,
@@ -346,8 +350,9 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
         return ex -> {
             if (!path.equals(ex.getRequestURI().getPath())) {
                 reply(ex, 404, error("no such endpoint: " + ex.getRequestURI().getPath()));
-            } else if (!method.equals(ex.getRequestMethod())) {
-                ex.getResponseHeaders().set("Allow", method);
+            } else if (!method.equals(ex.getRequestMethod())
+                    && !(method.equals("GET") && ex.getRequestMethod().equals("HEAD"))) {
+                ex.getResponseHeaders().set("Allow", method.equals("GET") ? "GET, HEAD" : method);
                 reply(ex, 405, error("use " + method + " " + path));
             } else {
                 handler.handle(ex);
@@ -381,6 +386,11 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
     private static void reply(HttpExchange ex, int status, JsonObject body) throws IOException {
         byte[] b = GSON.toJson(body).getBytes(StandardCharsets.UTF_8);
         ex.getResponseHeaders().set("Content-Type", "application/json");
+        if (ex.getRequestMethod().equals("HEAD")) { // the GET reply's status and headers, no body
+            ex.sendResponseHeaders(status, -1);
+            ex.close();
+            return;
+        }
         ex.sendResponseHeaders(status, b.length);
         try (OutputStream os = ex.getResponseBody()) {
             os.write(b);

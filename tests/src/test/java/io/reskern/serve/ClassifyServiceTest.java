@@ -220,7 +220,7 @@ class ClassifyServiceTest {
     @Test
     void badFlagValuesAreNamedBeforeTheModelLoads() {
         String[][] cases = {
-            {"--http-threads", "0"}, {"--max-wait-ms", "NaN"}, {"--max-wait-ms", "-1"}, {"--port", "70000"},
+            {"--http-threads", "0"}, {"--http-threads", "1025"}, {"--max-wait-ms", "NaN"}, {"--max-wait-ms", "-1"}, {"--port", "70000"},
             {"--max-batch", "0"}, {"--size", "0"},
         };
         for (String[] c : cases) {
@@ -248,9 +248,19 @@ class ClassifyServiceTest {
         for (String path : new String[] {"/health", "/stats"}) {
             HttpResponse<String> p = post(path, new byte[0]);
             assertEquals(405, p.statusCode(), path);
-            assertEquals("GET", p.headers().firstValue("Allow").orElse(null), path);
+            assertEquals("GET, HEAD", p.headers().firstValue("Allow").orElse(null), path);
             assertTrue(p.body().contains("use GET " + path), p.body());
+            // HEAD (a load balancer's health probe) was 405: now the GET reply's status and headers, no body
+            HttpResponse<String> h = client.send(HttpRequest.newBuilder(uri(path)).method("HEAD",
+                    HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, h.statusCode(), path);
+            assertEquals("application/json", h.headers().firstValue("Content-Type").orElse(null), path);
+            assertEquals("", h.body(), path);
         }
+        HttpResponse<String> hp = client.send(HttpRequest.newBuilder(uri("/v1/predict")).method("HEAD",
+                HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(405, hp.statusCode());
+        assertEquals("POST", hp.headers().firstValue("Allow").orElse(null));
     }
 
     /**
