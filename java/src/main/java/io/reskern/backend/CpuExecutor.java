@@ -222,7 +222,9 @@ final class CpuExecutor extends BaseExecutor {
         Plan p = current();
         checkRange(p, first, count);
         long img = imageElems(p);
-        Pointer.memset(new FloatPointer(arena).position(arenaPad + p.offset(0) + first * img), 0, count * img * 4);
+        // a BytePointer's position: JavaCPP's memset(Pointer, …) adds the position in bytes, whatever the pointer's type
+        // (a FloatPointer positioned at float k zeroed from byte k: a quarter of the way, inside the batch's first images)
+        Pointer.memset(new BytePointer(arena).position(4 * (arenaPad + p.offset(0) + first * img)), 0, count * img * 4);
     }
 
     @Override
