@@ -537,29 +537,40 @@ public final class Predictor implements AutoCloseable {
             int n = ctx.sizeFor(total);
             ex.begin(n, height, width);
             int off = 0;
+            int staged = 0; // requests staged; the others have failed on their own and hold zeros in their rows
+            int stagedImages = 0;
             for (Request r : batch) {
-                if (r.input.kind == Input.Kind.IMAGES) {
-                    for (int i = 0; i < r.input.count; i++) {
-                        ex.stageImage(r.input.images.get(i), r.plans[i], off + i);
-                    }
-                } else {
-                    ex.stage(source(r.input), off, r.input.count);
+                try {
+                    stageRequest(ex, r, off);
+                    staged++;
+                    stagedImages += r.input.count;
+                } catch (ReskernException | RuntimeException | OutOfMemoryError e) {
+                    // This request's own input failed (a buffer released meanwhile, an image too large to stage):
+                    // only it fails. Its rows run on zeros, which no other row sees (images are independent).
+                    failed.increment();
+                    r.future.completeExceptionally(e);
+                    ex.stageZeros(off, r.input.count);
                 }
                 off += r.input.count;
+            }
+            if (staged == 0) {
+                return;
             }
             if (n > total) {
                 ex.stageZeros(total, n - total);
             }
             float[] out = new float[n * classes];
             ex.forward(out, 0);
-            requests.add(batch.size()); // counted before completing, so a caller that saw its result sees it counted
-            images.add(total);
+            requests.add(staged); // counted before completing, so a caller that saw its result sees it counted
+            images.add(stagedImages);
             batches.increment();
             padded.add(n - total);
             off = 0;
             for (Request r : batch) {
                 int c = r.input.count;
-                r.future.complete(new Predictions(Arrays.copyOfRange(out, off * classes, (off + c) * classes), c, classes, labels));
+                if (!r.future.isDone()) {
+                    r.future.complete(new Predictions(Arrays.copyOfRange(out, off * classes, (off + c) * classes), c, classes, labels));
+                }
                 off += c;
             }
         } catch (Throwable t) {
@@ -579,6 +590,26 @@ public final class Predictor implements AutoCloseable {
         }
     }
 
+    /**
+     * Test seam, null in use: runs before each request is staged, so a test can fail one request's staging (in use:
+     * an image too large to stage, out of memory) without allocating gigabytes.
+     */
+    static volatile java.util.function.Consumer<Input> beforeStaging;
+
+    private static void stageRequest(Executor ex, Request r, int off) throws ReskernException {
+        java.util.function.Consumer<Input> hook = beforeStaging;
+        if (hook != null) {
+            hook.accept(r.input);
+        }
+        if (r.input.kind == Input.Kind.IMAGES) {
+            for (int i = 0; i < r.input.count; i++) {
+                ex.stageImage(r.input.images.get(i), r.plans[i], off + i);
+            }
+        } else {
+            ex.stage(source(r.input), off, r.input.count);
+        }
+    }
+
     private static InputData source(Input in) {
         return switch (in.kind) {
             case ARRAY -> new InputData.HeapFloats(in.array, in.arrayOffset);
@@ -594,7 +625,13 @@ public final class Predictor implements AutoCloseable {
      * Stops accepting requests, waits for every accepted request to finish, and frees all native and device memory.
      * Idempotent; concurrent callers all wait.
      *
-     * @throws IllegalStateException when called from a reskern thread (a completion callback): it would wait for itself
+     * <p>Called from a completion callback of <em>another</em> predictor (a reskern thread), it stops accepting
+     * requests and returns at once; a reskern thread finishes the close, freeing the memory once the accepted requests
+     * are done. Waiting there could deadlock: two predictors whose callbacks close each other would each wait for the
+     * other's callback to return.
+     *
+     * @throws IllegalStateException when called from one of this predictor's own threads (its completion callback): it
+     *     would wait for itself
      */
     @Override
     public void close() {
@@ -608,6 +645,16 @@ public final class Predictor implements AutoCloseable {
                 queue.add(POISON);
             }
         }
+        if (OWNER.get() != null) { // another predictor's thread: finish on a thread of our own, do not wait here
+            Thread t = new Thread(this::finishClose, "reskern-close-" + graph.name());
+            t.setDaemon(true);
+            t.start();
+            return;
+        }
+        finishClose();
+    }
+
+    private void finishClose() {
         boolean interrupted = false;
         while (dispatcher.isAlive()) {
             try {

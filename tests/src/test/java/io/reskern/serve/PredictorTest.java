@@ -317,6 +317,46 @@ class PredictorTest {
     }
 
     @Test
+    void twoPredictorsWhoseCallbacksCloseEachOtherDoNotDeadlock() throws Exception {
+        // A's callback closing B while B's callback closes A: each close() used to wait for the other's callback
+        Predictor a = pairs();
+        Predictor b = pairs();
+        java.util.concurrent.CyclicBarrier both = new java.util.concurrent.CyclicBarrier(2);
+        CompletableFuture<Throwable> fromA = new CompletableFuture<>();
+        CompletableFuture<Throwable> fromB = new CompletableFuture<>();
+        onWorker(a, () -> {
+            try {
+                both.await(1, TimeUnit.MINUTES);
+                b.close();
+                fromA.complete(null);
+            } catch (Throwable t) {
+                fromA.complete(t);
+            }
+        });
+        onWorker(b, () -> {
+            try {
+                both.await(1, TimeUnit.MINUTES);
+                a.close();
+                fromB.complete(null);
+            } catch (Throwable t) {
+                fromB.complete(t);
+            }
+        });
+        assertEquals(null, fromA.get(1, TimeUnit.MINUTES));
+        assertEquals(null, fromB.get(1, TimeUnit.MINUTES));
+        assertThrows(IllegalStateException.class, () -> a.predictAsync(images(1, 1), 1), "closed at once");
+        assertThrows(IllegalStateException.class, () -> b.predictAsync(images(1, 1), 1));
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+        while ((a.memoryBytes() != 0 || b.memoryBytes() != 0) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(0, a.memoryBytes(), "freed once its callback returned");
+        assertEquals(0, b.memoryBytes());
+        a.close(); // and a close from an ordinary thread afterwards waits for nothing more
+        b.close();
+    }
+
+    @Test
     void blockingPredictFromACompletionCallbackIsRefusedInsteadOfDeadlocking() throws Exception {
         try (Predictor p = pairs()) { // one context: a blocking call there waits for itself
             float[] x = images(1, 1);
@@ -353,6 +393,52 @@ class PredictorTest {
             assertArrayEquals(want, first.get(1, TimeUnit.MINUTES).logits());
             assertArrayEquals(want, second.get(1, TimeUnit.MINUTES).logits());
             assertEquals(1, p.stats().batches());
+        }
+    }
+
+    @Test
+    void aRequestWhoseStagingFailsFailsAloneNotItsBatch() throws Exception {
+        // one request's staging failure (e.g. an image too large to stage: out of memory) used to fail every
+        // request of its batch
+        try (Predictor p = Predictor.builder(cifar()).optMaxBatch(3).optMaxWait(Duration.ofDays(1)).build()) {
+            float[] a = images(1, 21);
+            float[] c = images(1, 22);
+            Input bad = Input.nchw(images(1, 23), 1);
+            java.util.Set<Input> failing = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            failing.add(bad);
+            Predictor.beforeStaging = in -> {
+                if (failing.contains(in)) {
+                    throw new OutOfMemoryError("test: staging " + in);
+                }
+            };
+            CompletableFuture<Predictions> fa = p.predictAsync(a, 1);
+            CompletableFuture<Predictions> fb = p.predictAsync(bad);
+            CompletableFuture<Predictions> fc = p.predictAsync(c, 1); // the batch is full at 3 images
+            assertArrayEquals(reference.predict(a, 1, S, S), fa.get(1, TimeUnit.MINUTES).logits());
+            assertArrayEquals(reference.predict(c, 1, S, S), fc.get(1, TimeUnit.MINUTES).logits());
+            ExecutionException e = assertThrows(ExecutionException.class, () -> fb.get(1, TimeUnit.MINUTES));
+            assertTrue(e.getCause() instanceof OutOfMemoryError, e.getCause().toString());
+            Predictor.Stats st = p.stats();
+            assertEquals(1, st.batches(), "one pass for the two good requests");
+            assertEquals(2, st.requests());
+            assertEquals(2, st.images());
+            assertEquals(1, st.failedRequests());
+            // a batch whose every request fails runs no pass, and the predictor keeps serving
+            List<CompletableFuture<Predictions>> all = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                Input in = Input.nchw(images(1, 30 + i), 1);
+                failing.add(in);
+                all.add(p.predictAsync(in));
+            }
+            for (CompletableFuture<Predictions> g : all) {
+                assertThrows(ExecutionException.class, () -> g.get(1, TimeUnit.MINUTES));
+            }
+            assertEquals(1, p.stats().batches(), "a batch whose every request failed runs no pass");
+            assertEquals(4, p.stats().failedRequests());
+            float[] x = images(3, 24);
+            assertArrayEquals(reference.predict(x, 3, S, S), p.predict(Input.nchw(x, 3)).logits(), "still serving");
+        } finally {
+            Predictor.beforeStaging = null;
         }
     }
 
