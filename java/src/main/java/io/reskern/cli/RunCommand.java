@@ -1,9 +1,14 @@
 package io.reskern.cli;
 
 import io.reskern.Model;
+import io.reskern.ReskernException;
 import io.reskern.io.Npy;
 import io.reskern.io.NpyArray;
+import java.io.IOException;
+import java.nio.channels.Channels;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
@@ -19,7 +24,7 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     ModelOptions opts;
 
-    @Option(names = "--input", required = true, paramLabel = "X.npy", description = "NCHW images: float32, float64, float16 or uint8 (taken as is)")
+    @Option(names = "--input", required = true, paramLabel = "X.npy", description = "NCHW images: float32, float64, float16 or uint8 (taken as is); - reads standard input")
     Path input;
 
     @Option(names = "--output", required = true, paramLabel = "Y.npy", converter = OutputPaths.FileName.class,
@@ -31,9 +36,12 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        OutputPaths.requireFile(input, "input file");
+        boolean stream = isStream(input);
+        if (!stream) {
+            OutputPaths.requireFile(input, "input file");
+        }
         OutputPaths.prepare(output, "--output");
-        NpyArray x = Npy.read(input);
+        NpyArray x = stream ? readStream(input) : Npy.read(input);
         long[] s = x.shape();
         if (s.length != 4 || s[1] != 3) {
             throw new IllegalArgumentException("input must be NCHW [N,3,H,W], got shape " + Arrays.toString(s) + " in " + input);
@@ -63,6 +71,28 @@ final class RunCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /**
+     * {@code -} (standard input), or something readable that is not a regular file or folder: a FIFO, a pipe such as
+     * {@code /dev/stdin} or a process substitution {@code <(…)}. Read as a stream.
+     */
+    static boolean isStream(Path input) {
+        if (input.toString().equals("-")) {
+            return true;
+        }
+        return Files.exists(input) && !Files.isRegularFile(input) && !Files.isDirectory(input);
+    }
+
+    private static NpyArray readStream(Path input) throws ReskernException {
+        if (input.toString().equals("-")) {
+            return Npy.read(Channels.newChannel(System.in), "standard input");
+        }
+        try (ReadableByteChannel ch = Files.newByteChannel(input, StandardOpenOption.READ)) {
+            return Npy.read(ch, input.toString());
+        } catch (IOException e) {
+            throw new ReskernException(ReskernException.ErrorCode.IO, input + ": cannot read: " + io.reskern.io.IoErrors.reason(e), e);
+        }
     }
 
     /**

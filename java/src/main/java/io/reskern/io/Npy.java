@@ -4,10 +4,13 @@ import static io.reskern.io.FileIo.bad;
 import static io.reskern.io.FileIo.quote;
 
 import io.reskern.ReskernException;
+import io.reskern.ReskernException.ErrorCode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -33,7 +36,8 @@ import java.util.Set;
  * {@code descr}, {@code fortran_order} and {@code shape}, no duplicates, a shape tuple of ≤ 64 non-negative
  * integers whose element and byte counts do not overflow; header length ≤ {@value #MAX_HEADER_BYTES} bytes and
  * within the file; the data must be exactly the size the header implies (truncated data and trailing bytes are
- * both rejected), checked before anything is allocated. Every malformed, truncated or hostile file is a
+ * both rejected), checked before anything is allocated (a stream, {@link #read(ReadableByteChannel, String)}:
+ * checked as its bytes arrive, its arrays growing with them). Every malformed, truncated or hostile file is a
  * {@link ReskernException} with code {@code BAD_FILE}; valid but unconvertible files (dtype, more elements than a
  * Java array) {@code UNSUPPORTED}; I/O failures {@code IO}.
  */
@@ -57,7 +61,7 @@ public final class Npy {
         Objects.requireNonNull(path, "path");
         FileChannel ch = FileIo.openRead(path);
         try {
-            return read(path, ch);
+            return read(path, new FileSource(path, ch));
         } finally {
             try {
                 ch.close();
@@ -67,16 +71,111 @@ public final class Npy {
         }
     }
 
+    /**
+     * Reads an array from a stream (standard input, a pipe, a FIFO), with the checks of {@link #read(Path)} made in
+     * stream order: the memory held grows with the data that has arrived, never ahead of it (a header promising
+     * gigabytes allocates nothing until they come), and the stream must end right after the data. The channel is
+     * not closed.
+     *
+     * @param name what errors call the source, e.g. {@code "standard input"}
+     * @throws ReskernException as {@link #read(Path)}; a stream that ends early is {@code BAD_FILE} ("truncated")
+     */
+    public static NpyArray read(ReadableByteChannel in, String name) throws ReskernException {
+        Objects.requireNonNull(in, "in");
+        Path label = Path.of(Objects.requireNonNull(name, "name"));
+        return read(label, new StreamSource(label, in));
+    }
+
+    /** Where the bytes come from: a file (size known, read at any position) or a stream (read in order, size unknown). */
+    private interface Source {
+        /** Size in bytes, or -1 for a stream. */
+        long size() throws ReskernException;
+
+        /** Fills {@code buf} from byte {@code pos}; a stream only reads on from where it is. */
+        void read(ByteBuffer buf, long pos, String what) throws ReskernException;
+
+        /** True when nothing follows the bytes read so far (a file's size was checked up front). */
+        boolean atEnd() throws ReskernException;
+    }
+
+    private record FileSource(Path path, FileChannel ch) implements Source {
+        @Override
+        public long size() throws ReskernException {
+            return FileIo.size(path, ch);
+        }
+
+        @Override
+        public void read(ByteBuffer buf, long pos, String what) throws ReskernException {
+            FileIo.readFully(path, ch, buf, pos, what);
+        }
+
+        @Override
+        public boolean atEnd() {
+            return true;
+        }
+    }
+
+    private static final class StreamSource implements Source {
+        private final Path label;
+        private final ReadableByteChannel in;
+        private long pos;
+
+        StreamSource(Path label, ReadableByteChannel in) {
+            this.label = label;
+            this.in = in;
+        }
+
+        @Override
+        public long size() {
+            return -1;
+        }
+
+        @Override
+        public void read(ByteBuffer buf, long at, String what) throws ReskernException {
+            if (at != pos) {
+                throw new IllegalStateException("stream read at " + at + ", stream is at " + pos);
+            }
+            try {
+                while (buf.hasRemaining()) {
+                    int n = in.read(buf);
+                    if (n < 0) {
+                        throw bad(label, what + ": unexpected end of input at byte " + pos + " (truncated?)");
+                    }
+                    pos += n;
+                }
+            } catch (ClosedChannelException e) {
+                throw new ReskernException(ErrorCode.IO, label + ": read failed (" + what + "): closed", e);
+            } catch (IOException e) {
+                throw FileIo.io(label, "read failed (" + what + ")", e);
+            }
+        }
+
+        @Override
+        public boolean atEnd() throws ReskernException {
+            ByteBuffer one = ByteBuffer.allocate(1);
+            try {
+                int n;
+                while ((n = in.read(one)) == 0) {
+                    Thread.onSpinWait();
+                }
+                return n < 0;
+            } catch (IOException e) {
+                throw FileIo.io(label, "read failed (after the npy data)", e);
+            }
+        }
+    }
+
     private record Kind(String name, int size, ByteOrder order) {
     }
 
-    private static NpyArray read(Path path, FileChannel ch) throws ReskernException {
-        long size = FileIo.size(path, ch);
-        if (size < 10) {
+    private static NpyArray read(Path path, Source src) throws ReskernException {
+        long size = src.size(); // -1: a stream, whose size checks are made as its bytes arrive (or fail to)
+        if (size >= 0 && size < 10) {
             throw bad(path, "file is " + size + " bytes, too short for an npy preamble");
         }
-        ByteBuffer pre = ByteBuffer.allocate((int) Math.min(size, 12)).order(ByteOrder.LITTLE_ENDIAN);
-        FileIo.readFully(path, ch, pre, 0, "npy preamble");
+        ByteBuffer pre = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
+        pre.limit(10);
+        src.read(pre, 0, "npy preamble");
         for (int i = 0; i < MAGIC.length; i++) {
             if (pre.get(i) != MAGIC[i]) {
                 throw bad(path, "bad magic: not an npy file");
@@ -90,9 +189,11 @@ public final class Npy {
             hlen = pre.getShort(8) & 0xffff;
             prefix = 10;
         } else if ((major == 2 || major == 3) && minor == 0) {
-            if (size < 12) {
+            if (size >= 0 && size < 12) {
                 throw bad(path, "file is " + size + " bytes, too short for an npy " + major + ".0 preamble");
             }
+            pre.limit(12);
+            src.read(pre, 10, "npy preamble");
             hlen = pre.getInt(8) & 0xffffffffL;
             prefix = 12;
         } else {
@@ -101,11 +202,11 @@ public final class Npy {
         if (hlen > MAX_HEADER_BYTES) {
             throw bad(path, "header length " + hlen + " exceeds the limit of " + MAX_HEADER_BYTES + " bytes");
         }
-        if (prefix + hlen > size) {
+        if (size >= 0 && prefix + hlen > size) {
             throw bad(path, "header length " + hlen + " extends past the end of the file (" + size + " bytes)");
         }
         ByteBuffer hb = ByteBuffer.allocate((int) hlen);
-        FileIo.readFully(path, ch, hb, prefix, "npy header");
+        src.read(hb, prefix, "npy header");
         hb.flip();
         String header;
         if (major == 3) {
@@ -130,40 +231,48 @@ public final class Npy {
             throw bad(path, "element count of shape " + Arrays.toString(h.shape) + " overflows");
         }
         long dataStart = prefix + hlen;
-        long avail = size - dataStart;
-        if (avail < bytes) {
-            throw bad(path, "data truncated: " + h.descr + Arrays.toString(h.shape) + " needs " + bytes
-                    + " bytes, the file has " + avail + " after the header");
-        }
-        if (avail > bytes) {
-            throw bad(path, (avail - bytes) + " trailing bytes after the data of " + h.descr
-                    + Arrays.toString(h.shape));
+        if (size >= 0) {
+            long avail = size - dataStart;
+            if (avail < bytes) {
+                throw bad(path, "data truncated: " + h.descr + Arrays.toString(h.shape) + " needs " + bytes
+                        + " bytes, the file has " + avail + " after the header");
+            }
+            if (avail > bytes) {
+                throw bad(path, (avail - bytes) + " trailing bytes after the data of " + h.descr
+                        + Arrays.toString(h.shape));
+            }
         }
         if (count > FileIo.MAX_ARRAY) {
             throw FileIo.unsupported(path, "array has " + count + " elements, more than a Java array can hold");
         }
         int n = (int) count;
-        if (kind.size == 1) {
-            byte[] b = new byte[n];
-            FileIo.readFully(path, ch, ByteBuffer.wrap(b), dataStart, "npy data");
-            if (h.fortranOrder && h.shape.length > 1) {
-                byte[] c = new byte[n];
-                fortranToC(h.shape, (src, dst) -> c[dst] = b[src]);
-                return new NpyArray(h.shape, kind.name, null, c);
-            }
-            return new NpyArray(h.shape, kind.name, null, b);
-        }
-        float[] out = new float[n];
+        // a file's size was checked: allocate it all; a stream's arrays grow as its data arrives
+        int first = size >= 0 ? n : (int) Math.min(n, FileIo.CHUNK);
+        boolean bytesOut = kind.size == 1;
+        byte[] b = bytesOut ? new byte[first] : null;
+        float[] out = bytesOut ? null : new float[first];
         ByteBuffer buf = ByteBuffer.allocate((int) Math.min(bytes, FileIo.CHUNK)).order(kind.order);
         long done = 0;
         while (done < bytes) {
             int len = (int) Math.min(bytes - done, buf.capacity());
             buf.clear().limit(len);
-            FileIo.readFully(path, ch, buf, dataStart + done, "npy data");
+            src.read(buf, dataStart + done, "npy data");
             buf.flip();
             int base = (int) (done / kind.size);
             int m = len / kind.size;
+            int cap = bytesOut ? b.length : out.length;
+            if (base + m > cap) {
+                int grown = (int) Math.min(n, Math.max((long) base + m, 2L * cap));
+                if (bytesOut) {
+                    b = Arrays.copyOf(b, grown);
+                } else {
+                    out = Arrays.copyOf(out, grown);
+                }
+            }
             switch (kind.name) {
+                case "u1":
+                    buf.get(b, base, m);
+                    break;
                 case "f4":
                     buf.asFloatBuffer().get(out, base, m);
                     break;
@@ -179,12 +288,25 @@ public final class Npy {
             }
             done += len;
         }
+        if (!src.atEnd()) {
+            throw bad(path, "trailing bytes after the data of " + h.descr + Arrays.toString(h.shape));
+        }
+        if (bytesOut) {
+            byte[] all = b;
+            if (h.fortranOrder && h.shape.length > 1) {
+                byte[] c = new byte[n];
+                fortranToC(h.shape, (from, to) -> c[to] = all[from]);
+                return new NpyArray(h.shape, kind.name, null, c);
+            }
+            return new NpyArray(h.shape, kind.name, null, all);
+        }
+        float[] all = out;
         if (h.fortranOrder && h.shape.length > 1) {
             float[] c = new float[n];
-            fortranToC(h.shape, (src, dst) -> c[dst] = out[src]);
+            fortranToC(h.shape, (from, to) -> c[to] = all[from]);
             return new NpyArray(h.shape, kind.name, c, null);
         }
-        return new NpyArray(h.shape, kind.name, out, null);
+        return new NpyArray(h.shape, kind.name, all, null);
     }
 
     private static Kind kindOf(Path path, String descr) throws ReskernException {

@@ -2,6 +2,7 @@ package io.reskern.cli;
 
 import static io.reskern.cli.CliTest.assertCleanError;
 import static io.reskern.cli.CliTest.cli;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -408,6 +409,50 @@ class CliHostileInputTest {
             assertEquals(2, r.code());
             assertTrue(r.err().contains("Try 'reskern"), r.err());
         }
+    }
+
+    /**
+     * run --input /dev/stdin (or a FIFO, or {@code <(…)}) was refused as "not a regular file", and there was no
+     * {@code -}: a pipeline had to write a temporary file. Now both read the stream, with the file's checks.
+     */
+    @Test
+    void runReadsItsInputFromStandardInputOrAFifo() throws Exception {
+        Path in = input();
+        byte[] bytes = Files.readAllBytes(in);
+        Path want = tmp.resolve("want.npy");
+        assertEquals(0, cli("run", "--model", "cifar_resnet20", "--input", in.toString(), "--output", want.toString()).code());
+        float[] expected = Npy.read(want).data();
+
+        java.io.InputStream saved = System.in;
+        try {
+            System.setIn(new java.io.ByteArrayInputStream(bytes));
+            Path got = tmp.resolve("stdin.npy");
+            CliTest.Result r = cli("run", "--model", "cifar_resnet20", "--input", "-", "--output", got.toString());
+            assertEquals(0, r.code(), r.toString());
+            assertArrayEquals(expected, Npy.read(got).data());
+            System.setIn(new java.io.ByteArrayInputStream(java.util.Arrays.copyOf(bytes, bytes.length - 5)));
+            CliTest.Result bad = cli("run", "--model", "cifar_resnet20", "--input", "-", "--output", got.toString());
+            assertCleanError(bad, "standard input: npy data: unexpected end of input");
+        } finally {
+            System.setIn(saved);
+        }
+
+        Path fifo = tmp.resolve("x.fifo");
+        org.junit.jupiter.api.Assumptions.assumeTrue(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0,
+                "mkfifo");
+        Thread writer = new Thread(() -> {
+            try {
+                Files.write(fifo, bytes);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        writer.start();
+        Path got = tmp.resolve("fifo.npy");
+        CliTest.Result r = cli("run", "--model", "cifar_resnet20", "--input", fifo.toString(), "--output", got.toString());
+        writer.join(60_000);
+        assertEquals(0, r.code(), r.toString());
+        assertArrayEquals(expected, Npy.read(got).data());
     }
 
     /**

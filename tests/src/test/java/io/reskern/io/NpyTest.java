@@ -305,4 +305,107 @@ class NpyTest {
         org.junit.jupiter.api.Assertions.assertEquals("rw-r-----", java.nio.file.attribute.PosixFilePermissions.toString(
                 java.nio.file.Files.getPosixFilePermissions(out)));
     }
+
+    /** A stream that hands out at most {@code step} bytes per read, as a pipe may. */
+    private static java.nio.channels.ReadableByteChannel trickle(byte[] data, int step) {
+        java.io.InputStream in = new java.io.ByteArrayInputStream(data);
+        return new java.nio.channels.ReadableByteChannel() {
+            boolean open = true;
+
+            @Override
+            public int read(ByteBuffer dst) throws java.io.IOException {
+                byte[] b = new byte[Math.min(step, dst.remaining())];
+                int n = in.read(b);
+                if (n > 0) {
+                    dst.put(b, 0, n);
+                }
+                return n;
+            }
+
+            @Override
+            public boolean isOpen() {
+                return open;
+            }
+
+            @Override
+            public void close() {
+                open = false;
+            }
+        };
+    }
+
+    @Test
+    void aStreamReadsLikeTheFileEveryFixtureAndEveryRejection() throws Exception {
+        // `reskern run --input -` (standard input, a pipe): the same arrays, the same error codes
+        Path folder = resource("npy/f4_2x3.npy").getParent();
+        java.util.List<Path> files = new java.util.ArrayList<>();
+        try (var list = Files.list(folder)) {
+            list.filter(f -> f.toString().endsWith(".npy")).sorted().forEach(files::add);
+        }
+        assertTrue(files.size() >= 10, files.toString());
+        Random r = new Random(3);
+        byte[] good = Files.readAllBytes(resource("npy/f4_1x2x3x4.npy"));
+        java.util.List<byte[]> cases = new java.util.ArrayList<>();
+        for (Path f : files) {
+            cases.add(Files.readAllBytes(f));
+        }
+        cases.add(java.util.Arrays.copyOf(good, good.length - 1));   // truncated data
+        cases.add(java.util.Arrays.copyOf(good, good.length + 3));   // trailing bytes
+        cases.add(java.util.Arrays.copyOf(good, 9));                  // short preamble
+        for (int k = 0; k < 200; k++) {                               // mutants
+            byte[] m = good.clone();
+            m[r.nextInt(m.length)] ^= (byte) (1 << r.nextInt(8));
+            cases.add(r.nextBoolean() ? m : java.util.Arrays.copyOf(m, r.nextInt(m.length + 1)));
+        }
+        for (byte[] c : cases) {
+            Path f = write(dir, "case.npy", c);
+            NpyArray want = null;
+            ErrorCode wantCode = null;
+            try {
+                want = Npy.read(f);
+            } catch (io.reskern.ReskernException e) {
+                wantCode = e.code();
+            }
+            for (int step : new int[] {1, 7, 1 << 20}) {
+                try {
+                    NpyArray got = Npy.read(trickle(c, step), "standard input");
+                    assertTrue(want != null, "the stream read what the file refused (" + wantCode + ")");
+                    assertArrayEquals(want.shape(), got.shape());
+                    assertEquals(want.dtype(), got.dtype());
+                    if (want.isBytes()) {
+                        assertArrayEquals(want.bytes(), got.bytes());
+                    } else {
+                        assertArrayEquals(want.data(), got.data());
+                    }
+                } catch (io.reskern.ReskernException e) {
+                    // a file too short for what its header promises is BAD_FILE before anything is read; a stream
+                    // cannot know, and an array above a Java array's size is refused before its data is awaited
+                    boolean tooBig = e.code() == ErrorCode.UNSUPPORTED && e.getMessage().contains("more than a Java array");
+                    assertTrue(e.code() == wantCode || (tooBig && wantCode == ErrorCode.BAD_FILE), wantCode + " / " + e.getMessage());
+                    assertTrue(e.getMessage().startsWith("standard input: "), e.getMessage());
+                }
+            }
+        }
+    }
+
+    @Test
+    void aStreamWhoseHeaderPromisesGigabytesAllocatesOnlyWhatArrives() throws Exception {
+        // a file's size is checked before allocating; a stream has no size, so its arrays grow with its data
+        byte[] header = "{'descr': '<f4', 'fortran_order': False, 'shape': (536870000,), }".getBytes(StandardCharsets.ISO_8859_1);
+        int hlen = (header.length + 10 + 1 + 63) / 64 * 64 - 10;
+        ByteBuffer b = ByteBuffer.allocate(10 + hlen + 4000).order(ByteOrder.LITTLE_ENDIAN);
+        b.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.ISO_8859_1)).put((byte) 1).put((byte) 0).putShort((short) hlen);
+        b.put(header);
+        while (b.position() < 10 + hlen - 1) {
+            b.put((byte) ' ');
+        }
+        b.put((byte) '\n');
+        long before = Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
+        io.reskern.ReskernException e = assertThrows(io.reskern.ReskernException.class,
+                () -> Npy.read(trickle(b.array(), 1 << 16), "standard input"));
+        assertEquals(ErrorCode.BAD_FILE, e.code());
+        assertTrue(e.getMessage().contains("truncated"), e.getMessage());
+        long after = Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
+        assertTrue(after - before < 256L << 20, "held " + ((after - before) >> 20) + " MiB for 4000 bytes of data");
+    }
 }
