@@ -29,6 +29,11 @@ public class ReskernException extends Exception {
         WEIGHT_MISMATCH,
         /** Reading or writing a file failed. */
         IO,
+        /**
+         * A predictor's queue is full ({@code Predictor.Builder.optMaxQueued}): the request was not accepted; retry
+         * later or shed load.
+         */
+        OVERLOADED,
         /** Anything else. */
         INTERNAL
     }

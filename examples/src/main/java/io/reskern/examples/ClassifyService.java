@@ -45,7 +45,8 @@ import picocli.CommandLine.Option;
  *   <li>{@code GET /health} — model, devices, input size; {@code GET /stats} — the predictor's counters</li>
  * </ul>
  * A bad request is {@code 400} with {@code {"error": …}}; a wrong method {@code 405} with an {@code Allow} header; a
- * failure of the model {@code 500}; a closed or stopping service {@code 503}. The service stops cleanly on SIGTERM /
+ * failure of the model {@code 500}; a closed or stopping service {@code 503}, and so is a full predictor queue
+ * ({@code --max-queued}), with {@code Retry-After: 1}. The service stops cleanly on SIGTERM /
  * Ctrl-C: new requests get 503, requests in flight finish (up to 30 s), then the server closes and frees the model.
  *
  * <p>Slow clients: a request whose headers and body have not arrived within {@code sun.net.httpserver.maxReqTime}
@@ -88,6 +89,10 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
 
     @Option(names = "--max-wait-ms", defaultValue = "2", description = "batching window in ms (default ${DEFAULT-VALUE})")
     double maxWaitMs;
+
+    @Option(names = "--max-queued", description = "most images waiting for a batch; above it requests get 503 with "
+            + "Retry-After at once instead of waiting (default: no limit but --http-threads)")
+    Integer maxQueued;
 
     @Option(names = "--size", description = "input height = width in pixels (default: 224, CIFAR 32)")
     Integer size;
@@ -142,6 +147,9 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
         if (size != null && size < 1) {
             throw new io.reskern.cli.UsageException("--size must be >= 1, got " + size);
         }
+        if (maxQueued != null && maxQueued < 1) {
+            throw new io.reskern.cli.UsageException("--max-queued must be >= 1, got " + maxQueued);
+        }
         Predictor.Builder b = Predictor.builder(model.builder())
                 .optMaxWait(Duration.ofNanos((long) (maxWaitMs * 1e6)));
         if (maxBatch != null) {
@@ -149,6 +157,9 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
         }
         if (size != null) {
             b.optInputSize(size, size);
+        }
+        if (maxQueued != null) {
+            b.optMaxQueued(maxQueued);
         }
         if (labels != null) {
             b.optLabels(Labels.load(labels).asList());
@@ -277,7 +288,7 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
         } catch (IllegalStateException e) {
             reply(ex, 503, error(e.getMessage()));
         } catch (ReskernException e) {
-            reply(ex, 500, error(e.getMessage() + " [" + e.code() + "]"));
+            reply(ex, status(ex, e, 500), error(e.getMessage() + " [" + e.code() + "]"));
         }
     }
 
@@ -297,7 +308,7 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
         } catch (IllegalStateException e) {
             reply(ex, 503, error(e.getMessage()));
         } catch (ReskernException e) {
-            reply(ex, e.code() == ReskernException.ErrorCode.BAD_FILE ? 400 : 500, error(e.getMessage() + " [" + e.code() + "]"));
+            reply(ex, status(ex, e, e.code() == ReskernException.ErrorCode.BAD_FILE ? 400 : 500), error(e.getMessage() + " [" + e.code() + "]"));
         }
     }
 
@@ -381,6 +392,15 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
         JsonObject o = new JsonObject();
         o.addProperty("error", msg);
         return o;
+    }
+
+    /** A full predictor queue is 503 with {@code Retry-After: 1} (the client may retry); other failures {@code otherwise}. */
+    private static int status(HttpExchange ex, ReskernException e, int otherwise) {
+        if (e.code() == ReskernException.ErrorCode.OVERLOADED) {
+            ex.getResponseHeaders().set("Retry-After", "1");
+            return 503;
+        }
+        return otherwise;
     }
 
     private static void reply(HttpExchange ex, int status, JsonObject body) throws IOException {

@@ -90,8 +90,12 @@ public final class Predictor implements AutoCloseable {
      */
     private static final ThreadLocal<Object> OWNER = new ThreadLocal<>();
 
-    /** Counters since build (warm-up excluded). */
-    public record Stats(long requests, long images, long batches, long paddedImages, long failedRequests) {
+    /**
+     * Counters since build (warm-up excluded): requests answered, their images, forward passes, padding images (GPU),
+     * requests that failed, and requests refused because the queue was full ({@link Builder#optMaxQueued}).
+     */
+    public record Stats(long requests, long images, long batches, long paddedImages, long failedRequests,
+                        long rejectedRequests) {
         /** Mean number of request images per forward pass. */
         public double meanBatch() {
             return batches == 0 ? 0 : (double) images / batches;
@@ -189,6 +193,9 @@ public final class Predictor implements AutoCloseable {
     private final LongAdder batches = new LongAdder();
     private final LongAdder padded = new LongAdder();
     private final LongAdder failed = new LongAdder();
+    private final LongAdder rejected = new LongAdder();
+    private final int maxQueued; // images waiting in the queue (not yet taken into a batch); Integer.MAX_VALUE: no limit
+    private final java.util.concurrent.atomic.AtomicLong queuedImages = new java.util.concurrent.atomic.AtomicLong();
     private boolean closed; // guarded by submitLock
     private Throwable stopped; // guarded by submitLock: why the dispatcher ended before close(), or null
     private boolean released; // guarded by this
@@ -201,6 +208,7 @@ public final class Predictor implements AutoCloseable {
         this.width = b.width;
         this.maxBatch = b.maxBatch;
         this.maxWaitNanos = nanos(b.maxWait);
+        this.maxQueued = b.maxQueued;
         this.checkFinite = b.checkFinite;
         this.preprocess = b.preprocess;
         this.labels = b.labels;
@@ -287,7 +295,7 @@ public final class Predictor implements AutoCloseable {
     }
 
     public Stats stats() {
-        return new Stats(requests.sum(), images.sum(), batches.sum(), padded.sum(), failed.sum());
+        return new Stats(requests.sum(), images.sum(), batches.sum(), padded.sum(), failed.sum(), rejected.sum());
     }
 
     /**
@@ -334,7 +342,8 @@ public final class Predictor implements AutoCloseable {
 
     /**
      * Queues one request. Misuse throws here, in the calling thread; failures while running complete the future
-     * exceptionally with a {@link ReskernException}. The input is not copied here: it is read when its batch is
+     * exceptionally with a {@link ReskernException}, and so does a full queue: {@code OVERLOADED} when
+     * {@link Builder#optMaxQueued} images are already waiting (the request is not queued). The input is not copied here: it is read when its batch is
      * staged, so do not modify it before the future completes.
      *
      * @throws IllegalArgumentException wrong size, more than {@code maxBatch} images, a non-finite value, a buffer on a
@@ -357,6 +366,13 @@ public final class Predictor implements AutoCloseable {
                 throw new IllegalStateException(stopped != null ? "predictor stopped: its dispatcher failed (" + stopped + ")"
                         : "predictor is closed");
             }
+            if (queuedImages.get() + input.count > maxQueued) {
+                rejected.increment();
+                return CompletableFuture.failedFuture(new ReskernException(ReskernException.ErrorCode.OVERLOADED,
+                        "predictor overloaded: " + queuedImages.get() + " images are queued, the limit is " + maxQueued
+                        + " (Builder.optMaxQueued); retry later"));
+            }
+            queuedImages.addAndGet(input.count);
             queue.add(r);
         }
         return r.future;
@@ -457,7 +473,7 @@ public final class Predictor implements AutoCloseable {
         List<Request> forming = null; // taken from the queue, not yet handed to a worker
         try {
             while (true) {
-                Request first = pending != null ? pending : take();
+                Request first = pending != null ? pending : taken(take());
                 pending = null;
                 if (first == POISON) {
                     return;
@@ -472,7 +488,7 @@ public final class Predictor implements AutoCloseable {
                         long left = deadline - System.nanoTime();
                         Request r;
                         try {
-                            r = left > 0 ? queue.poll(left, TimeUnit.NANOSECONDS) : queue.poll();
+                            r = taken(left > 0 ? queue.poll(left, TimeUnit.NANOSECONDS) : queue.poll());
                         } catch (InterruptedException e) {
                             continue; // ignored; the time left is recomputed
                         }
@@ -507,6 +523,14 @@ public final class Predictor implements AutoCloseable {
             }
             failAll(pending, e);
         }
+    }
+
+    /** A request leaves the queue: its images no longer count against {@link Builder#optMaxQueued}. */
+    private Request taken(Request r) {
+        if (r != null && r != POISON) {
+            queuedImages.addAndGet(-r.input.count);
+        }
+        return r;
     }
 
     private Request take() {
@@ -707,6 +731,7 @@ public final class Predictor implements AutoCloseable {
         private Integer contextsPerDevice;
         private int maxBatch = -1;
         private Duration maxWait = Duration.ofMillis(2);
+        private int maxQueued = Integer.MAX_VALUE;
         private int height = -1;
         private int width = -1;
         private int[] batchSizes;
@@ -756,6 +781,20 @@ public final class Predictor implements AutoCloseable {
                 throw new IllegalArgumentException("max wait must be >= 0, got " + d);
             }
             this.maxWait = d;
+            return this;
+        }
+
+        /**
+         * Most images waiting in the queue for a batch (default: no limit). Above it {@code predictAsync} returns a
+         * future failed with {@code ReskernException} {@code OVERLOADED} (and {@code predict} throws it) instead of
+         * queueing: asynchronous callers faster than the model otherwise grow the queue, its latency and the memory
+         * of the inputs it holds without bound. Requests already running or in the batch being formed do not count.
+         */
+        public Builder optMaxQueued(int images) {
+            if (images < 1) {
+                throw new IllegalArgumentException("max queued must be >= 1 image, got " + images);
+            }
+            this.maxQueued = images;
             return this;
         }
 
@@ -839,6 +878,7 @@ public final class Predictor implements AutoCloseable {
             b.contextsPerDevice = contextsPerDevice;
             b.maxBatch = maxBatch;
             b.maxWait = maxWait;
+            b.maxQueued = maxQueued;
             b.height = height;
             b.width = width;
             b.batchSizes = batchSizes;

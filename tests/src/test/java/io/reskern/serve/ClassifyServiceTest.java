@@ -221,7 +221,7 @@ class ClassifyServiceTest {
     void badFlagValuesAreNamedBeforeTheModelLoads() {
         String[][] cases = {
             {"--http-threads", "0"}, {"--http-threads", "1025"}, {"--max-wait-ms", "NaN"}, {"--max-wait-ms", "-1"}, {"--port", "70000"},
-            {"--max-batch", "0"}, {"--size", "0"},
+            {"--max-batch", "0"}, {"--size", "0"}, {"--max-queued", "0"},
         };
         for (String[] c : cases) {
             java.io.StringWriter err = new java.io.StringWriter();
@@ -232,6 +232,48 @@ class ClassifyServiceTest {
             assertEquals(2, code, err.toString());
             assertTrue(err.toString().startsWith("reskern-service: error: " + c[0] + " must be"), err.toString());
             assertTrue(err.toString().contains("Try 'reskern-service --help'"), err.toString());
+        }
+    }
+
+    /** --max-queued: requests above the limit get 503 with Retry-After at once instead of waiting. */
+    @Test
+    void aFullQueueIs503WithRetryAfter() throws Exception {
+        ClassifyService s = ClassifyService.parse("--model", "cifar_resnet20", "--device", "cpu", "--port", "0",
+                "--max-batch", "1", "--max-queued", "1", "--size", "160", "--http-threads", "16");
+        s.start();
+        try {
+            float[] x = new float[3 * 160 * 160];
+            java.util.Random r = new java.util.Random(2);
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) r.nextGaussian();
+            }
+            byte[] b = body(x);
+            URI u = URI.create("http://127.0.0.1:" + s.port() + "/v1/predict");
+            java.util.List<CompletableFuture<HttpResponse<String>>> fs = new java.util.ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                fs.add(client.sendAsync(HttpRequest.newBuilder(u).POST(HttpRequest.BodyPublishers.ofByteArray(b)).build(),
+                        HttpResponse.BodyHandlers.ofString()));
+            }
+            int ok = 0;
+            int busy = 0;
+            for (CompletableFuture<HttpResponse<String>> f : fs) {
+                HttpResponse<String> resp = f.get(2, java.util.concurrent.TimeUnit.MINUTES);
+                if (resp.statusCode() == 503) {
+                    busy++;
+                    assertEquals("1", resp.headers().firstValue("Retry-After").orElse(null), resp.headers().toString());
+                    assertTrue(resp.body().contains("OVERLOADED"), resp.body());
+                } else {
+                    assertEquals(200, resp.statusCode(), resp.body());
+                    ok++;
+                }
+            }
+            assertTrue(ok >= 1 && busy >= 1, ok + " answered, " + busy + " refused");
+            JsonObject st = JsonParser.parseString(client.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + s.port() + "/stats")).build(), HttpResponse.BodyHandlers.ofString()).body())
+                    .getAsJsonObject();
+            assertEquals(busy, st.get("rejectedRequests").getAsInt(), st.toString());
+        } finally {
+            s.stop();
         }
     }
 

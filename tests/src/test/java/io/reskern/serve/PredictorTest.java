@@ -443,6 +443,48 @@ class PredictorTest {
     }
 
     @Test
+    void aFullQueueRefusesRequestsAsOverloadedInsteadOfGrowing() throws Exception {
+        // asynchronous callers faster than the model grew the queue (and the inputs it holds) without bound
+        try (Predictor p = Predictor.builder(cifar()).optMaxBatch(2).optMaxWait(Duration.ofDays(1)).optMaxQueued(2).build()) {
+            CountDownLatch hold = new CountDownLatch(1);
+            float[] x = images(1, 40);
+            float[] want = reference.predict(x, 1, S, S);
+            CompletableFuture<Predictions> a1 = p.predictAsync(x, 1); // waits for a partner: its callback is registered first
+            a1.whenComplete((r, e) -> { // runs on the worker: the only context stays busy until the latch opens
+                try {
+                    hold.await(1, TimeUnit.MINUTES);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            CompletableFuture<Predictions> a2 = p.predictAsync(x, 1); // the pair runs
+            Thread.sleep(200);
+            CompletableFuture<Predictions> b = p.predictAsync(x, 1); // taken by the dispatcher, which waits for the context
+            Thread.sleep(300);
+            CompletableFuture<Predictions> c = p.predictAsync(x, 1); // queued: 1 image
+            CompletableFuture<Predictions> d = p.predictAsync(x, 1); // queued: 2 images, the limit
+            CompletableFuture<Predictions> e = p.predictAsync(x, 1); // refused
+            ExecutionException ee = assertThrows(ExecutionException.class, () -> e.get(1, TimeUnit.SECONDS));
+            ReskernException re = (ReskernException) ee.getCause();
+            assertEquals(ReskernException.ErrorCode.OVERLOADED, re.code());
+            assertTrue(re.getMessage().contains("optMaxQueued"), re.getMessage());
+            ReskernException blocking = assertThrows(ReskernException.class, () -> p.predict(Input.nchw(x, 1)));
+            assertEquals(ReskernException.ErrorCode.OVERLOADED, blocking.code(), "predict() throws it at once");
+            assertTrue(!b.isDone() && !c.isDone() && !d.isDone());
+            hold.countDown();
+            for (CompletableFuture<Predictions> g : List.of(a1, a2, b, c)) { // b and c make the next pair
+                assertArrayEquals(want, g.get(1, TimeUnit.MINUTES).logits());
+            }
+            CompletableFuture<Predictions> f = p.predictAsync(x, 1); // d's partner: accepted again, the queue drained
+            assertArrayEquals(want, d.get(1, TimeUnit.MINUTES).logits());
+            assertArrayEquals(want, f.get(1, TimeUnit.MINUTES).logits());
+            assertEquals(2, p.stats().rejectedRequests());
+            assertEquals(0, p.stats().failedRequests());
+        }
+        assertThrows(IllegalArgumentException.class, () -> Predictor.builder(cifar()).optMaxQueued(0));
+    }
+
+    @Test
     void anInterruptedDispatcherKeepsServing() throws Exception {
         // an interrupt (a framework interrupting every thread, a callback on the dispatcher) used to end the
         // dispatcher silently: the request it held and every later one waited forever
