@@ -561,9 +561,14 @@ public final class Predictor implements AutoCloseable {
             int n = ctx.sizeFor(total);
             ex.begin(n, height, width);
             int off = 0;
-            int staged = 0; // requests staged; the others have failed on their own and hold zeros in their rows
+            int staged = 0; // requests staged; the others failed on their own or were cancelled, and hold zeros
             int stagedImages = 0;
             for (Request r : batch) {
+                if (r.future.isDone()) { // cancelled by its caller (cancel(), orTimeout()) while it waited: not run
+                    ex.stageZeros(off, r.input.count);
+                    off += r.input.count;
+                    continue;
+                }
                 try {
                     stageRequest(ex, r, off);
                     staged++;

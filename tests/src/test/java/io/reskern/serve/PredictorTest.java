@@ -485,6 +485,27 @@ class PredictorTest {
     }
 
     @Test
+    void aRequestCancelledWhileItWaitsIsNotRun() throws Exception {
+        // a caller that gave up (cancel(), orTimeout()) still had its images run: wasted work when overloaded
+        try (Predictor p = pairs()) {
+            float[] x = images(1, 41);
+            CompletableFuture<Predictions> gaveUp = p.predictAsync(x, 1);
+            assertTrue(gaveUp.cancel(false));
+            CompletableFuture<Predictions> kept = p.predictAsync(x, 1); // completes the pair
+            assertArrayEquals(reference.predict(x, 1, S, S), kept.get(1, TimeUnit.MINUTES).logits());
+            assertEquals(1, p.stats().requests(), "only the kept request counts as answered");
+            assertEquals(1, p.stats().images());
+            CompletableFuture<Predictions> c1 = p.predictAsync(x, 1).orTimeout(1, TimeUnit.MILLISECONDS);
+            assertThrows(ExecutionException.class, () -> c1.get(1, TimeUnit.MINUTES)); // timed out: done
+            CompletableFuture<Predictions> c2 = p.predictAsync(x, 1); // the pair's second
+            assertArrayEquals(reference.predict(x, 1, S, S), c2.get(1, TimeUnit.MINUTES).logits());
+            assertEquals(2, p.stats().requests());
+            assertEquals(2, p.stats().images());
+            assertEquals(0, p.stats().failedRequests());
+        }
+    }
+
+    @Test
     void anInterruptedDispatcherKeepsServing() throws Exception {
         // an interrupt (a framework interrupting every thread, a callback on the dispatcher) used to end the
         // dispatcher silently: the request it held and every later one waited forever
