@@ -25,7 +25,7 @@ final class BenchCommand implements Callable<Integer> {
     int batch;
 
     @Option(names = "--size", paramLabel = "PX", description = "input height and width (default 224; CIFAR models 32; "
-            + "an ONNX file 224, or the one size it is exact at)")
+            + "an ONNX file the H x W its input declares, else 224)")
     Integer size;
 
     @Option(names = "--warmup", defaultValue = "3", paramLabel = "N", description = "warm-up runs (default ${DEFAULT-VALUE})")
@@ -55,8 +55,10 @@ final class BenchCommand implements Callable<Integer> {
         try (Model model = opts.build()) {
             boolean cifar = model.spec() != null && model.spec().stem() == ResNetSpec.Stem.CIFAR;
             Graph.FixedSize fixed = model.graph().fixedInputSize(); // an import exact at one size only
-            int px = size != null ? size : fixed != null ? fixed.height() : (cifar ? 32 : 224);
-            int pw = size == null && fixed != null ? fixed.width() : px;
+            Graph.InputSize declared = fixed != null ? new Graph.InputSize(fixed.height(), fixed.width())
+                    : model.graph().declaredInputSize(); // or the size an ONNX file was exported at
+            int px = size != null ? size : declared != null ? declared.height() : (cifar ? 32 : 224);
+            int pw = size == null && declared != null ? declared.width() : px;
             Plan plan = model.graph().plan(batch, px, pw);
             Measure.Result r = Measure.time(model, batch, px, pw, warmup, iters, seconds, Math.max(iters, 10_000));
             double gmacs = plan.macs() / 1e9;

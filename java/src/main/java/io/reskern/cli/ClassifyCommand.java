@@ -48,7 +48,7 @@ final class ClassifyCommand implements Callable<Integer> {
     @Option(names = "--top", defaultValue = "5", paramLabel = "K", description = "classes per image (default ${DEFAULT-VALUE})")
     int top;
 
-    @Option(names = "--size", paramLabel = "PX", description = "model input height = width (default 224, CIFAR 32)")
+    @Option(names = "--size", paramLabel = "PX", description = "model input height = width (default 224, CIFAR 32; an ONNX file the H x W its input declares)")
     Integer size;
 
     @Option(names = "--resize", paramLabel = "PX", description = "resize the shorter side to PX before the crop "
@@ -178,10 +178,16 @@ final class ClassifyCommand implements Callable<Integer> {
         return Labels.load(labels);
     }
 
-    private static Predictor buildWithLabelCheck(Predictor.Builder pb, Labels names) throws ReskernException {
+    private Predictor buildWithLabelCheck(Predictor.Builder pb, Labels names) throws ReskernException {
         try {
             return pb.build();
         } catch (IllegalArgumentException e) {
+            if (size == null && e.getMessage() != null && e.getMessage().startsWith("the preprocessing crops ")) {
+                // --resize/--mean/--std crop at 224 (CIFAR 32) when --size is not given; this model's default differs
+                throw new UsageException("--resize/--mean/--std crop " + e.getMessage().replaceFirst("^the preprocessing crops ", "")
+                        .replaceFirst(", but the predictor's input is ", " without --size, but this model's input is ")
+                        + ": give --size");
+            }
             if (names != null && e.getMessage() != null && e.getMessage().contains("labels for a model with")) {
                 throw new IllegalArgumentException("--labels has " + names.size() + " labels, but " + e.getMessage()
                         .replaceFirst("^\\d+ labels for a model with ", "the model has "), e);

@@ -26,6 +26,7 @@ public final class Graph {
     private final Map<String, ParamSpec> params;
     private final Map<String, Double> bnEps;
     private final FixedSize fixedSize;
+    private final InputSize declaredSize;
 
     /**
      * The one input size a graph is exact at: an imported fixed-window average pool that covers its whole input only
@@ -41,14 +42,24 @@ public final class Graph {
         }
     }
 
+    /** An input height and width. */
+    public record InputSize(int height, int width) {
+        public InputSize {
+            if (height < 1 || width < 1) {
+                throw new IllegalArgumentException("input size must be positive, got " + height + "x" + width);
+            }
+        }
+    }
+
     Graph(ResNetSpec spec, List<Node> nodes, int[] channels, int output, Map<String, ParamSpec> params) {
-        this(spec, spec.name(), nodes, channels, output, params, Map.of(), null);
+        this(spec, spec.name(), nodes, channels, output, params, Map.of(), null, null);
     }
 
     Graph(ResNetSpec spec, String name, List<Node> nodes, int[] channels, int output, Map<String, ParamSpec> params,
-          Map<String, Double> bnEps, FixedSize fixedSize) {
+          Map<String, Double> bnEps, FixedSize fixedSize, InputSize declaredSize) {
         this.spec = spec;
         this.fixedSize = fixedSize;
+        this.declaredSize = declaredSize;
         this.bnEps = Map.copyOf(bnEps);
         this.name = name;
         this.classes = channels[output];
@@ -126,6 +137,15 @@ public final class Graph {
      */
     public FixedSize fixedInputSize() {
         return fixedSize;
+    }
+
+    /**
+     * The input height and width the model file declares (an ONNX graph input with fixed H, W dims: the size it was
+     * exported at), or null (dynamic H, W; graphs built from a spec). Any size still runs; the {@code Predictor},
+     * {@code classify} and {@code bench} take it as their default input size.
+     */
+    public InputSize declaredInputSize() {
+        return declaredSize;
     }
 
     /** Shapes and buffers for one input size. */

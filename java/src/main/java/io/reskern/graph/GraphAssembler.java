@@ -28,6 +28,7 @@ public final class GraphAssembler {
     private final Map<String, ParamSpec> params = new LinkedHashMap<>();
     private final Map<String, Double> bnEps = new LinkedHashMap<>();
     private Graph.FixedSize fixedSize;
+    private Graph.InputSize declaredSize;
     private boolean built;
 
     public GraphAssembler(String name) {
@@ -222,6 +223,12 @@ public final class GraphAssembler {
         return true;
     }
 
+    /** The input size the model file declares ({@link Graph#declaredInputSize}): a default, not a limit. */
+    public void declareInputSize(int height, int width) {
+        check();
+        declaredSize = new Graph.InputSize(height, width);
+    }
+
     /** Fully connected {@code y = x·Wᵀ + b} on a pooled value ({@link #isPooled}). */
     public int fc(int x, int cout, String fcName) {
         check();
@@ -247,7 +254,7 @@ public final class GraphAssembler {
         }
         built = true;
         int[] ch = channels.stream().mapToInt(Integer::intValue).toArray();
-        return new Graph(null, name, nodes, ch, output, params, bnEps, fixedSize);
+        return new Graph(null, name, nodes, ch, output, params, bnEps, fixedSize, declaredSize);
     }
 
     private void check() {

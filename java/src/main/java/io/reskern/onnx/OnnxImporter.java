@@ -11,6 +11,7 @@ import io.reskern.ReskernException.ErrorCode;
 import io.reskern.graph.Graph;
 import io.reskern.graph.GraphAssembler;
 import io.reskern.graph.Node;
+import io.reskern.image.Preprocess;
 import io.reskern.onnx.proto.Onnx.GraphProto;
 import io.reskern.onnx.proto.Onnx.ModelProto;
 import io.reskern.onnx.proto.Onnx.NodeProto;
@@ -349,6 +350,11 @@ public final class OnnxImporter {
                 throw unsupported(w + " has shape " + inputShape + (nhwc ? ", NHWC [N, H, W, 3] (a Transpose to NCHW inside "
                         + "the model?); reskern takes NCHW images [N, 3, H, W]: export without the permute and pass NCHW"
                         : ": " + dims.get(1).getDimValue() + " channels; reskern takes 3-channel images [N, 3, H, W]"));
+            }
+            long h = inputShape.get(2);
+            long wd = inputShape.get(3);
+            if (h > 0 && wd > 0 && h <= Preprocess.MAX_SIDE && wd <= Preprocess.MAX_SIDE) {
+                asm.declareInputSize((int) h, (int) wd); // the export size: the default input size of Predictor, classify
             }
         }
     }

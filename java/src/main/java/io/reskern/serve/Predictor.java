@@ -803,7 +803,10 @@ public final class Predictor implements AutoCloseable {
             return this;
         }
 
-        /** Input image size (default: 32×32 for CIFAR nets, else 224×224). */
+        /**
+         * Input image size (default: the size an ONNX file declares for its input, if fixed; else 32×32 for CIFAR nets,
+         * 224×224 for the others).
+         */
         public Builder optInputSize(int h, int w) {
             if (h < 1 || w < 1) {
                 throw new IllegalArgumentException("input size must be positive, got " + h + "x" + w);
@@ -918,6 +921,9 @@ public final class Predictor implements AutoCloseable {
             if (height < 0 && graph.fixedInputSize() != null) { // an import exact at one input size only
                 height = graph.fixedInputSize().height();
                 width = graph.fixedInputSize().width();
+            } else if (height < 0 && graph.declaredInputSize() != null) { // the size the model file was exported at
+                height = graph.declaredInputSize().height();
+                width = graph.declaredInputSize().width();
             } else if (height < 0) {
                 ResNetSpec spec = graph.spec();
                 int px = spec != null && spec.stem() == ResNetSpec.Stem.CIFAR ? 32 : 224;

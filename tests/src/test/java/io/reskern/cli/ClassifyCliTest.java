@@ -87,4 +87,35 @@ class ClassifyCliTest {
         assertCleanError(cli("classify", good.toString(), "--model", "cifar_resnet20", "--top", "0"), "--top");
         assertCleanError(cli("classify", good.toString(), "--model", "cifar_resnet20", "--mean", "1,2"), "three values");
     }
+
+    /**
+     * An ONNX CIFAR net exported at 32x32 was classified at the 224 defaults (an upscaled crop: the wrong logits, no
+     * warning); it runs at the size its file declares, as decoding + ImageNet preprocessing at 32 + Model.predict do.
+     */
+    @Test
+    void anOnnxFileIsClassifiedAtTheSizeItDeclares() throws Exception {
+        Path f = io.reskern.TestEnv.goldens().resolve("onnx/onnx_cifar_resnet20_B_folded.onnx"); // [batch, 3, 32, 32]
+        io.reskern.TestEnv.require(Files.isRegularFile(f), "ONNX goldens missing (tests/golden/make_onnx_goldens.py)");
+        Path a = image("a.png", 50, 40, 3);
+        CliTest.Result r = cli("classify", a.toString(), "--onnx", f.toString(), "--device", "cpu", "--json", "--top", "1");
+        assertEquals(0, r.code(), r.toString());
+        float logit = JsonParser.parseString(r.out()).getAsJsonArray().get(0).getAsJsonObject().getAsJsonArray("top").get(0)
+                .getAsJsonObject().get("logit").getAsFloat();
+        Preprocess at32 = new Preprocess(37, 32, 32, Preprocess.IMAGENET_MEAN, Preprocess.IMAGENET_STD); // 32*256/224
+        float[] x = CpuImages.loadNchw(List.of(a), at32, ImageDecoder.defaults());
+        float max;
+        try (Model m = Model.builder().onnx(f).build()) {
+            float[] y = m.predict(x, 1, 32, 32);
+            max = y[0];
+            for (float v : y) {
+                max = Math.max(max, v);
+            }
+        }
+        assertEquals(max, logit, 1e-6f * Math.max(1, Math.abs(max)));
+        // --mean etc. crop at 224 unless --size says otherwise: a clear usage error, not a silent 224 run
+        CliTest.Result bad = cli("classify", a.toString(), "--onnx", f.toString(), "--device", "cpu", "--mean", "0.5,0.5,0.5");
+        assertCleanError(bad, "--resize/--mean/--std crop 224x224 without --size, but this model's input is 32x32: give --size");
+        assertEquals(0, cli("classify", a.toString(), "--onnx", f.toString(), "--device", "cpu", "--mean", "0.5,0.5,0.5",
+                "--size", "32").code());
+    }
 }
