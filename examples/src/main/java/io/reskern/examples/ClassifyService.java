@@ -94,7 +94,7 @@ public final class ClassifyService implements java.util.concurrent.Callable<Inte
             + "Retry-After at once instead of waiting (default: no limit but --http-threads)")
     Integer maxQueued;
 
-    @Option(names = "--size", description = "input height = width in pixels (default: 224, CIFAR 32)")
+    @Option(names = "--size", description = "input height = width in pixels (default: 224, CIFAR 32, an ONNX file the H x W its input declares)")
     Integer size;
 
     @Option(names = "--labels", description = "class labels: one per line, a JSON array, or imagenet_class_index.json")
