@@ -6,7 +6,7 @@
 #
 #   bash native/lab/emu/run_java_emu.sh [options] [TEST_PATTERN]
 #     TEST_PATTERN   surefire -Dtest pattern (default: CudaOpsTest,CudaModelTest,PredictorGpuTest)
-#     --build        first build the Java modules (mvn install -DskipTests -Dreskern.cuda=OFF -pl java,examples and
+#     --build        first build the Java modules (mvn install -DskipTests -Dreskern.cuda=OFF -pl java,examples -am and
 #                    test-compile -pl tests); otherwise the existing java/target/classes + tests/target/test-classes
 #                    are used (any CUDA setting: the JNI glue only needs the soname libreskern_cuda.so)
 #     --asan         emulated library with ASan + UBSan, libasan preloaded into the test JVM (slower, ~2x)
@@ -39,7 +39,7 @@ cd "$root"
 mvn_args=(-B -o -q)
 if [ "$build" = 1 ]; then
   echo "== building the Java modules (CUDA stand-in library; the emulated one replaces it below)"
-  mvn "${mvn_args[@]}" install -DskipTests -Dreskern.cuda=OFF -pl java,examples
+  mvn "${mvn_args[@]}" install -DskipTests -Dreskern.cuda=OFF -pl java,examples -am
   mvn "${mvn_args[@]}" test-compile -pl tests
 fi
 natives="$root/java/target/classes/io/reskern/nativelib/linux-x86_64"

@@ -71,11 +71,16 @@ import org.bytedeco.javacpp.FloatPointer;
  *   <li>Misuse is reported at the call, in the calling thread: {@link IllegalArgumentException} for a wrong size, a
  *       batch above {@code maxBatch}, a non-finite input value (unless {@link Builder#optCheckFinite}(false)), a
  *       buffer on another device; {@link IllegalStateException} after {@link #close()}. Failures of the device
- *       complete the request exceptionally with a {@link ReskernException}; the JVM never dies.</li>
+ *       complete the request exceptionally with a {@link ReskernException}; the JVM never dies. A request whose own
+ *       input fails when its batch is staged fails alone: the other requests of its batch run.</li>
+ *   <li>Backpressure: with {@link Builder#optMaxQueued} a request that would take the queue above the limit is not
+ *       queued; its future fails at once with {@code ReskernException} {@code OVERLOADED}. A request whose future
+ *       was cancelled (or timed out) before its batch ran is not run.</li>
  *   <li>{@link #close()} stops accepting requests, lets every request already accepted finish, then frees all native
  *       and device memory. It must not be called from a completion callback running on a reskern thread, nor may the
  *       blocking {@code predict}: both would wait for themselves, so both throw {@link IllegalStateException} there
- *       ({@code predictAsync} is fine).</li>
+ *       ({@code predictAsync} is fine). Closing <em>another</em> predictor from a callback returns at once and frees
+ *       it in the background, so two predictors closing each other cannot deadlock.</li>
  * </ul>
  * Dependent actions attached to the returned futures with the non-async methods ({@code thenApply}, …) may run on a
  * reskern worker thread: keep them short, or use the {@code …Async} variants.
@@ -92,10 +97,11 @@ public final class Predictor implements AutoCloseable {
 
     /**
      * Counters since build (warm-up excluded): requests answered, their images, forward passes, padding images (GPU),
-     * requests that failed, and requests refused because the queue was full ({@link Builder#optMaxQueued}).
+     * requests that failed, and requests refused because the queue was full ({@link Builder#optMaxQueued}); and a
+     * gauge: the images waiting in the queue now (not yet in a batch), for monitoring and load shedding.
      */
     public record Stats(long requests, long images, long batches, long paddedImages, long failedRequests,
-                        long rejectedRequests) {
+                        long rejectedRequests, long queuedImages) {
         /** Mean number of request images per forward pass. */
         public double meanBatch() {
             return batches == 0 ? 0 : (double) images / batches;
@@ -295,7 +301,8 @@ public final class Predictor implements AutoCloseable {
     }
 
     public Stats stats() {
-        return new Stats(requests.sum(), images.sum(), batches.sum(), padded.sum(), failed.sum(), rejected.sum());
+        return new Stats(requests.sum(), images.sum(), batches.sum(), padded.sum(), failed.sum(), rejected.sum(),
+                Math.max(0, queuedImages.get()));
     }
 
     /**

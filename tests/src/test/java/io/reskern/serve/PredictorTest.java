@@ -471,6 +471,7 @@ class PredictorTest {
             ReskernException blocking = assertThrows(ReskernException.class, () -> p.predict(Input.nchw(x, 1)));
             assertEquals(ReskernException.ErrorCode.OVERLOADED, blocking.code(), "predict() throws it at once");
             assertTrue(!b.isDone() && !c.isDone() && !d.isDone());
+            assertEquals(2, p.stats().queuedImages(), "c and d wait in the queue");
             hold.countDown();
             for (CompletableFuture<Predictions> g : List.of(a1, a2, b, c)) { // b and c make the next pair
                 assertArrayEquals(want, g.get(1, TimeUnit.MINUTES).logits());
@@ -480,6 +481,7 @@ class PredictorTest {
             assertArrayEquals(want, f.get(1, TimeUnit.MINUTES).logits());
             assertEquals(2, p.stats().rejectedRequests());
             assertEquals(0, p.stats().failedRequests());
+            assertEquals(0, p.stats().queuedImages());
         }
         assertThrows(IllegalArgumentException.class, () -> Predictor.builder(cifar()).optMaxQueued(0));
     }
