@@ -40,12 +40,17 @@ final class Measure {
         for (int i = 0; i < warmup; i++) {
             model.predict(x, n, h, w);
         }
-        double[] ms = new double[maxIters];
+        // grown as runs complete: sized by maxIters up front, `bench --iters 2000000000` allocated 16 GB before the
+        // first run and died "out of memory" (MeasureTest)
+        double[] ms = new double[Math.min(maxIters, 1024)];
         int k = 0;
         long start = System.nanoTime();
         while (k < maxIters && (k < minIters || (System.nanoTime() - start) / 1e9 < minSeconds)) {
             long t0 = System.nanoTime();
             model.predict(x, n, h, w);
+            if (k == ms.length) {
+                ms = Arrays.copyOf(ms, (int) Math.min(maxIters, 2L * ms.length));
+            }
             ms[k++] = (System.nanoTime() - t0) / 1e6;
         }
         double[] s = Arrays.copyOf(ms, k);
