@@ -71,6 +71,10 @@ class SpecAndBuilderMisuseTest {
         assertEquals(1024, ResNets.byName("wide_resnet50_2").bottleneckWidth(3));
         assertEquals(68_883_240L, GraphBuilder.build(ResNets.byName("wide_resnet50_2")).parameterCount());
         assertEquals(88_791_336L, GraphBuilder.build(ResNets.byName("resnext101_32x8d")).parameterCount());
+        // the README's table, against torchvision 0.14 (sum of parameters().numel()) and its GMACs
+        assertEquals(126_886_696L, GraphBuilder.build(ResNets.byName("wide_resnet101_2")).parameterCount());
+        assertEquals(16.41, GraphBuilder.build(ResNets.byName("resnext101_32x8d")).plan(1, 224, 224).macs() / 1e9, 0.005);
+        assertEquals(22.75, GraphBuilder.build(ResNets.byName("wide_resnet101_2")).plan(1, 224, 224).macs() / 1e9, 0.005);
     }
 
     @Test
