@@ -55,6 +55,12 @@ final class Measure {
         }
         double[] s = Arrays.copyOf(ms, k);
         Arrays.sort(s);
-        return new Result(n, h, w, k, s[k / 2], s[Math.min(k - 1, (int) Math.ceil(0.9 * k) - 1)], s[0]);
+        return new Result(n, h, w, k, median(s), s[Math.min(k - 1, (int) Math.ceil(0.9 * k) - 1)], s[0]);
+    }
+
+    /** Median of sorted values, the mean of the middle two for an even count (numpy's; it was the upper one). */
+    static double median(double[] sorted) {
+        int k = sorted.length;
+        return k % 2 == 1 ? sorted[k / 2] : (sorted[k / 2 - 1] + sorted[k / 2]) / 2;
     }
 }

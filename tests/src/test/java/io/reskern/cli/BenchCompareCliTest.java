@@ -74,6 +74,14 @@ class BenchCompareCliTest {
         }
     }
 
+    /** With 10 runs (bench's default) the "median" was the 6th fastest; numpy.median averages the 5th and 6th. */
+    @Test
+    void medianOfAnEvenCountIsTheMeanOfTheMiddleTwo() {
+        assertEquals(2.5, Measure.median(new double[] {1, 2, 3, 10}));
+        assertEquals(3.0, Measure.median(new double[] {1, 2, 3, 4, 10}));
+        assertEquals(7.0, Measure.median(new double[] {7}));
+    }
+
     @Test
     void benchJsonParsesAndCountsGmacs() {
         CliTest.Result r = cli("bench", "--model", "resnet18", "--batch", "1", "--size", "1", "--device", "cpu", "--json",
