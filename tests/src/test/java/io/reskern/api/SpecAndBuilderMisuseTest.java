@@ -77,6 +77,16 @@ class SpecAndBuilderMisuseTest {
         assertEquals(22.75, GraphBuilder.build(ResNets.byName("wide_resnet101_2")).plan(1, 224, 224).macs() / 1e9, 0.005);
     }
 
+    /** Sizes near 2^31 wrapped int in the conv / pool size formulas and were refused as "input too small". */
+    @Test
+    void planSizesNearIntMaxDoNotWrap() {
+        var g = GraphBuilder.build(ResNets.byName("resnet18"));
+        assertEquals(1, g.plan(1, Integer.MAX_VALUE, 1).height(g.output()));
+        var stem = g.plan(1, Integer.MAX_VALUE, 1);
+        assertEquals(Integer.MAX_VALUE / 2 + 1, stem.height(1), "7x7/2 pad 3 of 2^31-1 rows"); // (2^31-1+6-7)/2+1
+        bad(() -> g.plan(1, 0, 1), "must be positive");
+    }
+
     @Test
     void aNullWeightsPathIsAnErrorNotSilentlyRandomWeights() {
         // optWeights((Path) null) used to build the model with seeded random weights
