@@ -396,7 +396,8 @@ step_cudnn() {
   [ "$DRY" = 1 ] && cm=(--models cifar_resnet20 --device cpu --conv own --seconds 0)
   tmo 80 env LD_LIBRARY_PATH="$JLD" "$JAVA" "${CJ[@]}" -cp "$CP" io.reskern.cli.Main compare "${cm[@]}" --no-progress --json \
     --chart none > "$R/cudnn/compare.txt" 2> "$R/cudnn/compare.err"
-  r=$?; echo "$r" > "$R/cudnn/compare.rc"; echo "   compare: rc=$r"; sed -n '1,16p' "$R/cudnn/compare.txt" | sed 's/^/   /'
+  r=$?; echo "$r" > "$R/cudnn/compare.rc"; echo "   compare: rc=$r"  # --json: JSON on stdout, the table on stderr
+  grep -v -E '^(INFO|WARNING): |^  measured ' "$R/cudnn/compare.err" | sed -n '1,16p' | sed 's/^/   /'
   [ "$r" = 0 ] || rc=1
   return "$rc"
 }

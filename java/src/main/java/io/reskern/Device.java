@@ -37,7 +37,7 @@ public record Device(Kind kind, int index) {
         if (t.equals("cuda") || t.equals("gpu")) {
             return cuda(0);
         }
-        if (t.startsWith("cuda:")) {
+        if (t.startsWith("cuda:") && t.substring(5).matches("[0-9]{1,9}")) { // ASCII digits: parseInt also takes "+1", "١"
             try {
                 return cuda(Integer.parseInt(t.substring(5)));
             } catch (NumberFormatException e) {

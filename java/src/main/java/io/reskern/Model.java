@@ -92,8 +92,9 @@ public final class Model implements AutoCloseable {
      *
      * @param nchw float32 images, NCHW, length {@code n·3·h·w}
      * @return logits, {@code [n, classes]} row-major
-     * @throws IllegalArgumentException if the length does not match the shape, or the input is too small, or the batch
-     *                                  too large to plan (activations above 2^63 elements, logits above a Java array)
+     * @throws IllegalArgumentException if {@code n}, {@code h} or {@code w} is below 1 (an empty batch included), the
+     *                                  length does not match the shape, the input is too small, or the batch too large
+     *                                  to plan (activations above 2^63 elements, logits above a Java array)
      * @throws IllegalStateException    after {@link #close()}
      */
     public float[] predict(float[] nchw, int n, int h, int w) throws ReskernException {
@@ -184,14 +185,19 @@ public final class Model implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Weights from a safetensors checkpoint (torchvision / timm / CIFAR names). Not calling this gives the seeded
+         * random initialisation; a {@code null} path is a {@link NullPointerException}, not random weights.
+         */
         public Builder optWeights(Path safetensors) {
-            this.weights = safetensors;
+            this.weights = Objects.requireNonNull(safetensors, "weights file");
             this.weightSource = null;
             return this;
         }
 
+        /** Weights from any {@link WeightSource} (same checks as a file); {@code null}: NullPointerException. */
         public Builder optWeights(WeightSource src) {
-            this.weightSource = src;
+            this.weightSource = Objects.requireNonNull(src, "weight source");
             this.weights = null;
             return this;
         }

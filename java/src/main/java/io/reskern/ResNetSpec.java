@@ -105,6 +105,28 @@ public record ResNetSpec(String name, Block block, int[] layers, int[] widths, S
         if (block == Block.BASIC && (groups != 1 || widthPerGroup != 64)) {
             throw new IllegalArgumentException(name + ": basic blocks support only groups=1, widthPerGroup=64");
         }
+        if (stem == Stem.DEEP && (stemWidth < 1 || stemWidth > MAX_CHANNELS)) {
+            throw new IllegalArgumentException(name + ": the deep stem needs 1 <= stemWidth <= " + MAX_CHANNELS + ", got "
+                    + stemWidth);
+        }
+        for (int i = 0; i < layers.length; i++) {
+            // checked here, in long: such a spec used to fail late and obscurely (a 0-channel bottleneck conv was
+            // "cannot pack Conv[...]" from the native library, a negative stem width a NegativeArraySizeException)
+            // or wrap around int silently (widthPerGroup 2^26 built a graph with a few thousand parameters)
+            long out = (long) widths[i] * block.expansion;
+            if (out > MAX_CHANNELS) {
+                throw new IllegalArgumentException(name + ": stage " + i + " has " + out + " output channels (widths[" + i
+                        + "] * " + block.expansion + "), more than " + MAX_CHANNELS);
+            }
+            if (block == Block.BOTTLENECK) {
+                long inner = innerWidth(widths[i], widthPerGroup, groups);
+                if (inner < 1 || inner > MAX_CHANNELS) {
+                    throw new IllegalArgumentException(name + ": stage " + i + " bottleneck width widths[" + i + "] * "
+                            + "widthPerGroup / 64 * groups = " + widths[i] + " * " + widthPerGroup + " / 64 * " + groups
+                            + " = " + inner + " is outside 1 .. " + MAX_CHANNELS);
+                }
+            }
+        }
         if (preActivation != (shortcut == Shortcut.PREACT_PROJECTION)) {
             throw new IllegalArgumentException(name + ": pre-activation blocks go with the PREACT_PROJECTION shortcut");
         }
@@ -121,6 +143,18 @@ public record ResNetSpec(String name, Block block, int[] layers, int[] widths, S
     @Override
     public int[] widths() {
         return widths.clone();
+    }
+
+    /** Most channels any conv of a spec may have (widths, bottleneck widths, stem width). */
+    public static final int MAX_CHANNELS = 1 << 16;
+
+    private static long innerWidth(long planes, long widthPerGroup, long groups) {
+        return planes * widthPerGroup / 64 * groups; // torchvision: int(planes * (base_width / 64.)) * groups
+    }
+
+    /** Channels of the 3×3 conv of a bottleneck in stage {@code stage}: {@code widths[stage] · widthPerGroup / 64 · groups}. */
+    public int bottleneckWidth(int stage) {
+        return (int) innerWidth(widths[stage], widthPerGroup, groups);
     }
 
     /** The same spec with another number of classes. */

@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
  *   resnet{18,34,50,101,152}        v1.5 (torchvision)        resnet{..}_v1   v1 (stride on the first 1×1)
  *   resnet{..}c                     v1c (timm, deep stem)     resnet{..}d     v1d (timm, deep stem + avg-down)
  *   resnetv2_{18,34,50,101,152}     v2 pre-activation (timm)
- *   cifar_resnet{20,32,44,56,110,1202} and any cifar_resnet(6n+2)   CIFAR, option A (B with withShortcut)
+ *   cifar_resnet{20,32,44,56,110,1202} and any cifar_resnet(6n+2), 8 ≤ 6n+2 ≤ {@value #MAX_CIFAR_DEPTH}   CIFAR, option A (B with withShortcut)
  *   resnext50_32x4d, resnext101_32x8d, wide_resnet50_2, wide_resnet101_2   (torchvision)
  * </pre>
  */
@@ -48,6 +48,9 @@ public final class ResNets {
     }
 
     private static final Pattern CIFAR = Pattern.compile("cifar_resnet(\\d+)");
+
+    /** Deepest CIFAR ResNet built by name (n = 1666 blocks per stage, ~160 M parameters; the paper's deepest is 1202). */
+    public static final int MAX_CIFAR_DEPTH = 10_000;
 
     /** Grouped / wide torchvision bottlenecks: name → {depth, groups, widthPerGroup}. */
     private static final Map<String, int[]> GROUPED = Map.of(
@@ -91,9 +94,13 @@ public final class ResNets {
         }
         Matcher cm = CIFAR.matcher(n);
         if (cm.matches()) {
-            int depth = Integer.parseInt(cm.group(1));
-            if (depth < 8 || (depth - 2) % 6 != 0) {
-                throw new IllegalArgumentException("CIFAR ResNets have depth 6n+2 (20, 32, 44, 56, 110, 1202), got " + depth);
+            String digits = cm.group(1);
+            // a depth of more digits than an int holds was a NumberFormatException ("For input string"), and a
+            // valid-looking 2000000000 an OutOfMemoryError while building a graph of 10^9 blocks
+            int depth = digits.length() > 6 ? Integer.MAX_VALUE : Integer.parseInt(digits);
+            if (depth < 8 || (depth - 2) % 6 != 0 || depth > MAX_CIFAR_DEPTH || digits.startsWith("0")) {
+                throw new IllegalArgumentException("unknown model '" + name + "': CIFAR ResNets have depth 6n+2 from 8 to "
+                        + MAX_CIFAR_DEPTH + " (20, 32, 44, 56, 110, 1202, …), written without leading zeros, got " + digits);
             }
             int blocks = (depth - 2) / 6;
             return new ResNetSpec(n, Block.BASIC, new int[] {blocks, blocks, blocks}, CIFAR_WIDTHS, Stem.CIFAR, 16,
@@ -102,12 +109,13 @@ public final class ResNets {
         for (Family f : FAMILIES.values()) {
             Matcher m = Pattern.compile(f.suffixPattern).matcher(n);
             if (m.matches()) {
-                int depth = Integer.parseInt(m.group(1));
-                int[] layers = IMAGENET_LAYERS.get(depth);
+                String digits = m.group(1);
+                int[] layers = digits.length() > 3 || digits.startsWith("0") ? null : IMAGENET_LAYERS.get(Integer.parseInt(digits));
                 if (layers == null) {
-                    throw new IllegalArgumentException("unknown depth " + depth + " in '" + name
+                    throw new IllegalArgumentException("unknown depth " + digits + " in '" + name
                             + "': ImageNet ResNets have depth 18, 34, 50, 101 or 152");
                 }
+                int depth = Integer.parseInt(digits);
                 Block block = depth < 50 ? Block.BASIC : Block.BOTTLENECK;
                 return new ResNetSpec(n, block, layers, IMAGENET_WIDTHS, f.stem, f.stemWidth, f.strideAt, f.shortcut,
                         f.preAct, 1, 64, 1000, f.naming);

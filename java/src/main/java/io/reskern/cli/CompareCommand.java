@@ -60,7 +60,8 @@ final class CompareCommand implements Callable<Integer> {
                     + "'none': no chart, e.g. on a JRE without java.desktop)")
     Path chart;
 
-    @Option(names = "--json", description = "also print the rows as JSON")
+    @Option(names = "--json", description = "print the rows as one JSON array on standard output (the table and the "
+            + "progress lines go to standard error)")
     boolean json;
 
     @Option(names = "--no-timing", description = "only the static columns (params, GMACs, memory): no model is run")
@@ -72,6 +73,9 @@ final class CompareCommand implements Callable<Integer> {
 
     @Option(names = "--progress", negatable = true, description = "progress bar while cudnn/best tune (default: on a console)")
     Boolean progress;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec cmdSpec;
 
     /** One row of the table. */
     record Row(String model, String family, String conv, double paramsM, double gmacs, double activationMiB, Double latencyMs,
@@ -98,7 +102,13 @@ final class CompareCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<String> names = models != null && !models.isEmpty() ? models : DEFAULT_MODELS;
+        if (models != null && models.isEmpty()) { // `--models ,` used to compare the default list
+            throw new UsageException("--models needs at least one model name");
+        }
+        List<String> names = models != null ? models : DEFAULT_MODELS;
+        // with --json standard output carries the JSON only, so `compare --json | jq` parses it (the table, the
+        // header and the chart line used to come first on the same stream)
+        java.io.PrintWriter text = json ? cmdSpec.commandLine().getErr() : new java.io.PrintWriter(System.out, true);
         List<ResNetSpec> specs = new ArrayList<>();
         for (String n : names) {
             specs.add(ResNets.byName(n)); // fail fast on a bad name, before any timing
@@ -125,7 +135,7 @@ final class CompareCommand implements Callable<Integer> {
         if (!noChart) {
             OutputPaths.prepare(chart, "--chart");
         }
-        System.out.printf(Locale.ROOT, "reskern compare on %s (%s), input %dx%d (CIFAR nets 32x32), throughput at batch %d%s%n", dev, prec, size, size,
+        text.printf(Locale.ROOT, "reskern compare on %s (%s), input %dx%d (CIFAR nets 32x32), throughput at batch %d%s%n", dev, prec, size, size,
                 tputBatch, noTiming ? " (static columns only)" : "");
         List<Row> rows = new ArrayList<>();
         for (ResNetSpec spec : specs) {
@@ -147,24 +157,25 @@ final class CompareCommand implements Callable<Integer> {
             }
             System.err.printf(Locale.ROOT, "  measured %s%n", spec.name());
         }
-        printTable(rows, tputBatch);
+        printTable(text, rows, tputBatch);
         if (!noChart) {
             writeChart(rows, dev, prec, tputBatch);
-            System.out.println("chart: " + chart.toAbsolutePath());
+            text.println("chart: " + chart.toAbsolutePath());
         }
+        text.flush();
         if (json) {
             System.out.println(new GsonBuilder().serializeNulls().setPrettyPrinting().create().toJson(rows));
         }
         return 0;
     }
 
-    private static void printTable(List<Row> rows, int b) {
+    private static void printTable(java.io.PrintWriter out, List<Row> rows, int b) {
         String head = String.format(Locale.ROOT, "%-18s %-8s %-5s %9s %7s %12s %12s %14s", "model", "family", "conv", "params(M)", "GMACs",
                 "act.mem(MiB)", "lat b1 (ms)", "img/s b" + b);
-        System.out.println(head);
-        System.out.println("-".repeat(head.length()));
+        out.println(head);
+        out.println("-".repeat(head.length()));
         for (Row r : rows) {
-            System.out.printf(Locale.ROOT, "%-18s %-8s %-5s %9.2f %7.3f %12.2f %12s %14s%n", r.model(), r.family(), r.conv(), r.paramsM(), r.gmacs(),
+            out.printf(Locale.ROOT, "%-18s %-8s %-5s %9.2f %7.3f %12.2f %12s %14s%n", r.model(), r.family(), r.conv(), r.paramsM(), r.gmacs(),
                     r.activationMiB(), r.latencyMs() == null ? "-" : String.format(Locale.ROOT, "%.2f", r.latencyMs()),
                     r.imagesPerS() == null ? "-" : String.format(Locale.ROOT, "%.1f", r.imagesPerS()));
         }

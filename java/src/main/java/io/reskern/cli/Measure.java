@@ -40,16 +40,27 @@ final class Measure {
         for (int i = 0; i < warmup; i++) {
             model.predict(x, n, h, w);
         }
-        double[] ms = new double[maxIters];
+        // grown as runs complete: sized by maxIters up front, `bench --iters 2000000000` allocated 16 GB before the
+        // first run and died "out of memory" (MeasureTest)
+        double[] ms = new double[Math.min(maxIters, 1024)];
         int k = 0;
         long start = System.nanoTime();
         while (k < maxIters && (k < minIters || (System.nanoTime() - start) / 1e9 < minSeconds)) {
             long t0 = System.nanoTime();
             model.predict(x, n, h, w);
+            if (k == ms.length) {
+                ms = Arrays.copyOf(ms, (int) Math.min(maxIters, 2L * ms.length));
+            }
             ms[k++] = (System.nanoTime() - t0) / 1e6;
         }
         double[] s = Arrays.copyOf(ms, k);
         Arrays.sort(s);
-        return new Result(n, h, w, k, s[k / 2], s[Math.min(k - 1, (int) Math.ceil(0.9 * k) - 1)], s[0]);
+        return new Result(n, h, w, k, median(s), s[Math.min(k - 1, (int) Math.ceil(0.9 * k) - 1)], s[0]);
+    }
+
+    /** Median of sorted values, the mean of the middle two for an even count (numpy's; it was the upper one). */
+    static double median(double[] sorted) {
+        int k = sorted.length;
+        return k % 2 == 1 ? sorted[k / 2] : (sorted[k / 2 - 1] + sorted[k / 2]) / 2;
     }
 }

@@ -129,7 +129,7 @@ public final class GraphBuilder {
             int h = conv(x, planes, 3, stride, 1, p + "conv1", p + "bn1", true, -1, Node.Residual.NONE);
             return conv(h, out, 3, 1, 1, p + "conv2", p + "bn2", true, shortcut, mode);
         }
-        int width = planes * spec.widthPerGroup() / 64 * spec.groups();
+        int width = spec.bottleneckWidth(stage);
         int s1 = spec.strideAt() == StrideAt.FIRST_1X1 ? stride : 1;
         int s3 = spec.strideAt() == StrideAt.CONV3X3 ? stride : 1;
         int h = conv(x, width, 1, s1, 1, p + "conv1", p + "bn1", true, -1, Node.Residual.NONE);
@@ -154,7 +154,7 @@ public final class GraphBuilder {
             int h = conv(xp, planes, 3, stride, 1, p + "conv1", p + "norm2", true, -1, Node.Residual.NONE);
             return conv(h, out, 3, 1, 1, p + "conv2", null, false, shortcut, Node.Residual.IDENTITY);
         }
-        int width = planes * spec.widthPerGroup() / 64 * spec.groups();
+        int width = spec.bottleneckWidth(stage);
         int h = conv(xp, width, 1, 1, 1, p + "conv1", p + "norm2", true, -1, Node.Residual.NONE);
         h = conv(h, width, 3, stride, spec.groups(), p + "conv2", p + "norm3", true, -1, Node.Residual.NONE);
         return conv(h, out, 1, 1, 1, p + "conv3", null, false, shortcut, Node.Residual.IDENTITY);
@@ -199,6 +199,14 @@ public final class GraphBuilder {
     }
 
     private void param(String name, boolean trainable, boolean optional, long... shape) {
+        long elements = 1;
+        for (long d : shape) {
+            elements *= d; // each factor <= 2^16 (ResNetSpec.MAX_CHANNELS, kernel 7) or classes < 2^31: no wrap
+        }
+        if (elements > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException(spec.name() + ": tensor " + name + " " + java.util.Arrays.toString(shape)
+                    + " has " + elements + " elements, more than a Java array holds");
+        }
         if (params.put(name, new ParamSpec(name, shape, trainable, optional)) != null) {
             throw new IllegalStateException("duplicate parameter " + name);
         }

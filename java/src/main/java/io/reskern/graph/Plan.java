@@ -166,24 +166,24 @@ public final class Plan {
     }
 
     private static int convOut(int in, int k, int stride, int pad, Node n) {
-        int out = (in + 2 * pad - k) / stride + 1;
-        if (in + 2 * pad < k || out < 1) {
+        long span = (long) in + 2L * pad - k; // in long: near 2^31 the int sum wrapped and read as "input too small"
+        if (span < 0) {
             throw new IllegalArgumentException("input too small: " + n + " gets spatial size " + in);
         }
-        return out;
+        return (int) (span / stride + 1);
     }
 
     /** torch pooling output size, including ceil_mode's rule that the last window must start inside the input. */
     static int poolOut(int in, int k, int stride, int pad, boolean ceil, Node n) {
-        int span = in + 2 * pad - k;
+        long span = (long) in + 2L * pad - k; // in long, as convOut
         if (span < 0 && !ceil) {
             throw new IllegalArgumentException("input too small: " + n + " gets spatial size " + in);
         }
-        int out = (ceil ? Math.floorDiv(span + stride - 1, stride) : Math.floorDiv(span, stride)) + 1;
-        if (ceil && (out - 1) * stride >= in + pad) {
+        long out = (ceil ? Math.floorDiv(span + stride - 1, stride) : Math.floorDiv(span, stride)) + 1;
+        if (ceil && (out - 1) * stride >= (long) in + pad) {
             out--;
         }
-        return Math.max(out, 1);
+        return (int) Math.max(out, 1);
     }
 
     public Graph graph() {

@@ -104,8 +104,13 @@ public final class CpuImages {
         }
         int p = pre.cropHeight();
         int q = pre.cropWidth();
-        int per = Math.multiplyExact(Math.multiplyExact(p, q), 3);
-        float[] out = new float[Math.multiplyExact(per, images.size())];
+        int per = p * q * 3; // <= 3 * 2^28 (Preprocess.MAX_SIDE = 2^14)
+        long total = (long) per * images.size();
+        if (total > Integer.MAX_VALUE - 8) { // was an ArithmeticException ("integer overflow") from multiplyExact
+            throw new IllegalArgumentException(images.size() + " images of 3x" + p + "x" + q + " are " + total
+                    + " floats, more than one Java array holds: use smaller batches");
+        }
+        float[] out = new float[(int) total];
         float[] slot = nchw ? new float[per] : null;
         try (FloatPointer y = new FloatPointer(per)) {
             for (int n = 0; n < images.size(); n++) {

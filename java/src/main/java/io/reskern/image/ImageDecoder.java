@@ -40,7 +40,8 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
  *   <li>Alpha is dropped (not composited). Gray becomes R = G = B = the stored value. Palette images are looked up
  *       in their palette (its alpha dropped). Samples of other depths (1, 2, 4, 16 bits) are scaled to 8 bits
  *       as {@code round(v · 255 / (2^bits − 1))}. These are PIL's {@code convert("RGB")} results except for 16-bit
- *       gray, which PIL clips instead of scaling.</li>
+ *       samples: PIL keeps the high byte of 16-bit RGB ({@code v >> 8}, up to one level lower) and clips 16-bit gray
+ *       at 255.</li>
  *   <li>Stored samples are used as they are: embedded ICC profiles and PNG gamma are ignored, and so is the EXIF
  *       orientation (no rotation), as PIL's {@code Image.open} + {@code convert("RGB")} and torchvision's loaders
  *       do.</li>

@@ -2,12 +2,15 @@ package io.reskern.image;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import com.google.gson.Strictness;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
 import io.reskern.ReskernException;
 import io.reskern.ReskernException.ErrorCode;
 import java.io.IOException;
+import java.io.StringReader;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -28,14 +31,16 @@ import java.util.Objects;
  * <p>{@link #load(Path)} reads UTF-8 (a BOM is skipped) in one of three forms, told apart by the first non-blank
  * character ({@code [} or <code>{</code> = JSON, else text):
  * <ul>
- *   <li>Text: one label per line, {@code \n} or {@code \r\n}, each trimmed. A blank line inside the file is an
+ *   <li>Text: one label per line ({@code \n}, {@code \r\n} or a lone {@code \r}, as Python's universal newlines), each
+ *       trimmed. A blank line inside the file is an
  *       empty label (so line {@code i + 1} stays class {@code i}); blank lines at the end are dropped.</li>
  *   <li>JSON array of strings: {@code ["tench", "goldfish", …]}.</li>
  *   <li>JSON object from class index to a label or to an array whose last element is the label, as in
  *       {@code imagenet_class_index.json}: <code>{"0": ["n01440764", "tench"], …}</code>. The keys must be exactly
  *       {@code 0 … n−1}.</li>
  * </ul>
- * Anything else (malformed JSON, non-string labels, missing or duplicate indices, no labels, invalid UTF-8, over
+ * JSON is parsed strictly (RFC 8259: no unquoted or single-quoted strings, trailing commas or comments). Anything else
+ * (malformed JSON, non-string labels, missing or duplicate indices, no labels, invalid UTF-8, over
  * {@value #MAX_BYTES} bytes) is {@code BAD_FILE} naming the file and the problem. Immutable.
  */
 public final class Labels {
@@ -105,7 +110,8 @@ public final class Labels {
     }
 
     private static List<String> lines(String text) {
-        List<String> out = new ArrayList<>(Arrays.asList(text.split("\n", -1)));
+        // \r\n, \n and a lone \r (classic Mac OS) end a line, as in Python's universal newlines (open(f).readlines())
+        List<String> out = new ArrayList<>(Arrays.asList(text.split("\r\n|\n|\r", -1)));
         out.replaceAll(String::strip);
         while (!out.isEmpty() && out.get(out.size() - 1).isEmpty()) {
             out.remove(out.size() - 1);
@@ -113,27 +119,49 @@ public final class Labels {
         return out;
     }
 
+    /**
+     * Strict JSON (RFC 8259): Gson's {@code JsonParser.parseString} is lenient — it took {@code [tench, goldfish]} and
+     * single quotes, read {@code ["a", "b",]} as three elements, and kept the last of two equal keys, so a duplicated
+     * class index passed silently. Keys are collected in order here, duplicates included.
+     */
     private static List<String> json(String text, String name) throws ReskernException {
+        List<Map.Entry<String, JsonElement>> entries = new ArrayList<>();
         JsonElement root;
         try {
-            root = JsonParser.parseString(text);
-        } catch (JsonParseException e) {
-            throw new ReskernException(ErrorCode.BAD_FILE, name + ": malformed JSON labels: " + e.getMessage(), e);
+            JsonReader r = new JsonReader(new StringReader(text));
+            r.setStrictness(Strictness.STRICT);
+            if (r.peek() == JsonToken.BEGIN_OBJECT) {
+                r.beginObject();
+                while (r.hasNext()) {
+                    String key = r.nextName();
+                    entries.add(Map.entry(key, JsonParser.parseReader(r)));
+                }
+                r.endObject();
+                root = null;
+            } else {
+                root = JsonParser.parseReader(r);
+            }
+            if (r.peek() != JsonToken.END_DOCUMENT) {
+                throw new ReskernException(ErrorCode.BAD_FILE, name + ": malformed JSON labels: trailing content after the "
+                        + "JSON value");
+            }
+        } catch (IOException | JsonParseException | IllegalStateException e) {
+            throw new ReskernException(ErrorCode.BAD_FILE, name + ": malformed JSON labels (a file starting with [ or { is"
+                    + " read as JSON): " + jsonError(e), e);
         }
         List<String> out = new ArrayList<>();
-        if (root.isJsonArray()) {
+        if (root != null && root.isJsonArray()) {
             JsonArray a = root.getAsJsonArray();
             for (int i = 0; i < a.size(); i++) {
                 out.add(label(a.get(i), name, "element " + i));
             }
             return out;
         }
-        if (!root.isJsonObject()) {
+        if (root != null) {
             throw new ReskernException(ErrorCode.BAD_FILE, name + ": JSON labels must be an array or an object");
         }
-        JsonObject o = root.getAsJsonObject();
-        String[] byIndex = new String[o.size()];
-        for (Map.Entry<String, JsonElement> e : o.entrySet()) {
+        String[] byIndex = new String[entries.size()];
+        for (Map.Entry<String, JsonElement> e : entries) {
             int i;
             try {
                 i = Integer.parseInt(e.getKey());
@@ -155,6 +183,18 @@ public final class Labels {
             }
         }
         return Arrays.asList(byIndex);
+    }
+
+    /** Gson's message on one line: without its advice to parse leniently and its troubleshooting link. */
+    private static String jsonError(Exception e) {
+        Throwable t = e instanceof JsonParseException && e.getCause() != null ? e.getCause() : e;
+        String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+        int nl = m.indexOf('\n');
+        if (nl >= 0) {
+            m = m.substring(0, nl);
+        }
+        m = m.replace("Use JsonReader.setStrictness(Strictness.LENIENT) to accept malformed JSON", "malformed JSON");
+        return m.length() > 300 ? m.substring(0, 300) + "..." : m;
     }
 
     private static String label(JsonElement v, String name, String where) throws ReskernException {

@@ -22,7 +22,9 @@ import java.util.TreeSet;
  *   conv weights permuted from torch's [K, C/g, R, S] to KRSC = [K, R, S, C/g]
  * </pre>
  * Folding runs in float64. Every missing, unexpected or mis-shaped tensor is named in one {@link ReskernException}
- * ({@link ErrorCode#WEIGHT_MISMATCH}); {@code num_batches_tracked} is ignored.
+ * ({@link ErrorCode#WEIGHT_MISMATCH}), with a last {@code hint:} line when the file is exactly another named model or
+ * class count, or every name has a wrapper's prefix ({@code module.}, {@code _orig_mod.}); {@code num_batches_tracked}
+ * is ignored.
  */
 public final class FoldedWeights {
     /** BatchNorm epsilon of every supported checkpoint family ({@link Graph#DEFAULT_BN_EPS}). */
@@ -123,7 +125,95 @@ public final class FoldedWeights {
         appendList(sb, "missing", missing);
         appendList(sb, "mis-shaped", misShaped);
         appendList(sb, "unexpected", new ArrayList<>(unexpected));
+        String hint = hint(graph, src);
+        if (hint != null) {
+            sb.append("\n  ").append(hint);
+        }
         throw new ReskernException(ErrorCode.WEIGHT_MISMATCH, sb.toString());
+    }
+
+    /** Prefixes that wrappers put before every name of a state dict, and where they come from. */
+    private static final Map<String, String> WRAPPER_PREFIXES = new java.util.LinkedHashMap<>(Map.of(
+            "module.", "torch.nn.DataParallel / DistributedDataParallel", "_orig_mod.", "torch.compile",
+            "model.", "a wrapping module"));
+
+    /**
+     * What the file is, when that is easy to tell: every name behind a wrapper's prefix ({@code module.} of
+     * DataParallel, {@code _orig_mod.} of torch.compile), or exactly the tensors of another named model / class count
+     * (resnet18 weights given to resnet34, a 10-class checkpoint to a 1000-class model). Null if neither.
+     */
+    private static String hint(Graph graph, WeightSource src) {
+        List<String> names = src.names().stream().filter(n -> !n.endsWith("num_batches_tracked")).toList();
+        if (names.isEmpty()) {
+            return null;
+        }
+        for (Map.Entry<String, String> p : WRAPPER_PREFIXES.entrySet()) {
+            String prefix = p.getKey();
+            if (names.stream().allMatch(n -> n.startsWith(prefix))
+                    && names.stream().anyMatch(n -> graph.params().containsKey(n.substring(prefix.length())))) {
+                return "hint: every tensor name starts with '" + prefix + "' (" + p.getValue() + "): save the inner "
+                        + "module's state_dict(), or strip the prefix from the names";
+            }
+        }
+        if (graph.spec() == null) {
+            return null; // an imported graph: its names come from the same file
+        }
+        List<String> matches = new ArrayList<>();
+        for (io.reskern.ResNetSpec candidate : candidates()) {
+            String fc = switch (candidate.naming()) {
+                case CIFAR -> "linear";
+                case TIMM_V2 -> "head.fc";
+                default -> "fc";
+            };
+            if (!src.names().contains(fc + ".weight")) {
+                continue;
+            }
+            long[] fcShape = src.shape(fc + ".weight");
+            if (fcShape.length < 1 || fcShape[0] < 1 || fcShape[0] > Integer.MAX_VALUE) {
+                continue;
+            }
+            io.reskern.ResNetSpec s = candidate.withClasses((int) fcShape[0]);
+            if (matchesExactly(io.reskern.graph.GraphBuilder.build(s).params(), src)) {
+                String shortcut = s.stem() == io.reskern.ResNetSpec.Stem.CIFAR
+                        && s.shortcut() == io.reskern.ResNetSpec.Shortcut.PROJECTION ? ", shortcut B" : "";
+                matches.add(s.name() + " (" + s.classes() + " classes" + shortcut + ")");
+            }
+        }
+        if (matches.isEmpty()) {
+            return null;
+        }
+        return "hint: the file matches " + String.join(" or ", matches.subList(0, Math.min(3, matches.size())));
+    }
+
+    private static List<io.reskern.ResNetSpec> candidates() {
+        List<io.reskern.ResNetSpec> out = new ArrayList<>();
+        for (String n : io.reskern.ResNets.names()) {
+            io.reskern.ResNetSpec s = io.reskern.ResNets.byName(n);
+            out.add(s);
+            if (s.stem() == io.reskern.ResNetSpec.Stem.CIFAR) {
+                out.add(s.withShortcut(io.reskern.ResNetSpec.Shortcut.PROJECTION));
+            }
+        }
+        return out;
+    }
+
+    /** Whether {@code src} holds exactly these tensors (conv biases optional, num_batches_tracked ignored). */
+    private static boolean matchesExactly(Map<String, ParamSpec> expected, WeightSource src) {
+        for (ParamSpec p : expected.values()) {
+            if (!src.names().contains(p.name())) {
+                if (!p.optional()) {
+                    return false;
+                }
+            } else if (!shapeMatches(p, src.shape(p.name()))) {
+                return false;
+            }
+        }
+        for (String name : src.names()) {
+            if (!expected.containsKey(name) && !name.endsWith("num_batches_tracked")) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void appendList(StringBuilder sb, String what, List<String> items) {

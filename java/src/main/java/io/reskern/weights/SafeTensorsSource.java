@@ -5,7 +5,7 @@ import io.reskern.io.SafeTensors;
 import java.nio.file.Path;
 import java.util.Set;
 
-/** A safetensors checkpoint as a {@link WeightSource} (F32, F16, BF16 tensors; read lazily, converted to float32). */
+/** A safetensors checkpoint as a {@link WeightSource} (F32, F16, BF16, F64 tensors; read lazily, converted to float32). */
 public final class SafeTensorsSource implements WeightSource, AutoCloseable {
     private final SafeTensors file;
     private final Path path;

@@ -1,6 +1,7 @@
 package io.reskern.image;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -53,6 +54,31 @@ class LabelsTest {
                 "{\"1\": [\"n01443537\", \"goldfish\"], \"0\": [\"n01440764\", \"tench\"], \"2\": [\"n01484850\", \"great_white_shark\"]}");
         assertEquals(List.of("tench", "goldfish", "great_white_shark"), idx.asList());
         assertEquals(List.of("x", "y"), load("o.json", " {\"0\": \"x\", \"1\": \"y\"}").asList());
+    }
+
+    /** Gson's lenient parser took these (apiaudit): a repeated class index kept the last label, silently. */
+    @Test
+    void jsonIsStrictAndARepeatedClassIndexIsAnError() throws Exception {
+        bad("dup.json", "{\"0\": \"a\", \"0\": \"b\", \"1\": \"c\"}", "class index 0 given twice");
+        bad("unquoted.json", "[tench, goldfish]", "malformed JSON");
+        bad("single.json", "['a', 'b']", "malformed JSON");
+        bad("trailing-comma.json", "[\"a\", \"b\",]", "malformed JSON");
+        bad("keys.json", "{0: \"a\", 1: \"b\"}", "malformed JSON");
+        bad("comment.json", "[\"a\"] // one", "malformed JSON");
+        bad("two.json", "[\"a\"] [\"b\"]", "malformed JSON");
+        // one line, no Gson troubleshooting link; it says why a text file starting with [ was read as JSON
+        Path f = file("vocab.txt", "[unused0]\n[unused1]\n");
+        ReskernException e = assertThrows(ReskernException.class, () -> Labels.load(f));
+        assertFalse(e.getMessage().contains("\n") || e.getMessage().contains("https://"), e.getMessage());
+        assertTrue(e.getMessage().contains("starting with [ or { is read as JSON"), e.getMessage());
+        assertEquals(List.of("a", "b"), load("ok.json", "\uFEFF {\"1\": \"b\", \"0\": [\"n0\", \"a\"]} \n").asList());
+    }
+
+    /** A lone CR ends a line, as in Python's universal newlines; it used to give one label "a\rb\rc". */
+    @Test
+    void classicMacLineEndings() throws Exception {
+        assertEquals(List.of("a", "b", "c"), load("cr.txt", "a\rb\rc\r").asList());
+        assertEquals(List.of("a", "", "c"), load("mixed.txt", "a\r\n\rc\n").asList());
     }
 
     @Test

@@ -17,6 +17,17 @@ import org.junit.jupiter.api.Test;
  * plans). The taps' values are checked against torch in {@link ImageGoldenTest}.
  */
 class PreprocessTest {
+    /** A batch no Java array holds was an ArithmeticException ("integer overflow") from Math.multiplyExact (apiaudit). */
+    @Test
+    void aBatchNoArrayHoldsIsAnIllegalArgument() {
+        Preprocess big = new Preprocess(0, Preprocess.MAX_SIDE, Preprocess.MAX_SIDE, Preprocess.IMAGENET_MEAN,
+                Preprocess.IMAGENET_STD);
+        RgbImage px = RgbImage.ofRgb(new byte[3], 1, 1);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> CpuImages.nchw(List.of(px, px, px), big));
+        assertTrue(e.getMessage().contains("more than one Java array holds"), e.getMessage());
+    }
+
     @Test
     void resizeShorterSideLikeTorchvision() {
         Preprocess p = Preprocess.imagenet();
