@@ -130,6 +130,10 @@ template <class TL> struct SmemLayout {
 template <class TL, int MODE> constexpr int smem_bytes() {
   return SmemLayout<TL>::MAIN_BYTES + (MODE == TC_GATHER ? kGatherMaxKtot * 4 : 0);
 }
+// Largest dynamic shared memory one block may opt in to on every architecture the library is built for: 99 KB on
+// sm_86 / sm_89 (and sm_120, which runs the compute_90 PTX); sm_80 allows 163 KB, sm_90 227 KB. Above 48 KB the
+// launcher must call cudaFuncSetAttribute(MaxDynamicSharedMemorySize) first (the host emulation checks that it does).
+constexpr int kMaxOptinSmem = 99 * 1024;
 
 // ---------------------------------------------------------------------------------------------------------------
 // y = relu?(scale ⊙ conv(x, W) + shift + residual), y2 = relu(post_scale ⊙ y + post_shift): tensor cores.
@@ -431,6 +435,7 @@ template <typename T, class TL, int MODE>
 rk_status launch_conv_tc(const ConvParams& p, cudaStream_t stream) {
   auto kernel = conv_scale_shift_residual_relu_tc<T, TL, MODE>;
   constexpr int smem = smem_bytes<TL, MODE>();
+  static_assert(smem <= kMaxOptinSmem, "tile needs more shared memory than sm_86/sm_89 give one block (99 KB)");
   static std::atomic<unsigned long long> configured{0};  // bit per device id < 64
   int dev = 0;
   RK_CUDA_TRY(cudaGetDevice(&dev));

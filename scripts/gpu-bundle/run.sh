@@ -120,6 +120,14 @@ selected() {
   return 0
 }
 record() { printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >> "$R/steps.tsv"; }
+# After every step: the results so far into $FINAL (results.tar.gz + a summary.md of the steps table), so that a run
+# killed from outside (the device tool's command limit, a hung step past its own timeout) still returns what it got.
+# The end of the run overwrites both with the full ones.
+checkpoint() {
+  { echo "# reskern GPU run: PARTIAL (checkpoint after step $1, $(( $(now) - T0 ))s; the run did not reach its end)"
+    echo '```'; column -t -s $'\t' "$R/steps.tsv" 2>/dev/null || cat "$R/steps.tsv"; echo '```'; } > "$FINAL/summary.md"
+  tar -C "$WORK" -czf "$FINAL/results.tar.gz.part" results 2>/dev/null && mv "$FINAL/results.tar.gz.part" "$FINAL/results.tar.gz"
+}
 # tmo CAP CMD...: CMD with a timeout of min(CAP, what is left of the current step)
 tmo() {
   local cap="$1"; shift
@@ -162,6 +170,7 @@ run_step() {
   case "$rc" in 0) st=ok ;; 124|137) st=timeout ;; 3) st=n/a ;; *) st=failed ;; esac
   record "$s" "$st" "$rc" "$(( $(now) - t1 ))" "${NOTE:-}"
   NOTE=""
+  checkpoint "$s"
   echo "== [$s] $st in $(( $(now) - t1 ))s"
 }
 

@@ -6,7 +6,13 @@
 //    costs no OS threads and no futexes. A barrier that can never complete (divergent __syncthreads) aborts with a
 //    message instead of hanging. With -DRK_EMU_OS_THREADS (run_emu.sh --tsan) each CUDA thread is a std::thread
 //    instead, so that ThreadSanitizer sees the threads of a CTA as concurrent (a racecheck stand-in).
-//  - threadIdx / blockIdx are thread_local (set per fiber on every switch); __syncthreads() is a CTA barrier.
+//  - threadIdx / blockIdx are thread_local (set per fiber on every switch); __syncthreads() is a CTA barrier. Between
+//    barriers each thread runs alone, in thread order (RK_EMU_ORDER=forward, default), reverse or shuffled order:
+//    a shared-memory write and another thread's read with no barrier between them give the right answer in one order
+//    only (run_emu.sh runs forward and reverse).
+//  - Launch limits as on sm_90: <= 1024 threads, gridDim.y/z <= 65535, dynamic shared memory <= 227 KB and above
+//    48 KB only after cudaFuncSetAttribute(kernel, MaxDynamicSharedMemorySize, >= it) on the current device
+//    (otherwise the launch fails with cudaErrorInvalidValue, as on a GPU).
 //  - Warp-collective PTX (ldmatrix.x4, mma.sync m16n8k16 f16/bf16 and m16n8k8 tf32) is emulated from the fragment
 //    layouts of the PTX ISA ("Matrix Fragments for mma.m16n8k16 / m16n8k8", "ldmatrix"): the 32 lanes deposit
 //    their operands and meet at a warp barrier; the last lane to arrive computes every lane's result from the
@@ -16,7 +22,8 @@
 //  - Shared memory is filled with 0xFF (NaN in every dtype) before each CTA, so reads of unwritten smem show up.
 //  - Built with -fsanitize=address, every global-memory access of the kernels is bounds-checked by ASan.
 //  - One kernel runs at a time in the process (a global launch lock): host threads may launch concurrently.
-// Not emulated: timing, occupancy, bank conflicts, register limits, the real tensor-core rounding order.
+// Not emulated: timing, occupancy, bank conflicts, register and static shared-memory limits (the build checks those
+// and spills from ptxas's report: native/cuda/tools/check_resources.py), the real tensor-core rounding order.
 #pragma once
 #define RK_EMULATE 1
 #include <cuda_runtime.h>
@@ -217,7 +224,7 @@ inline void apply(const PendingCopy& c) {
 }
 
 extern unsigned char* const g_dynamic_smem;  // rk::tc::smem (defined in fake_cudart.cpp)
-constexpr size_t kDynamicSmemMax = 256 * 1024;
+constexpr size_t kDynamicSmemMax = 227 * 1024;  // sm_90 opt-in maximum per block (232448 bytes)
 void set_launch_error(cudaError_t e);       // fake_cudart.cpp: what cudaGetLastError() returns next
 bool launch_allowed(cudaStream_t s);        // fake_cudart.cpp: `s` belongs to the current device
 cudaError_t enqueue(cudaStream_t s, std::function<void()> work);  // run now, queue it, or record it (capture)
@@ -227,6 +234,45 @@ inline void check_thread_done(unsigned t, const ThreadState& st) {
     fprintf(stderr, "emu: thread %u exited with cp.async copies never waited for\n", t);
     abort();
   }
+}
+
+inline bool valid_launch(dim3 grid, dim3 block, size_t smem) {
+  const unsigned nt = block.x * block.y * block.z;
+  return nt > 0 && nt <= 1024 && nt % 32 == 0 && grid.x > 0 && grid.y > 0 && grid.z > 0 && grid.y <= 65535 &&
+         grid.z <= 65535 && smem <= kDynamicSmemMax;
+}
+// Dynamic shared memory above the 48 KB default needs cudaFuncSetAttribute(kernel, MaxDynamicSharedMemorySize, >= smem)
+// on the current device first (fake_cudart.cpp); a real launch without it fails with cudaErrorInvalidValue.
+bool dynamic_smem_allowed(const void* kernel, size_t smem);
+
+// Order in which the threads of a CTA run between two barriers (RK_EMU_ORDER): forward (thread 0 first, default),
+// reverse, or shuffle (a fixed pseudo-random permutation per CTA). A missing __syncthreads between a shared-memory
+// write and another thread's read of it passes in one order by luck; running the labs in forward and reverse order
+// makes it fail in one of them (run_emu.sh --order reverse).
+enum class ThreadOrder { Forward, Reverse, Shuffle };
+inline ThreadOrder thread_order() {
+  const char* m = getenv("RK_EMU_ORDER");
+  if (!m || !*m || !strcmp(m, "forward")) return ThreadOrder::Forward;
+  if (!strcmp(m, "reverse")) return ThreadOrder::Reverse;
+  if (!strcmp(m, "shuffle")) return ThreadOrder::Shuffle;
+  fprintf(stderr, "emu: RK_EMU_ORDER=%s: expected forward, reverse or shuffle\n", m);
+  abort();
+}
+inline std::vector<unsigned> thread_permutation(unsigned nt, uint3 bidx) {
+  std::vector<unsigned> order(nt);
+  for (unsigned t = 0; t < nt; t++) order[t] = t;
+  const ThreadOrder o = thread_order();
+  if (o == ThreadOrder::Reverse) {
+    for (unsigned t = 0; t < nt; t++) order[t] = nt - 1 - t;
+  } else if (o == ThreadOrder::Shuffle) {
+    uint64_t x = 0x9E3779B97F4A7C15ull ^ (bidx.x * 0x100000001B3ull) ^ (static_cast<uint64_t>(bidx.y) << 32) ^ bidx.z;
+    for (unsigned t = nt - 1; t > 0; t--) {
+      x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+      const unsigned j = static_cast<unsigned>(x % (t + 1));
+      const unsigned tmp = order[t]; order[t] = order[j]; order[j] = tmp;
+    }
+  }
+  return order;
 }
 
 // Run `body` (one CUDA thread's kernel code) for every thread of the current CTA.
@@ -261,9 +307,11 @@ template <class F> void run_cta(unsigned nt, dim3 block, uint3 bidx, F& body) {
     f.done = false;
   }
   unsigned alive = nt;
+  const std::vector<unsigned> order = thread_permutation(nt, bidx);
   while (alive > 0) {
     const unsigned long long before = s.progress;
-    for (unsigned t = 0; t < nt; t++) {
+    for (unsigned ti = 0; ti < nt; ti++) {
+      const unsigned t = order[ti];
       Fiber& f = fibers[t];
       if (f.done) continue;
       s.cur = &f;
@@ -293,11 +341,6 @@ template <class F> void run_cta(unsigned nt, dim3 block, uint3 bidx, F& body) {
 #endif
 }
 
-inline bool valid_launch(dim3 grid, dim3 block, size_t smem) {
-  const unsigned nt = block.x * block.y * block.z;
-  return nt > 0 && nt <= 1024 && nt % 32 == 0 && grid.x > 0 && grid.y > 0 && grid.z > 0 && grid.y <= 65535 &&
-         grid.z <= 65535 && smem <= kDynamicSmemMax;
-}
 
 // Run `body` as a CUDA grid: CTAs one after another.
 template <class F> void launch(dim3 grid, dim3 block, size_t smem, F&& body) {
@@ -333,6 +376,10 @@ struct Launcher {
     return [self, kernel](auto... args) {
       if (!valid_launch(self.grid, self.block, self.smem)) {  // reported at issue, as a real launch does
         set_launch_error(cudaErrorInvalidConfiguration);
+        return;
+      }
+      if (!dynamic_smem_allowed(reinterpret_cast<const void*>(kernel), self.smem)) {
+        set_launch_error(cudaErrorInvalidValue);
         return;
       }
       if (!launch_allowed(self.stream)) {

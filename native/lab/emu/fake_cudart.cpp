@@ -272,6 +272,20 @@ static void flush_all() {
 static double now_ms() {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
+// Per (kernel, device): the MaxDynamicSharedMemorySize set by cudaFuncSetAttribute, as CUDA keeps it per function
+// and context. A launch asking for more than 48 KB of dynamic shared memory needs it (dynamic_smem_allowed).
+static std::map<std::pair<const void*, int>, int> g_max_dynamic_smem;  // guarded by g_mu
+bool dynamic_smem_allowed(const void* kernel, size_t smem) {
+  if (smem <= 48 * 1024) return true;
+  int dev = t_device;
+  std::lock_guard<std::mutex> lk(g_mu);
+  auto it = g_max_dynamic_smem.find({kernel, dev});
+  if (it != g_max_dynamic_smem.end() && smem <= static_cast<size_t>(it->second)) return true;
+  fprintf(stderr, "emu: launch with %zu bytes of dynamic shared memory (> 48 KB) without cudaFuncSetAttribute("
+          "MaxDynamicSharedMemorySize >= %zu) for this kernel on device %d (set: %d): cudaErrorInvalidValue\n", smem,
+          smem, dev, it == g_max_dynamic_smem.end() ? -1 : it->second);
+  return false;
+}
 }  // namespace emu
 
 extern "C" {
@@ -418,8 +432,14 @@ cudaError_t cudaPointerGetAttributes(cudaPointerAttributes* a, const void* p) {
   }
   return cudaSuccess;
 }
-cudaError_t cudaFuncSetAttribute(const void*, cudaFuncAttribute, int v) {
-  return v <= 227 * 1024 ? cudaSuccess : cudaErrorInvalidValue;
+cudaError_t cudaFuncSetAttribute(const void* f, cudaFuncAttribute attr, int v) {
+  if (!f) return cudaErrorInvalidDeviceFunction;
+  if (attr == cudaFuncAttributeMaxDynamicSharedMemorySize) {
+    if (v < 0 || static_cast<size_t>(v) > emu::kDynamicSmemMax) return cudaErrorInvalidValue;
+    std::lock_guard<std::mutex> lk(emu::g_mu);
+    emu::g_max_dynamic_smem[{f, emu::t_device}] = v;
+  }
+  return cudaSuccess;
 }
 
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t* s, unsigned) {

@@ -6,6 +6,8 @@
 #   bash native/lab/emu/run_emu.sh [BUILD_DIR] [--tsan]
 #   RK_EMU_COPY=eager bash native/lab/emu/run_emu.sh    (cp.async lands at issue instead of at wait_group)
 #   RK_EMU_STREAMS=deferred bash native/lab/emu/run_emu.sh  (stream work runs at synchronization, not at issue)
+#   RK_EMU_ORDER=forward|reverse|shuffle bash native/lab/emu/run_emu.sh   (order of a CTA's threads between barriers;
+#       unset: each lab runs twice, forward then reverse, so that a missing __syncthreads cannot pass by luck)
 # Runs in a few minutes on 2 cores. It checks logic (indexing, fragment layouts, pipeline order, epilogue,
 # dispatch, graph capture), not performance; the GPU host runs the same labs for real.
 # The Java side on the same emulation: run_java_emu.sh.
@@ -44,6 +46,10 @@ libobjs=("$out"/lib/*.o)
 "${cxx[@]}" "${libobjs[@]}" "${cpuobjs[@]}" "$out/conv_lab.o" -o "$out/emu_conv_lab" -lgomp
 "${cxx[@]}" "${libobjs[@]}" "${cpuobjs[@]}" "$out/ops_lab.o" -o "$out/emu_ops_lab" -lgomp
 rc=0
-echo "== emulated ops_lab --quick"; "$out/emu_ops_lab" --quick || rc=1
-echo "== emulated conv_lab --quick"; "$out/emu_conv_lab" --quick || rc=1
+orders=("${RK_EMU_ORDER:-}")
+[ -z "${RK_EMU_ORDER:-}" ] && orders=(forward reverse)
+for order in "${orders[@]}"; do
+  echo "== emulated ops_lab --quick (threads: $order)"; RK_EMU_ORDER="$order" "$out/emu_ops_lab" --quick || rc=1
+  echo "== emulated conv_lab --quick (threads: $order)"; RK_EMU_ORDER="$order" "$out/emu_conv_lab" --quick || rc=1
+done
 exit $rc

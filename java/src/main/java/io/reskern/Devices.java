@@ -21,19 +21,50 @@ public final class Devices {
     private Devices() {
     }
 
+    /**
+     * Oldest compute capability reskern's CUDA kernels run on (major version): they use sm_80 instructions (mma.sync
+     * bf16/tf32, cp.async) and the library holds sm_80/86/89/90 code plus compute_90 PTX (newer GPUs JIT it).
+     */
+    public static final int MIN_CC_MAJOR = 8;
+
     /** Facts about one GPU. */
     public record GpuInfo(int index, String name, int ccMajor, int ccMinor, int smCount, long totalMem, long freeMem) {
+        /** Whether reskern's CUDA kernels run on it (compute capability 8.0 or newer). */
+        public boolean supported() {
+            return ccMajor >= MIN_CC_MAJOR;
+        }
+
+        /** Why it cannot be used, or "" when {@link #supported()}. */
+        public String unsupportedReason() {
+            return supported() ? "" : String.format(java.util.Locale.ROOT,
+                    "cuda:%d %s has compute capability %d.%d; reskern's CUDA kernels need %d.0 (Ampere) or newer",
+                    index, name, ccMajor, ccMinor, MIN_CC_MAJOR);
+        }
+
         @Override
         public String toString() {
-            return String.format(java.util.Locale.ROOT, "cuda:%d %s (sm_%d%d, %d SMs, %.1f GiB)", index, name, ccMajor, ccMinor, smCount,
-                    totalMem / (1024.0 * 1024 * 1024));
+            return String.format(java.util.Locale.ROOT, "cuda:%d %s (sm_%d%d, %d SMs, %.1f GiB)%s", index, name, ccMajor, ccMinor,
+                    smCount, totalMem / (1024.0 * 1024 * 1024), supported() ? "" : " not supported: needs sm_80 or newer");
         }
     }
 
-    /** Result of probing the CUDA library and driver. */
+    /**
+     * Result of probing the CUDA library and driver. {@code gpus} lists every GPU present (index = CUDA device index),
+     * supported or not; {@link #usable()} is true when at least one of them is {@link GpuInfo#supported()}.
+     */
     public record CudaProbe(boolean libraryLoaded, List<GpuInfo> gpus, int runtimeVersion, int driverVersion, String reason) {
         public boolean usable() {
-            return !gpus.isEmpty();
+            return firstSupported() >= 0;
+        }
+
+        /** Index of the first supported GPU, -1 when none is. */
+        public int firstSupported() {
+            for (GpuInfo g : gpus) {
+                if (g.supported()) {
+                    return g.index();
+                }
+            }
+            return -1;
         }
     }
 
@@ -78,11 +109,26 @@ public final class Devices {
                     gpus.add(new GpuInfo(i, cString(name), ma.get(), mi.get(), sm.get(), tot.get(), free.get()));
                 }
             }
-            return new CudaProbe(true, gpus, rt.get(), drv.get(), gpus.isEmpty() ? "no CUDA devices" : "");
+            return new CudaProbe(true, gpus, rt.get(), drv.get(), unusableReason(gpus));
         } catch (UnsatisfiedLinkError | NoClassDefFoundError | ExceptionInInitializerError e) {
             return new CudaProbe(false, List.of(), 0, 0, "CUDA library not available in this build ("
                     + e.getClass().getSimpleName() + ": " + e.getMessage() + ")");
         }
+    }
+
+    /** "" when a GPU of the list is supported, else why none can be used. */
+    static String unusableReason(List<GpuInfo> gpus) {
+        if (gpus.isEmpty()) {
+            return "no CUDA devices";
+        }
+        List<String> why = new ArrayList<>();
+        for (GpuInfo g : gpus) {
+            if (g.supported()) {
+                return "";
+            }
+            why.add(g.unsupportedReason());
+        }
+        return "no supported GPU: " + String.join("; ", why);
     }
 
     /** The NUL-terminated string in a sized buffer (getString() would return all of its bytes, garbage included). */
@@ -93,13 +139,14 @@ public final class Devices {
     }
 
     /**
-     * The best device present: the first usable GPU, else the CPU. Falling back to the CPU logs one line with the
-     * reason (once per process): no driver, a driver too old for the CUDA runtime, no GPU, or a build without CUDA.
+     * The best device present: the first supported GPU (compute capability 8.0+), else the CPU. Falling back to the
+     * CPU logs one line with the reason (once per process): no driver, a driver too old for the CUDA runtime, no GPU,
+     * only GPUs older than sm_80, or a build without CUDA.
      */
     public static Device best() {
         CudaProbe p = cuda();
         if (p.usable()) {
-            return Device.cuda(0);
+            return Device.cuda(p.firstSupported());
         }
         if (!fallbackLogged) {
             fallbackLogged = true;

@@ -100,6 +100,39 @@ class DeviceFallbackTest {
     }
 
     @Test
+    void gpusOlderThanSm80AreNotUsable() {
+        // the library holds sm_80/86/89/90 code + compute_90 PTX: on a T4 (7.5) or V100 (7.0) every kernel launch
+        // failed with "no kernel image" after auto had picked the GPU; now auto runs on the CPU and says why
+        Devices.GpuInfo t4 = new Devices.GpuInfo(0, "Tesla T4", 7, 5, 40, 15L << 30, 14L << 30);
+        assertTrue(!t4.supported() && t4.unsupportedReason().contains("compute capability 7.5"), t4.unsupportedReason());
+        String why = Devices.unusableReason(List.of(t4));
+        Devices.setProbeForTesting(new Devices.CudaProbe(true, List.of(t4), 13000, 13000, why));
+        assertTrue(!Devices.cuda().usable());
+        List<LogRecord> logs = capture(() -> assertEquals(Device.CPU, Device.parse("auto")));
+        assertEquals(1, logs.size());
+        assertTrue(logs.get(0).getMessage().contains("no supported GPU: cuda:0 Tesla T4 has compute capability 7.5"),
+                logs.get(0).getMessage());
+        ReskernException m = assertThrows(ReskernException.class,
+                () -> Model.builder().model("cifar_resnet20").optDevice(Device.cuda(0)).build());
+        assertEquals(ReskernException.ErrorCode.NO_DEVICE, m.code());
+        assertTrue(m.getMessage().contains("8.0 (Ampere) or newer"), m.getMessage());
+    }
+
+    @Test
+    void autoTakesTheFirstSupportedGpuAndAnUnsupportedOneIsNoDevice() {
+        Devices.GpuInfo t4 = new Devices.GpuInfo(0, "Tesla T4", 7, 5, 40, 15L << 30, 14L << 30);
+        Devices.GpuInfo h100 = new Devices.GpuInfo(1, "H100", 9, 0, 132, 80L << 30, 79L << 30);
+        assertEquals("", Devices.unusableReason(List.of(t4, h100)));
+        Devices.setProbeForTesting(new Devices.CudaProbe(true, List.of(t4, h100), 13000, 13000, ""));
+        assertEquals(Device.cuda(1), Device.parse("auto"));
+        assertTrue(t4.toString().contains("not supported"), t4.toString());
+        ReskernException m = assertThrows(ReskernException.class,
+                () -> Model.builder().model("cifar_resnet20").optDevice(Device.cuda(0)).build());
+        assertEquals(ReskernException.ErrorCode.NO_DEVICE, m.code());
+        assertTrue(m.getMessage().startsWith("cannot use cuda:0: cuda:0 Tesla T4 has compute capability 7.5"), m.getMessage());
+    }
+
+    @Test
     void gpuNameStopsAtTheTerminatingNul() {
         // the device-info buffer is 256 bytes; BytePointer.getString() alone returned every one of them (the name was
         // followed by whatever the buffer held: seen under the CUDA emulation, native/lab/emu/run_java_emu.sh)

@@ -41,6 +41,11 @@ public final class Executors {
             throw new ReskernException(ErrorCode.NO_DEVICE, "cannot use " + device + ": only " + probe.gpus().size()
                     + " CUDA device(s) present");
         }
+        Devices.GpuInfo gpu = probe.gpus().stream().filter(g -> g.index() == device.index()).findFirst()
+                .orElse(probe.gpus().get(device.index()));
+        if (!gpu.supported()) { // the library has no code for it: every kernel launch would fail
+            throw new ReskernException(ErrorCode.NO_DEVICE, "cannot use " + device + ": " + gpu.unsupportedReason());
+        }
         return CudaExecutorFactory.load(graph, weights, device, precision, conv, listener);
     }
 }

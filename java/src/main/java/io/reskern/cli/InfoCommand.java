@@ -25,7 +25,7 @@ final class InfoCommand implements Callable<Integer> {
         } else {
             System.out.printf(Locale.ROOT, "cuda        library loaded (runtime %s, driver %s)%n", version(p.runtimeVersion()),
                     p.driverVersion() == 0 ? "none" : version(p.driverVersion()));
-            if (p.gpus().isEmpty()) {
+            if (!p.usable()) {
                 System.out.println("            no usable GPU: " + p.reason());
             }
             for (Devices.GpuInfo g : p.gpus()) {

@@ -31,7 +31,7 @@
  * Wrong size, too many images, non-finite values, a buffer on another device: {@link java.lang.IllegalArgumentException}
  * at the call. Closed: {@link java.lang.IllegalStateException}. Device or native failures (a CUDA error, out of memory
  * at build): {@link io.reskern.ReskernException} with its {@link io.reskern.ReskernException.ErrorCode}. No driver, an
- * old driver or no GPU: {@code auto} runs on the CPU and logs one line; an explicit {@code cuda:i} is
- * {@code NO_DEVICE}.
+ * old driver, no GPU or only GPUs older than compute capability 8.0: {@code auto} runs on the CPU and logs one line;
+ * an explicit {@code cuda:i} is {@code NO_DEVICE}.
  */
 package io.reskern.serve;
