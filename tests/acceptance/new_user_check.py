@@ -14,7 +14,7 @@ Not part of `bin/test` (about 2.5 min and 1 GB of checkpoints on 2 cores); `.ci/
 """
 import argparse
 import zlib
-import json, struct, subprocess, sys, os, time
+import json, shlex, struct, subprocess, sys, os, time
 from collections import OrderedDict
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -204,14 +204,22 @@ def with_conv_bias(m):
 # ---------------------------------------------------------------- run one case
 def rel(out, ref): return float(np.linalg.norm(out - ref) / np.linalg.norm(ref))
 
-def reskern(args, env=None):
+def reskern(args, env=None, pipe=False):
     t = time.time()
-    p = subprocess.run([f"{ROOT}/bin/reskern", "run"] + args, capture_output=True, text=True, env=env)
+    if pipe:  # `cat X | reskern run … --input - --output - | cat > Y`: standard input and output are pipes
+        i, o = args.index("--input"), args.index("--output")
+        xpath, ypath = args[i + 1], args[o + 1]
+        a = list(args); a[i + 1] = "-"; a[o + 1] = "-"
+        cmd = "cat %s | %s run %s | cat > %s" % (shlex.quote(xpath), shlex.quote(f"{ROOT}/bin/reskern"),
+                                                 " ".join(shlex.quote(v) for v in a), shlex.quote(ypath))
+        p = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True, env=env)
+    else:
+        p = subprocess.run([f"{ROOT}/bin/reskern", "run"] + args, capture_output=True, text=True, env=env)
     return p, time.time() - t
 
 rows = []
 def case(name, model, cli_model, shape, seed, extra=(), dtype=torch.float32, in_dtype=np.float32, sd_override=None,
-         env=None):
+         env=None, pipe=False):
     g = torch.Generator().manual_seed(seed)
     m = model.eval()
     if sd_override is None:
@@ -228,7 +236,7 @@ def case(name, model, cli_model, shape, seed, extra=(), dtype=torch.float32, in_
     ref = m.double()(x.double()).numpy()
     f32 = m.float()(x).numpy()
     if os.path.exists(ypath): os.remove(ypath)
-    p, dt = reskern(["--model", cli_model, "--weights", wpath, "--input", xpath, "--output", ypath, *extra], env)
+    p, dt = reskern(["--model", cli_model, "--weights", wpath, "--input", xpath, "--output", ypath, *extra], env, pipe)
     if p.returncode != 0:
         rows.append((name, cli_model, str(list(shape)), "FAIL rc=%d: %s" % (p.returncode, (p.stderr or p.stdout).strip()[:300]), "", ""))
     else:
@@ -284,6 +292,9 @@ if not only or "locale" in only:
     # in a UTF-8 locale
     case("locale_C_ünï cödé", Cifar(20, "A"), "cifar_resnet20", (1, 3, 32, 32), 21,
          env={**{k: v for k, v in os.environ.items() if not k.startswith("LC_")}, "LANG": "C", "LC_ALL": "C"})
+if not only or "pipe" in only:
+    # a pipeline: `cat x.npy | reskern run --input - --output - | …` (--input - was refused; - meant a file named "-")
+    case("pipe_stdin_stdout", tvm.resnet18(), "resnet18", (2, 3, 45, 37), 22, pipe=True)
 if not only or "trained" in only:
     for d in (20, 32, 44, 56):
         w = f"{TRAINED}/resnet{d}.safetensors"

@@ -28,7 +28,7 @@ final class RunCommand implements Callable<Integer> {
     Path input;
 
     @Option(names = "--output", required = true, paramLabel = "Y.npy", converter = OutputPaths.FileName.class,
-            description = "where to write float32 logits (missing parent folders are created)")
+            description = "where to write float32 logits (missing parent folders are created; - is standard output)")
     Path output;
 
     @picocli.CommandLine.Spec
@@ -36,6 +36,9 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (output.toString().equals("-")) { // standard output, as with --input -
+            output = Path.of("/dev/stdout");
+        }
         boolean stream = isStream(input);
         if (!stream) {
             OutputPaths.requireFile(input, "input file");
