@@ -21,12 +21,25 @@ class BenchCompareCliTest {
     @TempDir
     Path tmp;
 
+    /** {@link CliTest#cli} with System.err captured too (compare writes its table there with --json). */
+    private static CliTest.Result cliWithStderr(String... args) {
+        java.io.PrintStream old = System.err;
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        try {
+            System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+            CliTest.Result r = cli(args);
+            return new CliTest.Result(r.code(), r.out(), r.err() + err.toString(java.nio.charset.StandardCharsets.UTF_8));
+        } finally {
+            System.setErr(old);
+        }
+    }
+
     /** `compare --json | jq` failed: the header line, the table and the chart line came first on standard output. */
     @Test
     void compareJsonIsTheOnlyThingOnStandardOutput() throws Exception {
         Path chart = tmp.resolve("c.png");
-        CliTest.Result r = cli("compare", "--models", "cifar_resnet20,cifar_resnet32", "--device", "cpu", "--seconds", "0",
-                "--batch", "1", "--chart", chart.toString(), "--json");
+        CliTest.Result r = cliWithStderr("compare", "--models", "cifar_resnet20,cifar_resnet32", "--device", "cpu", "--seconds",
+                "0", "--batch", "1", "--chart", chart.toString(), "--json");
         assertEquals(0, r.code(), r.toString());
         JsonArray rows = JsonParser.parseString(r.out()).getAsJsonArray(); // the whole of stdout
         assertEquals(2, rows.size());
