@@ -95,6 +95,18 @@ class BenchCompareCliTest {
         assertEquals(7.0, Measure.median(new double[] {7}));
     }
 
+    /** `--seconds S` is "at least S seconds", but the runs were capped at 10,000 (a 9 µs model stopped after 0.1 s). */
+    @Test
+    void secondsAreNotCutShortAtTenThousandRuns() {
+        CliTest.Result r = cli("bench", "--model", "cifar_resnet20", "--size", "1", "--batch", "1", "--device", "cpu", "--json",
+                "--iters", "1", "--seconds", "1", "--warmup", "20");
+        assertEquals(0, r.code(), r.toString());
+        JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
+        double p90 = o.get("p90_ms").getAsDouble();
+        org.junit.jupiter.api.Assumptions.assumeTrue(p90 * 20_000 < 1000, "this machine is too slow to tell: p90 " + p90 + " ms");
+        assertTrue(o.get("iterations").getAsInt() > 10_000, o.toString());
+    }
+
     @Test
     void benchJsonParsesAndCountsGmacs() {
         CliTest.Result r = cli("bench", "--model", "resnet18", "--batch", "1", "--size", "1", "--device", "cpu", "--json",
