@@ -107,6 +107,17 @@ class BenchCompareCliTest {
         assertTrue(o.get("iterations").getAsInt() > 10_000, o.toString());
     }
 
+    /** compare's `--seconds` ("minimum timed seconds per measurement") was cut at 1,000 runs as well. */
+    @Test
+    void compareTimesAtLeastTheSecondsAsked() {
+        long t0 = System.nanoTime();
+        CliTest.Result r = cli("compare", "--models", "cifar_resnet20", "--device", "cpu", "--seconds", "1", "--batch", "1",
+                "--chart", "none");
+        double s = (System.nanoTime() - t0) / 1e9;
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(s >= 2.0, "two measurements of at least 1 s each took " + s + " s");
+    }
+
     @Test
     void benchJsonParsesAndCountsGmacs() {
         CliTest.Result r = cli("bench", "--model", "resnet18", "--batch", "1", "--size", "1", "--device", "cpu", "--json",
