@@ -127,6 +127,13 @@ public final class Model implements AutoCloseable {
         return out;
     }
 
+    /** {@code Model[resnet50 on cpu, fp32, 1000 classes, weights …]} (was Object's {@code io.reskern.Model@1b6d3586}). */
+    @Override
+    public String toString() {
+        return "Model[" + name() + " on " + device() + ", " + precision() + ", " + classes() + " classes, weights "
+                + weightsDescription + "]";
+    }
+
     @Override
     public synchronized void close() {
         if (!closed) {

@@ -122,7 +122,7 @@ public final class ResNets {
             }
         }
         throw new IllegalArgumentException("unknown model '" + name + "'; known: " + String.join(", ", names())
-                + " (and any cifar_resnet(6n+2))");
+                + " (and any cifar_resnet(6n+2) up to depth " + MAX_CIFAR_DEPTH + ")");
     }
 
     /** The variant family label of a spec (v1, v1.5, v1c, v1d, v2, cifar-A, cifar-B, resnext, wide). */

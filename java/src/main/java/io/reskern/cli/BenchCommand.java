@@ -34,7 +34,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--iters", defaultValue = "10", paramLabel = "N", description = "at least N timed runs (default ${DEFAULT-VALUE})")
     int iters;
 
-    @Option(names = "--seconds", defaultValue = "2", paramLabel = "S", description = "and at least S seconds of timed runs (default ${DEFAULT-VALUE})")
+    @Option(names = "--seconds", defaultValue = "2", paramLabel = "S", description = "and at least S seconds of timed runs "
+            + "(default ${DEFAULT-VALUE}; at most 10,000,000 runs unless --iters asks for more)")
     double seconds;
 
     @Option(names = "--json", description = "print one JSON object instead of text")
@@ -60,7 +61,9 @@ final class BenchCommand implements Callable<Integer> {
             int px = size != null ? size : declared != null ? declared.height() : (cifar ? 32 : 224);
             int pw = size == null && declared != null ? declared.width() : px;
             Plan plan = model.graph().plan(batch, px, pw);
-            Measure.Result r = Measure.time(model, batch, px, pw, warmup, iters, seconds, Math.max(iters, 10_000));
+            // the run count was capped at 10,000, so `--seconds 60` on a 0.5 ms model stopped after 5 s; MAX_RUNS
+            // only bounds the timing array (80 MB), the timings array grows with the runs
+            Measure.Result r = Measure.time(model, batch, px, pw, warmup, iters, seconds, Math.max(iters, Measure.MAX_RUNS));
             double gmacs = plan.macs() / 1e9;
             if (json) {
                 Map<String, Object> o = new LinkedHashMap<>();

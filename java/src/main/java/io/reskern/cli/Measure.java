@@ -17,6 +17,9 @@ final class Measure {
         }
     }
 
+    /** Most timed runs {@code bench} makes for {@code --seconds} (10^7: 80 MB of timings). */
+    static final int MAX_RUNS = 10_000_000;
+
     private Measure() {
     }
 

@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
 public final class ModelOptions {
     @Option(names = "--model", paramLabel = "NAME",
             description = "resnet{18,34,50,101,152} (v1.5), resnet.._v1, resnet..c, resnet..d, resnetv2_{18..152}, "
-                    + "cifar_resnet{20,32,44,56,110,1202} (any 6n+2), resnext50_32x4d, resnext101_32x8d, wide_resnet50_2, "
+                    + "cifar_resnet{20,32,44,56,110,1202} (any 6n+2 up to 10000), resnext50_32x4d, resnext101_32x8d, wide_resnet50_2, "
                     + "wide_resnet101_2")
     String model;
 

@@ -207,8 +207,12 @@ public final class Labels {
                 return last.getAsString();
             }
         }
+        String shown = v.toString(); // bounded: the value may be a megabyte of nested JSON
+        if (shown.length() > 100) {
+            shown = shown.substring(0, 100) + "... (" + shown.length() + " chars)";
+        }
         throw new ReskernException(ErrorCode.BAD_FILE, name + ": " + where + " is not a label (a string, or an array "
-                + "ending in one): " + v);
+                + "ending in one): " + shown);
     }
 
     /** Number of labels. */

@@ -114,7 +114,7 @@ public final class FoldedWeights {
         Set<String> unexpected = new TreeSet<>();
         for (String name : src.names()) {
             if (!expected.containsKey(name) && !name.endsWith("num_batches_tracked")) {
-                unexpected.add(name);
+                unexpected.add(printable(name));
             }
         }
         if (missing.isEmpty() && misShaped.isEmpty() && unexpected.isEmpty()) {
@@ -214,6 +214,27 @@ public final class FoldedWeights {
             }
         }
         return true;
+    }
+
+    /**
+     * A name from the file as it may appear in a one-line message: control characters escaped (a terminal escape in
+     * a hostile file's tensor name reached the terminal raw) and cut at 120 characters (a 1 MB name made a 1 MB line).
+     */
+    private static String printable(String name) {
+        StringBuilder b = new StringBuilder();
+        int n = Math.min(name.length(), 120);
+        for (int i = 0; i < n; i++) {
+            char c = name.charAt(i);
+            if (c < 0x20 || c == 0x7f) {
+                b.append(String.format(java.util.Locale.ROOT, "\\u%04x", (int) c));
+            } else {
+                b.append(c);
+            }
+        }
+        if (name.length() > n) {
+            b.append("...(").append(name.length()).append(" chars)");
+        }
+        return b.toString();
     }
 
     private static void appendList(StringBuilder sb, String what, List<String> items) {

@@ -95,6 +95,13 @@ class SpecAndBuilderMisuseTest {
     }
 
     @Test
+    void aModelSaysWhatItIs() throws Exception {
+        try (Model m = Model.builder().model("cifar_resnet20").optSeed(7).build()) {
+            assertEquals("Model[cifar_resnet20 on cpu, fp32, 10 classes, weights random (seed 7)]", m.toString());
+        }
+    }
+
+    @Test
     void deviceIndicesAreAsciiDigits() {
         assertEquals(Device.cuda(3), Device.parse(" CUDA:3 "));
         assertEquals(Device.CPU, Device.parse(" cpu"));

@@ -21,12 +21,25 @@ class BenchCompareCliTest {
     @TempDir
     Path tmp;
 
+    /** {@link CliTest#cli} with System.err captured too (compare writes its table there with --json). */
+    private static CliTest.Result cliWithStderr(String... args) {
+        java.io.PrintStream old = System.err;
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        try {
+            System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+            CliTest.Result r = cli(args);
+            return new CliTest.Result(r.code(), r.out(), r.err() + err.toString(java.nio.charset.StandardCharsets.UTF_8));
+        } finally {
+            System.setErr(old);
+        }
+    }
+
     /** `compare --json | jq` failed: the header line, the table and the chart line came first on standard output. */
     @Test
     void compareJsonIsTheOnlyThingOnStandardOutput() throws Exception {
         Path chart = tmp.resolve("c.png");
-        CliTest.Result r = cli("compare", "--models", "cifar_resnet20,cifar_resnet32", "--device", "cpu", "--seconds", "0",
-                "--batch", "1", "--chart", chart.toString(), "--json");
+        CliTest.Result r = cliWithStderr("compare", "--models", "cifar_resnet20,cifar_resnet32", "--device", "cpu", "--seconds",
+                "0", "--batch", "1", "--chart", chart.toString(), "--json");
         assertEquals(0, r.code(), r.toString());
         JsonArray rows = JsonParser.parseString(r.out()).getAsJsonArray(); // the whole of stdout
         assertEquals(2, rows.size());
@@ -80,6 +93,29 @@ class BenchCompareCliTest {
         assertEquals(2.5, Measure.median(new double[] {1, 2, 3, 10}));
         assertEquals(3.0, Measure.median(new double[] {1, 2, 3, 4, 10}));
         assertEquals(7.0, Measure.median(new double[] {7}));
+    }
+
+    /** `--seconds S` is "at least S seconds", but the runs were capped at 10,000 (a 9 µs model stopped after 0.1 s). */
+    @Test
+    void secondsAreNotCutShortAtTenThousandRuns() {
+        CliTest.Result r = cli("bench", "--model", "cifar_resnet20", "--size", "1", "--batch", "1", "--device", "cpu", "--json",
+                "--iters", "1", "--seconds", "1", "--warmup", "20");
+        assertEquals(0, r.code(), r.toString());
+        JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
+        double p90 = o.get("p90_ms").getAsDouble();
+        org.junit.jupiter.api.Assumptions.assumeTrue(p90 * 20_000 < 1000, "this machine is too slow to tell: p90 " + p90 + " ms");
+        assertTrue(o.get("iterations").getAsInt() > 10_000, o.toString());
+    }
+
+    /** compare's `--seconds` ("minimum timed seconds per measurement") was cut at 1,000 runs as well. */
+    @Test
+    void compareTimesAtLeastTheSecondsAsked() {
+        long t0 = System.nanoTime();
+        CliTest.Result r = cli("compare", "--models", "cifar_resnet20", "--device", "cpu", "--seconds", "1", "--batch", "1",
+                "--chart", "none");
+        double s = (System.nanoTime() - t0) / 1e9;
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(s >= 2.0, "two measurements of at least 1 s each took " + s + " s");
     }
 
     @Test

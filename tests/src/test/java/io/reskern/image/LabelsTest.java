@@ -71,6 +71,9 @@ class LabelsTest {
         ReskernException e = assertThrows(ReskernException.class, () -> Labels.load(f));
         assertFalse(e.getMessage().contains("\n") || e.getMessage().contains("https://"), e.getMessage());
         assertTrue(e.getMessage().contains("starting with [ or { is read as JSON"), e.getMessage());
+        Path huge = file("huge.json", "[{\"x\": \"" + "y".repeat(1 << 20) + "\"}]");
+        ReskernException h = assertThrows(ReskernException.class, () -> Labels.load(huge));
+        assertTrue(h.getMessage().length() < 400 && h.getMessage().contains("element 0"), h.getMessage());
         assertEquals(List.of("a", "b"), load("ok.json", "\uFEFF {\"1\": \"b\", \"0\": [\"n0\", \"a\"]} \n").asList());
     }
 

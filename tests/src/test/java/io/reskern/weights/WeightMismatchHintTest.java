@@ -88,6 +88,20 @@ class WeightMismatchHintTest {
         assertTrue(mismatch("cifar_resnet20", null, compiled).contains("'_orig_mod.' (torch.compile)"));
     }
 
+    /** A hostile file's tensor names reached the message raw: terminal escapes, and a 1 MB name made a 1 MB line. */
+    @Test
+    void unexpectedNamesAreEscapedAndCut() throws Exception {
+        LinkedHashMap<String, FloatTensor> m = new LinkedHashMap<>();
+        m.put("\u001b[31mred", new FloatTensor(new long[] {1}, new float[1]));
+        m.put("x".repeat(1 << 20), new FloatTensor(new long[] {1}, new float[1]));
+        Path f = tmp.resolve("hostile.safetensors");
+        SafeTensors.write(f, m, DType.F32, Map.of());
+        String msg = mismatch("cifar_resnet20", null, f);
+        assertFalse(msg.contains("\u001b"), "no raw ESC");
+        assertTrue(msg.contains("\\u001b[31mred") && msg.contains("...(1048576 chars)"), msg.substring(0, 300));
+        assertTrue(msg.length() < 5000, "bounded: " + msg.length());
+    }
+
     @Test
     void noHintWhenNothingMatches() throws Exception {
         LinkedHashMap<String, FloatTensor> m = new LinkedHashMap<>();
