@@ -243,9 +243,11 @@ enum { LAYOUT_DIRECT = 0, LAYOUT_WINO = 1, LAYOUT_WINO4 = 2 };  // direct; Winog
 // hint says 14x14 or more (measured on Zen 3, AVX2, ResNet-50 3x3 layers: F(2x2,3x3) 1.2-1.9x faster for C = 64..256;
 // slower for C = 512 at 7x7 (weight-bound at small batch: U is 16/9 of the weights), faster at 14x14; slower for
 // C <= 32 (transform overhead on tiny layers)); which tile: see pack_layout().
-// `lab_cpu_conv_lab wino` times direct / F(2x2) / F(4x4) on the ResNet shapes in one process. RESKERN_CPU_WINOGRAD: unset = the
-// default below; 0 = off; 1 = on (also with the AVX-512 kernels, where it is opt-in until measured and tested on such
-// a machine); 2 / 4 = on with that output tile only. Read at pack time: packed weights stay valid whatever the
+// `lab_cpu_conv_lab wino` times direct / F(2x2) / F(4x4) on the ResNet shapes in one process. With the AVX-512 kernels
+// the same choice measured (AMD EPYC Zen 5, 2 threads, 2026-12-02; speed-up over direct by best run, batch 1 / 8):
+// C = 64 at 56x56 F(4x4) 2.72 / 2.13x, C = 128 at 28x28 F(4x4) 2.42 / 2.42x, C = 256 at 14x14 F(2x2) 1.52 / 1.71x,
+// C = 512 at 14x14 F(2x2) 0.87-1.12 / 1.17-1.34x, CIFAR's C = 64 at 8x8 F(4x4) 2.2 / 2.7x; it was opt-in there until
+// then. RESKERN_CPU_WINOGRAD: unset = the default below; 0 = off; 1 = on; 2 / 4 = on with that output tile only. Read at pack time: packed weights stay valid whatever the
 // variable says later (the header records the layout).
 static int parse_wino(const char* v) {  // 0 off, 1 default (on where tested), 2 forced on, 3 forced F(2x2), 4 forced F(4x4)
   if (!v || !*v) return 1;
@@ -270,7 +272,7 @@ extern "C" int rk_cpu_force_winograd(const char* v) {
 }
 static int pack_layout(int K, int C, int R, int S, int groups, int stride, long long pixels) {
   const int m = wino_mode();
-  const bool on = m >= 2 || (m == 1 && current_isa() != ISA_AVX512);
+  const bool on = m >= 1;
   // 256 < C <= 512 only where the output is known to be 14x14 or larger (wide ResNets' stage 3): there F(2x2)
   // measured 1.20-1.42x the direct kernel at batch 1 and 1.33-1.35x at batch 8 (C = K = 512 at 14x14, AMD Zen 3,
   // old and new library alternating in one process); at 7x7 (every ResNet's stage 4) it was 0.65-0.86x.
