@@ -27,8 +27,16 @@ public final class Devices {
      */
     public static final int MIN_CC_MAJOR = 8;
 
-    /** Facts about one GPU. */
+    /**
+     * Facts about one GPU. {@code freeMem} is -1 when it could not be read; {@code ccMajor} is -1 for a device whose
+     * properties could not be read at all ({@link #unavailable}; {@code name} then holds the error).
+     */
     public record GpuInfo(int index, String name, int ccMajor, int ccMinor, int smCount, long totalMem, long freeMem) {
+        /** A device the CUDA runtime counts but cannot describe: never {@link #supported()}. */
+        static GpuInfo unavailable(int index, String error) {
+            return new GpuInfo(index, "unavailable (" + error + ")", -1, -1, 0, 0, -1);
+        }
+
         /** Whether reskern's CUDA kernels run on it (compute capability 8.0 or newer). */
         public boolean supported() {
             return ccMajor >= MIN_CC_MAJOR;
@@ -36,6 +44,9 @@ public final class Devices {
 
         /** Why it cannot be used, or "" when {@link #supported()}. */
         public String unsupportedReason() {
+            if (ccMajor < 0) {
+                return "cuda:" + index + " is " + name;
+            }
             return supported() ? "" : String.format(java.util.Locale.ROOT,
                     "cuda:%d %s has compute capability %d.%d; reskern's CUDA kernels need %d.0 (Ampere) or newer",
                     index, name, ccMajor, ccMinor, MIN_CC_MAJOR);
@@ -43,6 +54,9 @@ public final class Devices {
 
         @Override
         public String toString() {
+            if (ccMajor < 0) {
+                return "cuda:" + index + " " + name;
+            }
             return String.format(java.util.Locale.ROOT, "cuda:%d %s (sm_%d%d, %d SMs, %.1f GiB)%s", index, name, ccMajor, ccMinor,
                     smCount, totalMem / (1024.0 * 1024 * 1024), supported() ? "" : " not supported: needs sm_80 or newer");
         }
@@ -107,6 +121,8 @@ public final class Devices {
                 LongPointer free = new LongPointer(1);
                 if (CudaOps.deviceInfo(i, name, 256, ma, mi, sm, tot, free) == 0) {
                     gpus.add(new GpuInfo(i, cString(name), ma.get(), mi.get(), sm.get(), tot.get(), free.get()));
+                } else { // keep list position == device index (cuda:i looks up gpus().get(i)); unusable
+                    gpus.add(GpuInfo.unavailable(i, CudaOps.lastError()));
                 }
             }
             return new CudaProbe(true, gpus, rt.get(), drv.get(), unusableReason(gpus));
