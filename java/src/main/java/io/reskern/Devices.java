@@ -28,8 +28,9 @@ public final class Devices {
     public static final int MIN_CC_MAJOR = 8;
 
     /**
-     * Facts about one GPU. {@code freeMem} is -1 when it could not be read; {@code ccMajor} is -1 for a device whose
-     * properties could not be read at all ({@link #unavailable}; {@code name} then holds the error).
+     * Facts about one GPU. {@code freeMem} is -1 when it was not read: the probe ({@link Devices#cuda()}) does not
+     * read it, since that would create a CUDA context (memory) on every GPU of the machine. {@code ccMajor} is -1 for
+     * a device whose properties could not be read at all ({@link #unavailable}; {@code name} then holds the error).
      */
     public record GpuInfo(int index, String name, int ccMajor, int ccMinor, int smCount, long totalMem, long freeMem) {
         /** A device the CUDA runtime counts but cannot describe: never {@link #supported()}. */
@@ -118,9 +119,10 @@ public final class Devices {
                 IntPointer mi = new IntPointer(1);
                 IntPointer sm = new IntPointer(1);
                 LongPointer tot = new LongPointer(1);
-                LongPointer free = new LongPointer(1);
-                if (CudaOps.deviceInfo(i, name, 256, ma, mi, sm, tot, free) == 0) {
-                    gpus.add(new GpuInfo(i, cString(name), ma.get(), mi.get(), sm.get(), tot.get(), free.get()));
+                // free memory is not asked for: reading it needs a CUDA context on that GPU (~0.5 GiB of its
+                // memory, kept for the life of the process), and the probe would make one on every GPU of the machine
+                if (CudaOps.deviceInfo(i, name, 256, ma, mi, sm, tot, null) == 0) {
+                    gpus.add(new GpuInfo(i, cString(name), ma.get(), mi.get(), sm.get(), tot.get(), -1));
                 } else { // keep list position == device index (cuda:i looks up gpus().get(i)); unusable
                     gpus.add(GpuInfo.unavailable(i, CudaOps.lastError()));
                 }
