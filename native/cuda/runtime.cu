@@ -98,15 +98,18 @@ rk_status rk_cuda_device_info(int dev, char* name, int name_len, int* cc_major, 
   if (sm_count) *sm_count = prop.multiProcessorCount;
   if (total_mem) *total_mem = static_cast<long long>(prop.totalGlobalMem);
   if (free_mem) {
-    // cudaMemGetInfo reports on the current device: switch, query, switch back.
+    // cudaMemGetInfo reports on the current device: switch, query, switch back. Best effort: a GPU in
+    // exclusive-process mode that another process holds (cudaErrorDevicesUnavailable), or one whose context cannot
+    // be made, still has its properties; its free memory is then -1 (unknown).
+    *free_mem = -1;
     int cur = 0;
     RK_CUDA_TRY(cudaGetDevice(&cur));
-    if (cur != dev) RK_CUDA_TRY(cudaSetDevice(dev));
-    size_t fr = 0, tot = 0;
-    cudaError_t e = cudaMemGetInfo(&fr, &tot);
-    if (cur != dev) RK_CUDA_TRY(cudaSetDevice(cur));
-    RK_CUDA_TRY(e);
-    *free_mem = static_cast<long long>(fr);
+    if (cur == dev || cudaSetDevice(dev) == cudaSuccess) {
+      size_t fr = 0, tot = 0;
+      if (cudaMemGetInfo(&fr, &tot) == cudaSuccess) *free_mem = static_cast<long long>(fr);
+      if (cur != dev) (void)cudaSetDevice(cur);
+    }
+    (void)cudaGetLastError();
   }
   return RK_OK;
 }

@@ -34,6 +34,8 @@ const char* rk_cuda_last_error(void);
 /* cudaRuntimeGetVersion / cudaDriverGetVersion (e.g. 13000); driver 0 when none is installed. */
 rk_status rk_cuda_versions(int* runtime_version, int* driver_version);
 rk_status rk_cuda_device_count(int* count);
+/* Properties of device dev (any pointer may be NULL). free_mem: -1 when it cannot be read (the device's context cannot
+   be made, e.g. an exclusive-process GPU that another process holds); the other fields are still filled. */
 rk_status rk_cuda_device_info(int dev, char* name, int name_len, int* cc_major, int* cc_minor, int* sm_count,
                               long long* total_mem, long long* free_mem);
 rk_status rk_cuda_set_device(int dev);

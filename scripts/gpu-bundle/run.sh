@@ -126,7 +126,12 @@ record() { printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >> "$R/steps.t
 checkpoint() {
   { echo "# reskern GPU run: PARTIAL (checkpoint after step $1, $(( $(now) - T0 ))s; the run did not reach its end)"
     echo '```'; column -t -s $'\t' "$R/steps.tsv" 2>/dev/null || cat "$R/steps.tsv"; echo '```'; } > "$FINAL/summary.md"
-  tar -C "$WORK" -czf "$FINAL/results.tar.gz.part" results 2>/dev/null && mv "$FINAL/results.tar.gz.part" "$FINAL/results.tar.gz"
+  tar -C "$WORK" -czf "$FINAL/results.tar.gz.part" results 2>/dev/null || return 0
+  if [ "$(stat -c %s "$FINAL/results.tar.gz.part")" -gt $((15 * 1048576)) ]; then  # over what comes back: leave out logs > 2 MiB
+    (cd "$WORK" && find results -type f -size +2M > results/checkpoint-left-out.txt &&
+     tar -czf "$FINAL/results.tar.gz.part" -X results/checkpoint-left-out.txt results 2>/dev/null)
+  fi
+  mv "$FINAL/results.tar.gz.part" "$FINAL/results.tar.gz"
 }
 # tmo CAP CMD...: CMD with a timeout of min(CAP, what is left of the current step)
 tmo() {

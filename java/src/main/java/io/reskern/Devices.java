@@ -27,8 +27,17 @@ public final class Devices {
      */
     public static final int MIN_CC_MAJOR = 8;
 
-    /** Facts about one GPU. */
+    /**
+     * Facts about one GPU. {@code freeMem} is -1 when it was not read: the probe ({@link Devices#cuda()}) does not
+     * read it, since that would create a CUDA context (memory) on every GPU of the machine. {@code ccMajor} is -1 for
+     * a device whose properties could not be read at all ({@link #unavailable}; {@code name} then holds the error).
+     */
     public record GpuInfo(int index, String name, int ccMajor, int ccMinor, int smCount, long totalMem, long freeMem) {
+        /** A device the CUDA runtime counts but cannot describe: never {@link #supported()}. */
+        static GpuInfo unavailable(int index, String error) {
+            return new GpuInfo(index, "unavailable (" + error + ")", -1, -1, 0, 0, -1);
+        }
+
         /** Whether reskern's CUDA kernels run on it (compute capability 8.0 or newer). */
         public boolean supported() {
             return ccMajor >= MIN_CC_MAJOR;
@@ -36,6 +45,9 @@ public final class Devices {
 
         /** Why it cannot be used, or "" when {@link #supported()}. */
         public String unsupportedReason() {
+            if (ccMajor < 0) {
+                return "cuda:" + index + " is " + name;
+            }
             return supported() ? "" : String.format(java.util.Locale.ROOT,
                     "cuda:%d %s has compute capability %d.%d; reskern's CUDA kernels need %d.0 (Ampere) or newer",
                     index, name, ccMajor, ccMinor, MIN_CC_MAJOR);
@@ -43,6 +55,9 @@ public final class Devices {
 
         @Override
         public String toString() {
+            if (ccMajor < 0) {
+                return "cuda:" + index + " " + name;
+            }
             return String.format(java.util.Locale.ROOT, "cuda:%d %s (sm_%d%d, %d SMs, %.1f GiB)%s", index, name, ccMajor, ccMinor,
                     smCount, totalMem / (1024.0 * 1024 * 1024), supported() ? "" : " not supported: needs sm_80 or newer");
         }
@@ -104,9 +119,12 @@ public final class Devices {
                 IntPointer mi = new IntPointer(1);
                 IntPointer sm = new IntPointer(1);
                 LongPointer tot = new LongPointer(1);
-                LongPointer free = new LongPointer(1);
-                if (CudaOps.deviceInfo(i, name, 256, ma, mi, sm, tot, free) == 0) {
-                    gpus.add(new GpuInfo(i, cString(name), ma.get(), mi.get(), sm.get(), tot.get(), free.get()));
+                // free memory is not asked for: reading it needs a CUDA context on that GPU (~0.5 GiB of its
+                // memory, kept for the life of the process), and the probe would make one on every GPU of the machine
+                if (CudaOps.deviceInfo(i, name, 256, ma, mi, sm, tot, null) == 0) {
+                    gpus.add(new GpuInfo(i, cString(name), ma.get(), mi.get(), sm.get(), tot.get(), -1));
+                } else { // keep list position == device index (cuda:i looks up gpus().get(i)); unusable
+                    gpus.add(GpuInfo.unavailable(i, CudaOps.lastError()));
                 }
             }
             return new CudaProbe(true, gpus, rt.get(), drv.get(), unusableReason(gpus));

@@ -133,6 +133,24 @@ class DeviceFallbackTest {
     }
 
     @Test
+    void aGpuThatCannotBeQueriedKeepsItsIndexAndIsNotUsable() {
+        // an exclusive-process GPU held by another process: device_info failed and the GPU was left out of the list,
+        // so cuda:1 moved to position 0 ("only 1 CUDA device present" for cuda:1; cuda:0 meant the wrong GPU)
+        Devices.GpuInfo busy = Devices.GpuInfo.unavailable(0, "cudaErrorDevicesUnavailable: CUDA-capable device(s) is/are busy");
+        Devices.GpuInfo h100 = new Devices.GpuInfo(1, "H100", 9, 0, 132, 80L << 30, 79L << 30);
+        assertTrue(!busy.supported() && busy.toString().startsWith("cuda:0 unavailable (cudaErrorDevicesUnavailable"),
+                busy.toString());
+        assertTrue(Devices.unusableReason(List.of(busy)).contains("cuda:0 is unavailable (cudaErrorDevicesUnavailable"),
+                Devices.unusableReason(List.of(busy)));
+        Devices.setProbeForTesting(new Devices.CudaProbe(true, List.of(busy, h100), 13000, 13000, ""));
+        assertEquals(Device.cuda(1), Device.parse("auto"));
+        ReskernException m = assertThrows(ReskernException.class,
+                () -> Model.builder().model("cifar_resnet20").optDevice(Device.cuda(0)).build());
+        assertEquals(ReskernException.ErrorCode.NO_DEVICE, m.code());
+        assertTrue(m.getMessage().contains("is unavailable (cudaErrorDevicesUnavailable"), m.getMessage());
+    }
+
+    @Test
     void gpuNameStopsAtTheTerminatingNul() {
         // the device-info buffer is 256 bytes; BytePointer.getString() alone returned every one of them (the name was
         // followed by whatever the buffer held: seen under the CUDA emulation, native/lab/emu/run_java_emu.sh)

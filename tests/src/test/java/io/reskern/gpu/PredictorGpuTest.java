@@ -73,6 +73,7 @@ class PredictorGpuTest {
         LongPointer free = new LongPointer(1);
         assertEquals(0, CudaOps.deviceInfo(0, null, 0, new IntPointer(1), new IntPointer(1), new IntPointer(1),
                 new LongPointer(1), free));
+        assertTrue(free.get() >= 0, "free memory of cuda:0 could not be read (-1)");
         return free.get();
     }
 
