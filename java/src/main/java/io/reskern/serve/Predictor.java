@@ -409,7 +409,9 @@ public final class Predictor implements AutoCloseable {
                         + devices);
             }
             in.device.address(); // throws if closed
-            return in.device.device();
+            // on one device every context can read it, so it batches with the other requests; spread over several
+            // devices it needs a context on its own device (and then runs in a batch of its own)
+            return devices.size() == 1 ? null : in.device.device();
         }
         if (in.floats != need) {
             throw new IllegalArgumentException("input has " + in.floats + " floats, expected N*3*H*W = " + need + " for "

@@ -508,6 +508,21 @@ class PredictorTest {
     }
 
     @Test
+    void aDeviceBufferRequestSharesABatchOnASingleDevicePredictor() throws Exception {
+        // a DeviceBuffer input used to run in a batch of its own, even when the predictor has one device
+        try (Predictor p = pairs(); DeviceBuffer db = DeviceBuffer.allocate(Device.CPU, IMG)) {
+            float[] x = images(1, 42);
+            float[] y = images(1, 43);
+            db.copyFrom(y, 0, IMG, 0);
+            CompletableFuture<Predictions> a = p.predictAsync(x, 1);
+            CompletableFuture<Predictions> b = p.predictAsync(Input.of(db, 1)); // completes the pair
+            assertArrayEquals(reference.predict(x, 1, S, S), a.get(1, TimeUnit.MINUTES).logits());
+            assertArrayEquals(reference.predict(y, 1, S, S), b.get(1, TimeUnit.MINUTES).logits());
+            assertEquals(1, p.stats().batches(), "one pass for both");
+        }
+    }
+
+    @Test
     void anInterruptedDispatcherKeepsServing() throws Exception {
         // an interrupt (a framework interrupting every thread, a callback on the dispatcher) used to end the
         // dispatcher silently: the request it held and every later one waited forever
