@@ -46,7 +46,7 @@ import java.util.Set;
  * content); every entry has a known dtype, a shape of ≤ 64 non-negative integer dimensions whose element and byte
  * counts do not overflow, and {@code data_offsets = [begin, end]} with {@code 0 ≤ begin ≤ end ≤ data size} and
  * {@code end − begin = elements × dtype size}; as in the reference implementation, the tensors must tile the data
- * section exactly (no overlap, no gap, no trailing bytes); {@code __metadata__} is a string→string object. Unknown
+ * section exactly (no overlap, no gap, no trailing bytes); {@code __metadata__} is a string→string object (or null: none, as the reference reader takes it). Unknown
  * fields inside a tensor entry are ignored. Valid files that this class cannot convert (a non-float dtype in
  * {@link #getFloats}, a tensor larger than a Java array) throw code {@code UNSUPPORTED}; I/O failures code
  * {@code IO}. Asking for a name that is not in the file, or using a closed instance, is a programming error
@@ -186,6 +186,10 @@ public final class SafeTensors implements AutoCloseable {
 
     private static void parseMetadata(Path path, JsonReader r, Map<String, String> out)
             throws IOException, ReskernException {
+        if (r.peek() == JsonToken.NULL) { // the reference reader's Option<HashMap>: null is no metadata
+            r.nextNull();
+            return;
+        }
         if (r.peek() != JsonToken.BEGIN_OBJECT) {
             throw bad(path, "__metadata__ is not a JSON object (got " + r.peek() + ")");
         }

@@ -174,6 +174,7 @@ class SafeTensorsHostileTest {
     @Test
     void metadataNotAStringMap() {
         rejectsJson("{\"__metadata__\":[]}", zeros(0), "__metadata__ is not a JSON object");
+        rejectsJson("{\"__metadata__\":null,\"__metadata__\":{}}", zeros(0), "duplicate key \"__metadata__\"");
         rejectsJson("{\"__metadata__\":\"x\"}", zeros(0), "__metadata__ is not a JSON object");
         rejectsJson("{\"__metadata__\":{\"k\":1}}", zeros(0), "__metadata__ value of \"k\" is not a string");
         rejectsJson("{\"__metadata__\":{\"k\":null}}", zeros(0), "is not a string");
@@ -200,6 +201,18 @@ class SafeTensorsHostileTest {
                 concat(f32(1f)));
         try (SafeTensors st = SafeTensors.open(write(dir, "ok.safetensors", ok))) {
             org.junit.jupiter.api.Assertions.assertEquals(2, st.names().size());
+        }
+    }
+
+    /** {@code "__metadata__": null} was refused; the reference reader (an Option of a map) takes it as no metadata. */
+    @Test
+    void nullMetadataIsNoMetadata() throws Exception {
+        byte[] data = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putFloat(1.5f).putFloat(-2f).array();
+        Path p = write(dir, "null-meta.safetensors",
+                st("{\"__metadata__\":null," + entry("w", "F32", "[2]", "[0,8]") + "}", data));
+        try (SafeTensors t = SafeTensors.open(p)) {
+            org.junit.jupiter.api.Assertions.assertTrue(t.metadata().isEmpty());
+            org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {1.5f, -2f}, t.getFloats("w"));
         }
     }
 }
