@@ -119,6 +119,60 @@ rk_status rk_cuda_set_device(int dev) {
   return RK_OK;
 }
 
+// cuCtxGetCurrent / cuCtxSetCurrent from the driver that the static runtime loaded (CUresult is an int enum,
+// CUcontext a pointer; declared here so that no libcuda is linked). Looked up once.
+namespace {
+using CtxGetFn = int (*)(void**);
+using CtxSetFn = int (*)(void*);
+struct CtxFns {
+  CtxGetFn get = nullptr;
+  CtxSetFn set = nullptr;
+  std::string why;
+};
+const CtxFns& ctx_fns() {
+  static const CtxFns fns = [] {
+    CtxFns f;
+    void* g = nullptr;
+    void* s = nullptr;
+    cudaDriverEntryPointQueryResult qg = cudaDriverEntryPointSymbolNotFound, qs = cudaDriverEntryPointSymbolNotFound;
+    cudaError_t eg = cudaGetDriverEntryPointByVersion("cuCtxGetCurrent", &g, 12000, cudaEnableDefault, &qg);
+    cudaError_t es = cudaGetDriverEntryPointByVersion("cuCtxSetCurrent", &s, 12000, cudaEnableDefault, &qs);
+    if (eg == cudaSuccess && es == cudaSuccess && qg == cudaDriverEntryPointSuccess &&
+        qs == cudaDriverEntryPointSuccess && g && s) {
+      f.get = reinterpret_cast<CtxGetFn>(g);
+      f.set = reinterpret_cast<CtxSetFn>(s);
+    } else {
+      f.why = std::string("cuCtxGetCurrent/cuCtxSetCurrent not found (") +
+              cudaGetErrorName(eg != cudaSuccess ? eg : es) + ")";
+      (void)cudaGetLastError();
+    }
+    return f;
+  }();
+  return fns;
+}
+}  // namespace
+
+rk_status rk_cuda_context_get(void** ctx) {
+  RK_ARG_CHECK(ctx, "context_get: null argument");
+  *ctx = nullptr;
+  const CtxFns& f = ctx_fns();
+  if (!f.get) return set_error(RK_ERR_CUDA, "context_get: %s", f.why.c_str());
+  int r = f.get(ctx);
+  if (r != 0) {
+    *ctx = nullptr;
+    return set_error(RK_ERR_CUDA, "context_get: cuCtxGetCurrent returned %d", r);
+  }
+  return RK_OK;
+}
+
+rk_status rk_cuda_context_set(void* ctx) {
+  const CtxFns& f = ctx_fns();
+  if (!f.set) return set_error(RK_ERR_CUDA, "context_set: %s", f.why.c_str());
+  int r = f.set(ctx);
+  if (r != 0) return set_error(RK_ERR_CUDA, "context_set: cuCtxSetCurrent returned %d", r);
+  return RK_OK;
+}
+
 // ---- memory ----
 rk_status rk_cuda_malloc(void** ptr, size_t bytes) {
   RK_ARG_CHECK(ptr, "malloc: null argument");

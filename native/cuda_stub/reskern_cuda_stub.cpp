@@ -21,6 +21,12 @@ rk_status rk_cuda_device_info(int dev, char* name, int name_len, int* cc_major, 
 rk_status rk_cuda_set_device(int dev) {
   return RK_ERR_NO_DEVICE;
 }
+rk_status rk_cuda_context_get(void** ctx) {
+  if (ctx) *ctx = 0; return RK_ERR_NO_DEVICE;
+}
+rk_status rk_cuda_context_set(void* ctx) {
+  return RK_ERR_NO_DEVICE;
+}
 rk_status rk_cuda_malloc(void** ptr, size_t bytes) {
   return RK_ERR_NO_DEVICE;
 }

@@ -39,6 +39,13 @@ rk_status rk_cuda_device_count(int* count);
 rk_status rk_cuda_device_info(int dev, char* name, int name_len, int* cc_major, int* cc_minor, int* sm_count,
                               long long* total_mem, long long* free_mem);
 rk_status rk_cuda_set_device(int dev);
+/* The CUDA context current on the calling thread (*ctx = NULL when it has none), and making one current again (NULL:
+   none). The Java API saves it on entry and puts it back on return, so a caller's thread is left on the device (and
+   with the context, or none) it had: reskern's own cudaSetDevice calls never leak into a service's other CUDA code.
+   Driver API (cuCtxGetCurrent / cuCtxSetCurrent), reached through cudaGetDriverEntryPointByVersion, so the library
+   still does not link libcuda. */
+rk_status rk_cuda_context_get(void** ctx);
+rk_status rk_cuda_context_set(void* ctx);
 
 /* Memory (plain cudaMalloc; no managed memory). */
 rk_status rk_cuda_malloc(void** ptr, size_t bytes);

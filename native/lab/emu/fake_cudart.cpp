@@ -143,6 +143,9 @@ namespace emu {
 unsigned char* const g_dynamic_smem = rk::tc::smem;
 static thread_local cudaError_t t_last = cudaSuccess;
 static thread_local int t_device = 0;  // cudaSetDevice is per host thread
+// The driver's current context, modelled as (device + 1) or none: cudaSetDevice makes the device's (primary) context
+// current; cuCtxSetCurrent(NULL) leaves the thread with none, and the runtime then falls back to device 0.
+static thread_local bool t_has_ctx = false;
 constexpr int kMaxDevices = 8;
 static std::mutex g_mu;  // guards everything below
 static std::map<cudaStream_t, CUgraph_st*> g_capturing;
@@ -316,6 +319,34 @@ cudaError_t cudaGetDevice(int* d) { *d = emu::t_device; return cudaSuccess; }
 cudaError_t cudaSetDevice(int d) {
   if (d < 0 || d >= emu::devices()) return cudaErrorInvalidDevice;
   emu::t_device = d;
+  emu::t_has_ctx = true;
+  return cudaSuccess;
+}
+// The two driver entry points reskern asks for (cuCtxGetCurrent, cuCtxSetCurrent), on the model above.
+namespace emu {
+static int ctx_get_current(void** ctx) {
+  *ctx = t_has_ctx ? reinterpret_cast<void*>(static_cast<uintptr_t>(t_device) + 1) : nullptr;
+  return 0;
+}
+static int ctx_set_current(void* ctx) {
+  uintptr_t v = reinterpret_cast<uintptr_t>(ctx);
+  if (v == 0) {
+    t_has_ctx = false;
+    t_device = 0;
+    return 0;
+  }
+  if (v > static_cast<uintptr_t>(devices())) return 201;  // CUDA_ERROR_INVALID_CONTEXT
+  t_device = static_cast<int>(v - 1);
+  t_has_ctx = true;
+  return 0;
+}
+}  // namespace emu
+cudaError_t cudaGetDriverEntryPointByVersion(const char* symbol, void** fn, unsigned int, unsigned long long,
+                                             cudaDriverEntryPointQueryResult* q) {
+  *fn = nullptr;
+  if (!strcmp(symbol, "cuCtxGetCurrent")) *fn = reinterpret_cast<void*>(&emu::ctx_get_current);
+  if (!strcmp(symbol, "cuCtxSetCurrent")) *fn = reinterpret_cast<void*>(&emu::ctx_set_current);
+  if (q) *q = *fn ? cudaDriverEntryPointSuccess : cudaDriverEntryPointSymbolNotFound;
   return cudaSuccess;
 }
 cudaError_t cudaGetDeviceProperties(cudaDeviceProp* p, int d) {

@@ -1,6 +1,7 @@
 package io.reskern;
 
 import io.reskern.ReskernException.ErrorCode;
+import io.reskern.backend.CallerCudaContext;
 import io.reskern.nativelib.CudaOps;
 import java.nio.FloatBuffer;
 import java.util.Objects;
@@ -52,10 +53,11 @@ public final class DeviceBuffer implements AutoCloseable {
             return new DeviceBuffer(device, p.address(), floats, true, p);
         }
         requireGpu(device);
-        check(CudaOps.setDevice(device.index()), "select " + device);
-        PointerPointer<?> pp = new PointerPointer<>(1);
-        check(CudaOps.malloc(pp, floats * 4), "cudaMalloc " + floats * 4 + " bytes on " + device);
-        return new DeviceBuffer(device, pp.get(0).address(), floats, true, null);
+        try (CallerCudaContext saved = CallerCudaContext.save(device); PointerPointer<?> pp = new PointerPointer<>(1)) {
+            check(CudaOps.setDevice(device.index()), "select " + device);
+            check(CudaOps.malloc(pp, floats * 4), "cudaMalloc " + floats * 4 + " bytes on " + device);
+            return new DeviceBuffer(device, pp.get(0).address(), floats, true, null);
+        }
     }
 
     /** Memory you own at {@code address} on {@code device}; never freed by this class. */
@@ -152,9 +154,11 @@ public final class DeviceBuffer implements AutoCloseable {
     }
 
     private void copyIn(long hostAddress, long count, long offset) throws ReskernException {
-        check(CudaOps.setDevice(device.index()), "select " + device);
-        check(CudaOps.memcpyH2D(address() + offset * 4, hostAddress, count * 4, 0), "copy to " + device);
-        check(CudaOps.streamSynchronize(0), "copy to " + device);
+        try (CallerCudaContext saved = CallerCudaContext.save(device)) {
+            check(CudaOps.setDevice(device.index()), "select " + device);
+            check(CudaOps.memcpyH2D(address() + offset * 4, hostAddress, count * 4, 0), "copy to " + device);
+            check(CudaOps.streamSynchronize(0), "copy to " + device);
+        }
     }
 
     /** Copies elements {@code [offset, offset + count)} into {@code dst[dstOffset …]}. */
@@ -165,7 +169,7 @@ public final class DeviceBuffer implements AutoCloseable {
             view(address() + offset * 4, count).get(dst, dstOffset, count);
             return;
         }
-        try (FloatPointer tmp = new FloatPointer(count)) {
+        try (FloatPointer tmp = new FloatPointer(count); CallerCudaContext saved = CallerCudaContext.save(device)) {
             check(CudaOps.setDevice(device.index()), "select " + device);
             check(CudaOps.memcpyD2H(tmp.address(), address() + offset * 4, count * 4L, 0), "copy from " + device);
             check(CudaOps.streamSynchronize(0), "copy from " + device);
@@ -183,8 +187,10 @@ public final class DeviceBuffer implements AutoCloseable {
                 host.close();
                 host = null;
             } else {
-                CudaOps.setDevice(device.index());
-                CudaOps.free(address);
+                try (CallerCudaContext saved = CallerCudaContext.save(device)) {
+                    CudaOps.setDevice(device.index());
+                    CudaOps.free(address);
+                }
             }
         }
         address = 0;

@@ -1,5 +1,6 @@
 package io.reskern;
 
+import io.reskern.backend.CallerCudaContext;
 import io.reskern.backend.DeviceModel;
 import io.reskern.backend.Executor;
 import io.reskern.backend.Executors;
@@ -122,7 +123,9 @@ public final class Model implements AutoCloseable {
             if (closed) {
                 throw new IllegalStateException("model is closed");
             }
-            executor.run(nchw, n, h, w, out);
+            try (CallerCudaContext saved = CallerCudaContext.save(device())) {
+                executor.run(nchw, n, h, w, out);
+            }
         }
         return out;
     }
@@ -138,8 +141,10 @@ public final class Model implements AutoCloseable {
     public synchronized void close() {
         if (!closed) {
             closed = true;
-            executor.close();
-            deviceModel.close();
+            try (CallerCudaContext saved = CallerCudaContext.save(device())) {
+                executor.close();
+                deviceModel.close();
+            }
         }
     }
 
@@ -299,12 +304,14 @@ public final class Model implements AutoCloseable {
 
         public Model build() throws ReskernException {
             Definition d = define();
-            DeviceModel dm = Executors.load(d.graph(), d.weights(), device, precision, conv, tuneListener);
-            try {
-                return new Model(d.graph(), dm, dm.newContext(), d.weightsDescription());
-            } catch (ReskernException | RuntimeException e) {
-                dm.close();
-                throw e;
+            try (CallerCudaContext saved = CallerCudaContext.save(device)) {
+                DeviceModel dm = Executors.load(d.graph(), d.weights(), device, precision, conv, tuneListener);
+                try {
+                    return new Model(d.graph(), dm, dm.newContext(), d.weightsDescription());
+                } catch (ReskernException | RuntimeException e) {
+                    dm.close();
+                    throw e;
+                }
             }
         }
 

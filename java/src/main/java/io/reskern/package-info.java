@@ -16,7 +16,10 @@
  * For concurrent serving use {@link io.reskern.serve.Predictor} (several contexts over one copy of the weights per
  * device, dynamic batching; see {@link io.reskern.serve}). CPU
  * kernels split each op over a process-wide work-sharing thread pool ({@link io.reskern.Devices#setCpuThreads} sets how
- * many threads an op uses, for calls from any thread).
+ * many threads an op uses, for calls from any thread). On a GPU, a call on your thread (building or closing a
+ * {@code Model} or {@code Predictor}, {@code Model.predict}, {@code DeviceBuffer}) leaves that thread with the CUDA
+ * context it had — the same device, or none if it had none — so reskern's device selection never moves a service's
+ * other CUDA code to another GPU ({@code PredictorGpuTest.callerThreadKeepsItsCudaContext}).
  *
  * <h2>Lifetime</h2>
  * Models own native (and device) memory: close them (try-with-resources). {@code close()} waits for a call in flight;

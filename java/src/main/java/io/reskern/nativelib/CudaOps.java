@@ -37,6 +37,8 @@ public final class CudaOps {
                                         IntPointer ccMinor, IntPointer smCount, @Cast("long long*") LongPointer totalMem,
                                         @Cast("long long*") LongPointer freeMem);
     @Name("rk_cuda_set_device") public static native int setDevice(int dev);
+    @Name("rk_cuda_context_get") public static native int contextGet(@Cast("void**") PointerPointer<?> ctx);
+    @Name("rk_cuda_context_set") public static native int contextSet(@Cast("void*") long ctx);
 
     @Name("rk_cuda_malloc") public static native int malloc(@Cast("void**") PointerPointer<?> ptr, @Cast("size_t") long bytes);
     @Name("rk_cuda_free") public static native int free(@Cast("void*") long ptr);

@@ -5,6 +5,7 @@ import io.reskern.Model;
 import io.reskern.Precision;
 import io.reskern.ReskernException;
 import io.reskern.ResNetSpec;
+import io.reskern.backend.CallerCudaContext;
 import io.reskern.backend.DeviceModel;
 import io.reskern.backend.Executor;
 import io.reskern.backend.Executors;
@@ -714,11 +715,13 @@ public final class Predictor implements AutoCloseable {
         synchronized (this) {
             if (!released) {
                 released = true;
-                for (Context c : contexts) {
-                    c.executor.close();
-                }
-                for (DeviceModel dm : deviceModels) {
-                    dm.close();
+                try (CallerCudaContext saved = CallerCudaContext.save(devices)) {
+                    for (Context c : contexts) {
+                        c.executor.close();
+                    }
+                    for (DeviceModel dm : deviceModels) {
+                        dm.close();
+                    }
                 }
             }
         }
@@ -955,40 +958,43 @@ public final class Predictor implements AutoCloseable {
             List<DeviceModel> dms = new ArrayList<>();
             List<Context> ctxs = new ArrayList<>();
             Predictor p;
-            try {
-                for (Device d : ds) {
-                    DeviceModel dm = Executors.load(graph, def.weights(), d, model.precision(), model.conv(),
-                            model.tuneListener());
-                    dms.add(dm);
-                    int k = contextsPerDevice != null ? contextsPerDevice : d.isCuda() ? 2 : 1;
-                    int[] sizes = d.isCuda() ? gpuSizes() : null;
-                    for (int i = 0; i < k; i++) {
-                        Executor ex = dm.newContext();
-                        ExecutorService worker = java.util.concurrent.Executors.newSingleThreadExecutor(
-                                namedThreads(group, group.getName() + "-" + d + "-" + i, owner));
-                        ctxs.add(new Context(ex, sizes, worker));
-                        ex.reserve(maxBatch, height, width);
-                        if (warmup) {
-                            int[] warm = sizes != null ? sizes : (maxBatch > 1 ? new int[] {1, maxBatch} : new int[] {1});
-                            float[] out = new float[maxBatch * graph.classes()];
-                            for (int s : warm) {
-                                ex.begin(s, height, width);
-                                ex.stageZeros(0, s);
-                                ex.forward(out, 0);
+            // the caller's CUDA context is put back after the clean-up below too (catch runs inside this scope)
+            try (CallerCudaContext saved = CallerCudaContext.save(ds)) {
+                try {
+                    for (Device d : ds) {
+                        DeviceModel dm = Executors.load(graph, def.weights(), d, model.precision(), model.conv(),
+                                model.tuneListener());
+                        dms.add(dm);
+                        int k = contextsPerDevice != null ? contextsPerDevice : d.isCuda() ? 2 : 1;
+                        int[] sizes = d.isCuda() ? gpuSizes() : null;
+                        for (int i = 0; i < k; i++) {
+                            Executor ex = dm.newContext();
+                            ExecutorService worker = java.util.concurrent.Executors.newSingleThreadExecutor(
+                                    namedThreads(group, group.getName() + "-" + d + "-" + i, owner));
+                            ctxs.add(new Context(ex, sizes, worker));
+                            ex.reserve(maxBatch, height, width);
+                            if (warmup) {
+                                int[] warm = sizes != null ? sizes : (maxBatch > 1 ? new int[] {1, maxBatch} : new int[] {1});
+                                float[] out = new float[maxBatch * graph.classes()];
+                                for (int s : warm) {
+                                    ex.begin(s, height, width);
+                                    ex.stageZeros(0, s);
+                                    ex.forward(out, 0);
+                                }
                             }
                         }
                     }
+                    p = new Predictor(this, graph, dms, Collections.unmodifiableList(ctxs), group, owner);
+                } catch (ReskernException | RuntimeException | Error e) {
+                    for (Context c : ctxs) {
+                        c.worker.shutdownNow();
+                        c.executor.close();
+                    }
+                    for (DeviceModel dm : dms) {
+                        dm.close();
+                    }
+                    throw e;
                 }
-                p = new Predictor(this, graph, dms, Collections.unmodifiableList(ctxs), group, owner);
-            } catch (ReskernException | RuntimeException | Error e) {
-                for (Context c : ctxs) {
-                    c.worker.shutdownNow();
-                    c.executor.close();
-                }
-                for (DeviceModel dm : dms) {
-                    dm.close();
-                }
-                throw e;
             }
             LOG.info(String.format(java.util.Locale.ROOT, "reskern: %s ready in %.2f s (%d MiB native/device memory)", p,
                     (System.nanoTime() - t0) / 1e9, p.memoryBytes() >> 20));

@@ -26,6 +26,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.PointerPointer;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -230,5 +231,77 @@ class PredictorGpuTest {
                 assertEquals(100, p.predict(images(1, i), 1).length);
             }
         }
+    }
+
+    /** The calling thread's current CUDA context (0: none). */
+    static long currentContext() {
+        try (PointerPointer<?> pp = new PointerPointer<>(1)) {
+            assertEquals(0, CudaOps.contextGet(pp), CudaOps::lastError);
+            return pp.get(0) == null ? 0 : pp.get(0).address();
+        }
+    }
+
+    /** Every public entry point that runs CUDA on the caller's thread; after each, the thread's context must be as before. */
+    static void useEveryEntryPoint(long expected) throws Exception {
+        float[] x = images(2, 11);
+        try (Model m = model(Precision.FP16).build()) {
+            assertEquals(expected, currentContext(), "after Model.build");
+            m.predict(x, 2, S, S);
+            assertEquals(expected, currentContext(), "after Model.predict");
+        }
+        assertEquals(expected, currentContext(), "after Model.close");
+        try (DeviceBuffer db = DeviceBuffer.allocate(Device.cuda(0), x.length)) {
+            assertEquals(expected, currentContext(), "after DeviceBuffer.allocate");
+            db.copyFrom(x, 0, x.length, 0);
+            assertEquals(expected, currentContext(), "after DeviceBuffer.copyFrom");
+            float[] back = new float[x.length];
+            db.copyTo(0, back, 0, back.length);
+            assertEquals(expected, currentContext(), "after DeviceBuffer.copyTo");
+            assertArrayEquals(x, back);
+            try (Predictor p = Predictor.builder(model(Precision.FP16)).optMaxBatch(2).optBatchSizes(2)
+                    .optInputSize(S, S).build()) {
+                assertEquals(expected, currentContext(), "after Predictor build");
+                assertEquals(2 * 100, p.predict(x, 2).length);
+                assertEquals(2 * 100, p.predict(Input.of(db, 2)).logits().length);
+                assertEquals(expected, currentContext(), "after Predictor.predict");
+            }
+            assertEquals(expected, currentContext(), "after Predictor.close");
+        }
+        assertEquals(expected, currentContext(), "after DeviceBuffer.close");
+    }
+
+    static void onFreshThread(String name, org.junit.jupiter.api.function.Executable body) throws Exception {
+        Throwable[] failure = new Throwable[1];
+        Thread t = new Thread(() -> {
+            try {
+                body.execute();
+            } catch (Throwable e) {
+                failure[0] = e;
+            }
+        }, name);
+        t.start();
+        t.join();
+        if (failure[0] instanceof Exception e) {
+            throw e;
+        } else if (failure[0] instanceof Error e) {
+            throw e;
+        }
+    }
+
+    @Test
+    void callerThreadKeepsItsCudaContext() throws Exception {
+        // a thread that never used CUDA has no context, and must not be given one (a context costs device memory)
+        onFreshThread("no-context", () -> {
+            assertEquals(0, currentContext(), "a new thread has no current CUDA context");
+            useEveryEntryPoint(0);
+        });
+        // a thread on another device (with one GPU: on cuda:0's primary context) stays there
+        int other = Devices.cuda().gpus().size() > 1 ? 1 : 0;
+        onFreshThread("on-cuda" + other, () -> {
+            assertEquals(0, CudaOps.setDevice(other), CudaOps::lastError);
+            long mine = currentContext();
+            assertTrue(mine != 0, "cudaSetDevice made a context current");
+            useEveryEntryPoint(mine);
+        });
     }
 }
