@@ -247,7 +247,11 @@ enum { LAYOUT_DIRECT = 0, LAYOUT_WINO = 1, LAYOUT_WINO4 = 2 };  // direct; Winog
 // the same choice measured (AMD EPYC Zen 5, 2 threads, 2026-12-02; speed-up over direct by best run, batch 1 / 8):
 // C = 64 at 56x56 F(4x4) 2.72 / 2.13x, C = 128 at 28x28 F(4x4) 2.42 / 2.42x, C = 256 at 14x14 F(2x2) 1.52 / 1.71x,
 // C = 512 at 14x14 F(2x2) 0.87-1.12 / 1.17-1.34x, CIFAR's C = 64 at 8x8 F(4x4) 2.2 / 2.7x; it was opt-in there until
-// then. RESKERN_CPU_WINOGRAD: unset = the default below; 0 = off; 1 = on; 2 / 4 = on with that output tile only. Read at pack time: packed weights stay valid whatever the
+// then. On an Intel Xeon with AVX-512 (2 threads, 2026-12-02, median of 20) the direct kernel is closer to its roof and
+// the gains shrink: C = 64 at 56x56 F(4x4) 2.35 / 2.24x, C = 128 at 28x28 1.85 / 1.80x, C = 256 at 14x14 F(2x2)
+// 0.98 / 1.00x, C = 512 at 14x14 F(2x2) 0.76 / 0.75x (F(4x4) 0.80 / 1.00x); whole models 0.80-0.99x the direct
+// kernel's time, wide_resnet50_2 at batch 1 1.02-1.04x (benchmarks/results/2026-12-02-cpu-ab-winograd-avx512-intel-*).
+// Kept as is: a per-machine choice would have to be timed at load (not done: it would make logits depend on timing). RESKERN_CPU_WINOGRAD: unset = the default below; 0 = off; 1 = on; 2 / 4 = on with that output tile only. Read at pack time: packed weights stay valid whatever the
 // variable says later (the header records the layout).
 static int parse_wino(const char* v) {  // 0 off, 1 default (on where tested), 2 forced on, 3 forced F(2x2), 4 forced F(4x4)
   if (!v || !*v) return 1;
