@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command for the CPU benchmarks: build if needed, make sure the models exist, run JMH, record, summarise.
 #
-#   benchmarks/run-cpu.sh [--kernels | --kernels-only] [--models A,B] [--threads N] [--quick] [--no-build]
+#   benchmarks/run-cpu.sh [--kernels | --kernels-only] [--models A,B] [--bf16] [--threads N] [--quick] [--no-build]
 #                         [-- EXTRA JMH ARGS]
 #
 #   (default)        ModelBenchmark: batch 1 and 8 of each --models model (default ResNet-50), reskern vs ONNX
@@ -9,6 +9,8 @@
 #   --models A,B     the models ModelBenchmark runs (-p model=A,B; default resnet50): torchvision ResNet names
 #                    (resnet18/34/50/101/152, resnext50_32x4d, resnext101_32x8d, wide_resnet50_2, wide_resnet101_2);
 #                    missing ones are exported first (scripts/export_model.py, ~20 s for ResNet-50)
+#   --bf16           ModelBenchmark also times reskern with --precision bf16 (the AVX512_BF16 conv kernel; fails on a
+#                    CPU without it), next to fp32 and ORT in the same run
 #   --kernels        also PeakBenchmark, CpuConvBenchmark (24 shapes x batch 1, 8), CpuOpsBenchmark
 #   --kernels-only   only the kernel benchmarks
 #   --threads N      threads for both runtimes (default: nproc; a list such as 1,2 runs each)
@@ -27,10 +29,11 @@ root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 cd "$root"
 orig_args="$*"
 
-kernels=0; model=1; quick=0; build=1; threads="$(nproc)"; model_names=resnet50; extra=()
+kernels=0; model=1; quick=0; build=1; bf16=0; threads="$(nproc)"; model_names=resnet50; extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --kernels) kernels=1 ;;
+    --bf16) bf16=1 ;;
     --kernels-only) kernels=1; model=0 ;;
     --threads) threads="$2"; shift ;;
     --models) [ $# -ge 2 ] || { echo "run-cpu.sh: --models needs a list, e.g. --models resnet18,resnet50" >&2; exit 2; }
@@ -118,7 +121,9 @@ echo "run-cpu.sh: results -> $out (threads $threads, load $(loadavg))" >&2
 start=$(date +%s)
 if [ "$model" = 1 ]; then
   # shellcheck disable=SC2086
-  "$java_bin" "${jvm[@]}" -jar "$jar" 'io.reskern.bench.ModelBenchmark' -p model="$model_names" \
+  model_re='io.reskern.bench.ModelBenchmark.(reskern|ort)$'
+  [ "$bf16" = 1 ] && model_re='io.reskern.bench.ModelBenchmark.(reskern|reskernBf16|ort)$'
+  "$java_bin" "${jvm[@]}" -jar "$jar" "$model_re" -p model="$model_names" \
       -p threads="$threads" $model_jmh \
       ${extra[@]+"${extra[@]}"} -rf json -rff "$out/model.json" 2>&1 | tee "$out/model.log"
 fi

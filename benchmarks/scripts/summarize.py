@@ -52,7 +52,7 @@ def model_name(run):
 def model_table(runs, out):
     rows = {}
     for r in runs:
-        if not r["benchmark"].endswith(("ModelBenchmark.reskern", "ModelBenchmark.ort")):
+        if not r["benchmark"].endswith(("ModelBenchmark.reskern", "ModelBenchmark.reskernBf16", "ModelBenchmark.ort")):
             continue
         rt = r["benchmark"].rsplit(".", 1)[-1]
         m = model_name(r)
@@ -79,6 +79,21 @@ def model_table(runs, out):
     out.append("ms/batch = one forward pass of the whole batch (float[] NCHW in, float[] logits out): JMH mean of the "
                "measurement iterations, and in brackets the best iteration (less sensitive to other processes on "
                "the cores); reskern / ORT > 1 means reskern is slower; img/s from the mean.")
+    bf = {k: v for k, v in rows.items() if v.get("reskernBf16")}
+    if bf:
+        out.append("")
+        out.append("reskern with `--precision bf16` (dense convs on the AVX512_BF16 kernel; logits checked against torch "
+                   "float64 and ORT within 3e-2 before timing), same run:")
+        out.append("")
+        out.append("| model | threads | batch | reskern bf16 ms/batch mean (best) | bf16 / fp32 mean (best) "
+                   "| bf16 / ORT mean (best) | bf16 img/s | spread |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+        for (m, t, b) in sorted(bf, key=lambda k: (order[k[0]], int(k[1]), k[2])):
+            v = bf[(m, t, b)]
+            bb, rk, ort = v["reskernBf16"], v.get("reskern"), v.get("ort")
+            rel = lambda o: f"{fmt(bb[0] / o[0], 2)} ({fmt(bb[1] / o[1], 2)})" if o else "–"
+            out.append(f"| {m} | {t} | {b} | {fmt(bb[0])} ({fmt(bb[1])}) | {rel(rk)} | {rel(ort)} | "
+                       f"{fmt(1000 * b / bb[0], 2)} | {fmt(bb[2], 0)}% |")
 
 
 def kernel_tables(runs, env, meta, out):

@@ -17,6 +17,10 @@
 //  * The epilogue y = relu?(scale*acc + shift + residual) runs on the accumulators of the last block with
 //    masked loads/stores for the K tail and option-A channel padding.
 //  * Grouped convs with C/groups == K/groups (ResNeXt, depthwise) have their own vector kernel at the end.
+//  * bf16 (RK_CONV_BF16: conv_avx512bf16.cpp compiles this file again with -mavx512bf16): A and B hold bf16 pairs,
+//    one per 32-bit element (channels 2c and 2c+1), and each step is a vdpbf16ps, c += a.lo*b.lo + a.hi*b.hi in
+//    fp32: the same tile, loads and registers for twice the multiply-adds and half the weight bytes. The driver is
+//    unchanged: it sees a conv of ceil(C/2) "channels" (cpu_ops.cpp converts x into pairs first).
 #ifdef RK_AVX512_EMU
 #include "avx512_simde.h"  // the test build: SIMDe on AVX2 (native/lab/avx512emu/)
 #else
@@ -28,8 +32,14 @@
 #include "reskern_cpu.h"
 #include "conv_internal.h"
 
+#ifdef RK_CONV_BF16
+#define RK_AVX512_NS avx512bf16
+#else
+#define RK_AVX512_NS avx512
+#endif
+
 namespace rk_cpu_detail {
-namespace avx512 {
+namespace RK_AVX512_NS {
 namespace {  // internal linkage: no exported symbols, no PLT calls
 
 constexpr int MR = 6, NR = NR_AVX512, KC0 = 128;
@@ -43,6 +53,7 @@ static inline __mmask16 lane_mask(int lo, int hi) {  // lanes [lo, hi) of 16
   return (__mmask16)(((1u << (hi - lo)) - 1u) << lo);
 }
 
+#ifndef RK_CONV_BF16
 // One reduction step: c[m][:] += A[m][k] * B[k][:] for the tile's mr rows.
 template <int mr, int NV>
 static inline __attribute__((always_inline)) void step(__m512 (&c)[mr][NV], const float* const (&ap)[mr], int k,
@@ -54,6 +65,25 @@ static inline __attribute__((always_inline)) void step(__m512 (&c)[mr][NV], cons
     for (int v = 0; v < NV; v++) c[m][v] = _mm512_fmadd_ps(av, bv[v], c[m][v]);
   }
 }
+#else
+static inline __m512bh as_bf16x32(__m512 v) {  // the same 64 bytes seen as 32 bf16 (no instruction)
+  __m512bh r;
+  memcpy(&r, &v, sizeof r);
+  return r;
+}
+// One reduction step over a pair of channels: c[m][j] += A[m][2k]*B[2k][j] + A[m][2k+1]*B[2k+1][j], where A[m][k]
+// and B[k][j] are 32-bit elements holding the bf16 pair (low half = even channel).
+template <int mr, int NV>
+static inline __attribute__((always_inline)) void step(__m512 (&c)[mr][NV], const float* const (&ap)[mr], int k,
+                                                       const float* b) {
+  __m512bh bv[NV];
+  for (int v = 0; v < NV; v++) bv[v] = as_bf16x32(_mm512_loadu_ps(b + 16 * v));
+  for (int m = 0; m < mr; m++) {
+    const __m512bh av = as_bf16x32(_mm512_set1_ps(ap[m][k]));  // the pair's bits, broadcast
+    for (int v = 0; v < NV; v++) c[m][v] = _mm512_dpbf16_ps(c[m][v], av, bv[v]);
+  }
+}
+#endif
 
 template <int mr, int NRT>
 __attribute__((noinline)) void tile(const Tile& t, const Epi& e) {
@@ -166,6 +196,7 @@ __attribute__((noinline)) void tile(const Tile& t, const Epi& e) {
 
 #include "conv_driver.inc"
 
+#ifndef RK_CONV_BF16
 // ---- grouped convolution with C/groups == K/groups (ResNeXt, depthwise) ---------------------------------------
 // Weights packed per 16 output channels: packed[v][r][s][c][16] = W[16v + j][r][s][c] (cg = kg channels per group).
 // A vector of 16 output channels covers 16/kg whole groups when kg < 16 (kg = 1, 2, 4, 8): since cg == kg their
@@ -293,9 +324,61 @@ static int conv_grouped_run(const ConvArgs& a) {
   return 0;
 }
 
-}  // namespace
-}  // namespace avx512
+#endif  // !RK_CONV_BF16
 
+#ifdef RK_CONV_BF16
+// ---- fp32 -> bf16 pairs (the A operand of the bf16 kernel) ----------------------------------------------------
+// bf16(v) = the upper 16 bits of v rounded to nearest even; NaN stays a (quiet) NaN; overflow rounds to inf.
+// Written branch-free so gcc vectorises it (the AVX512_BF16 convert has no SIMDe twin for the emulated build).
+static inline uint16_t bf16_rne(float f) {
+  uint32_t u;
+  memcpy(&u, &f, sizeof u);
+  const uint32_t r = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+  return (uint16_t)((u & 0x7fffffffu) > 0x7f800000u ? ((u >> 16) | 0x40u) : r);
+}
+struct PairCtx {
+  const float* x;
+  uint16_t* y;
+  long long pixels;
+  int C, C2;  // channels, and channels rounded up to even (the pair image's row length in bf16)
+};
+static void pair_task(void* vc, long long task, int) {
+  const PairCtx& c = *(const PairCtx*)vc;
+  const long long p0 = task * 256, p1 = p0 + 256 < c.pixels ? p0 + 256 : c.pixels;
+  if (c.C == c.C2) {  // even C: the pair image is x converted element by element
+    const float* __restrict x = c.x + (size_t)p0 * c.C;
+    uint16_t* __restrict y = c.y + (size_t)p0 * c.C;
+    const long long n = (p1 - p0) * c.C;
+    for (long long i = 0; i < n; i++) y[i] = bf16_rne(x[i]);
+    return;
+  }
+  for (long long p = p0; p < p1; p++) {
+    const float* __restrict x = c.x + (size_t)p * c.C;
+    uint16_t* __restrict y = c.y + (size_t)p * c.C2;
+    for (int i = 0; i < c.C; i++) y[i] = bf16_rne(x[i]);
+    y[c.C] = 0;  // the odd channel's partner: w's is 0 too
+  }
+}
+#endif
+
+}  // namespace
+}  // namespace RK_AVX512_NS
+
+#ifdef RK_CONV_BF16
+void bf16_pairs_avx512bf16(const float* x, long long pixels, int C, float* out, int nthreads) {
+  avx512bf16::PairCtx c{x, reinterpret_cast<uint16_t*>(out), pixels, C, (C + 1) / 2 * 2};
+  const long long ntask = (pixels + 255) / 256;
+  parallel_for(ntask, pixels * C > 65536 ? nthreads : 1, avx512bf16::pair_task, &c);
+}
+
+int conv_gemm_avx512bf16(const ConvArgs& a) {
+  switch (nr_avx512(a.K)) {
+    case 16: return avx512bf16::conv_run<16>(a);
+    case 32: return avx512bf16::conv_run<32>(a);
+    default: return avx512bf16::conv_run<64>(a);
+  }
+}
+#else
 int conv_grouped_avx512(const ConvArgs& a) { return avx512::conv_grouped_run(a); }
 
 int conv_wino_avx512(const ConvArgs& a, int m) {
@@ -313,5 +396,6 @@ int conv_gemm_avx512(const ConvArgs& a) {
     default: return avx512::conv_run<64>(a);
   }
 }
+#endif
 
 }  // namespace rk_cpu_detail

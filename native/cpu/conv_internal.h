@@ -59,6 +59,12 @@ static inline int nr_avx512(int K) { return K <= 16 ? 16 : K <= 32 ? 32 : NR_AVX
 RK_INTERNAL int conv_gemm_avx512(const ConvArgs& a);
 RK_INTERNAL int conv_gemm_avx2(const ConvArgs& a);
 RK_INTERNAL int conv_gemm_scalar(const ConvArgs& a);
+// The AVX512_BF16 kernel (conv_avx512bf16.cpp): a.x and a.w hold bf16 pairs in 32-bit elements, a.C = pairs per
+// pixel (ceil(C/2), the odd channel's partner 0); weights packed as the direct layout over pairs:
+// [ceil(K/NR)][R][S][ceil(C/2)][NR] (cpu_ops.cpp, rk_cpu_conv_pack_prec).
+RK_INTERNAL int conv_gemm_avx512bf16(const ConvArgs& a);
+// x [pixels][C] fp32 -> out [pixels][ceil(C/2)] bf16 pairs (round to nearest even), on nthreads threads.
+RK_INTERNAL void bf16_pairs_avx512bf16(const float* x, long long pixels, int C, float* out, int nthreads);
 // Winograd F(m x m, 3x3), m = 2 or 4, for 3x3 stride-1 convs (groups == 1), weights packed by rk_cpu_conv_pack_ex
 // for the same ISA and m: [ceil(K/NR)][(m+2)^2][C][NR] (conv_driver.inc).
 RK_INTERNAL int conv_wino_avx512(const ConvArgs& a, int m);

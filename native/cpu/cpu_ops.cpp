@@ -125,6 +125,7 @@ static int detect_features() {
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) f |= 1;
   if (__builtin_cpu_supports("avx512f")) f |= 2;
+  if (__builtin_cpu_supports("avx512bf16")) f |= 4;
   return f;
 }
 // The features the kernel choice goes by: the hardware's, except in the AVX-512-emulation test build
@@ -132,7 +133,7 @@ static int detect_features() {
 static int kernel_features() {
   int f = detect_features();
 #ifdef RK_AVX512_EMU
-  if (f & 1) f |= 2;
+  if (f & 1) f |= 2 | 4;
 #endif
   return f;
 }
@@ -166,6 +167,9 @@ static int current_isa() {
   }
   return v;
 }
+// bf16 convs run on the AVX512_BF16 kernel only: the AVX-512 kernels must be the current ones and the CPU must have
+// AVX512_BF16 (RESKERN_CPU_ISA=avx2 therefore turns bf16 off as well).
+static bool bf16_ok() { return current_isa() == ISA_AVX512 && (kernel_features() & 4); }
 static int isa_nr(int isa, int K) {
   return isa == ISA_AVX512 ? rk_cpu_detail::nr_avx512(K) : isa == ISA_AVX2 ? rk_cpu_detail::NR_AVX2
                                                                            : rk_cpu_detail::NR_SCALAR;
@@ -186,6 +190,7 @@ const char* rk_cpu_version(void) { return "reskern-cpu 0.2.0 (test build: AVX-51
 const char* rk_cpu_version(void) { return "reskern-cpu 0.2.0"; }
 #endif
 int rk_cpu_features(void) { return detect_features(); }
+int rk_cpu_bf16_supported(void) { return bf16_ok() ? 1 : 0; }
 const char* rk_cpu_kernel_isa(void) {
   const int v = current_isa();
   return v == ISA_AVX512 ? "avx512" : v == ISA_AVX2 ? "avx2" : "scalar";
@@ -238,7 +243,8 @@ static int grouped_vec(int K, int C, int groups) {
 // stays valid (the offset travels with it; only the alignment benefit may be lost).
 static const size_t kPackHdr = 32;
 static const int32_t kPackMagic = 0x524B5057;  // "RKPW"
-enum { LAYOUT_DIRECT = 0, LAYOUT_WINO = 1, LAYOUT_WINO4 = 2 };  // direct; Winograd F(2x2,3x3); F(4x4,3x3)
+// direct; Winograd F(2x2,3x3); F(4x4,3x3); direct over bf16 pairs (RK_CPU_PREC_BF16)
+enum { LAYOUT_DIRECT = 0, LAYOUT_WINO = 1, LAYOUT_WINO4 = 2, LAYOUT_BF16 = 3 };
 // Winograd (conv_driver.inc) for 3x3 stride-1 dense convs with 64 <= C <= 256, and up to 512 when the caller's pixel
 // hint says 14x14 or more (measured on Zen 3, AVX2, ResNet-50 3x3 layers: F(2x2,3x3) 1.2-1.9x faster for C = 64..256;
 // slower for C = 512 at 7x7 (weight-bound at small batch: U is 16/9 of the weights), faster at 14x14; slower for
@@ -292,25 +298,48 @@ static int pack_layout(int K, int C, int R, int S, int groups, int stride, long 
   // multiply by up to 8: relative errors 1-2e-6 against float64 instead of 2-4e-7).
   return C <= 128 ? LAYOUT_WINO4 : LAYOUT_WINO;
 }
+// The layout for a precision. bf16: dense convs get the bf16 pair layout, except those that would run on Winograd
+// F(4x4,3x3) (3x3 stride 1, 64..128 channels), which stay there in fp32: per layer (`lab_cpu_conv_lab bench`, AMD Zen
+// 5, 2 threads, batch 1) the bf16 kernel ran 1.4-2.9x the fp32 direct kernel's speed (3x3 64->64 at 56x56 1.5x, 128
+// at 28x28 1.9x, 256 at 14x14 2.0x, the 1x1 convs 1.2-2.9x), while F(4x4) gives 2.4-2.7x there at fp32 accuracy;
+// F(2x2) (C = 256: 1.5x) loses to bf16. Grouped convs stay fp32 (their kernel has no bf16 form).
+static int pack_layout_prec(int K, int C, int R, int S, int groups, int stride, long long pixels, int prec) {
+  const int fp32 = pack_layout(K, C, R, S, groups, stride, pixels);
+  if (prec == RK_CPU_PREC_BF16 && groups == 1 && fp32 != LAYOUT_WINO4) return LAYOUT_BF16;
+  return fp32;
+}
 // Winograd weight transforms G (alpha x 3) of F(2x2,3x3) and F(4x4,3x3): U = G g G^T per (k, c), in double.
 static const double kWinoG2[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
 static const double kWinoG4[6][3] = {{1.0 / 4, 0, 0},          {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
                                      {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6},   {0, 0, 1}};
-static size_t packed_data_size(int K, int C, int R, int S, int groups, int stride, long long pixels) {
+static size_t packed_data_size(int K, int C, int R, int S, int groups, int stride, long long pixels, int prec) {
   if (K <= 0 || C <= 0 || R <= 0 || S <= 0 || groups <= 0 || C % groups || K % groups) return 0;
+  if (prec != RK_CPU_PREC_FP32 && prec != RK_CPU_PREC_BF16) return 0;
+  if (prec == RK_CPU_PREC_BF16 && !bf16_ok()) return 0;
   const size_t rsc = (size_t)R * S * (size_t)(C / groups);
   if (groups > 1) return (size_t)K * rsc;
   const size_t nr = (size_t)isa_nr(current_isa(), K);
   const size_t kpad = ((size_t)K + nr - 1) / nr * nr;
-  switch (pack_layout(K, C, R, S, groups, stride, pixels)) {
+  switch (pack_layout_prec(K, C, R, S, groups, stride, pixels, prec)) {
     case LAYOUT_WINO: return 16 * kpad * (size_t)C;
     case LAYOUT_WINO4: return 36 * kpad * (size_t)C;
+    case LAYOUT_BF16: return kpad * (size_t)R * S * (size_t)((C + 1) / 2);
     default: return kpad * rsc;
   }
 }
-size_t rk_cpu_conv_packed_size_hint(int K, int C, int R, int S, int groups, int stride, long long pixels) {
-  const size_t n = packed_data_size(K, C, R, S, groups, stride, pixels);
+size_t rk_cpu_conv_packed_size_prec(int K, int C, int R, int S, int groups, int stride, long long pixels, int precision) {
+  const size_t n = packed_data_size(K, C, R, S, groups, stride, pixels, precision);
   return n ? n + kPackHdr : 0;
+}
+size_t rk_cpu_conv_packed_size_hint(int K, int C, int R, int S, int groups, int stride, long long pixels) {
+  return rk_cpu_conv_packed_size_prec(K, C, R, S, groups, stride, pixels, RK_CPU_PREC_FP32);
+}
+int rk_cpu_conv_packed_precision(const float* w) {
+  if (!w) return -1;
+  int32_t hdr[9];
+  memcpy(hdr, w, sizeof hdr);
+  if (hdr[1] != kPackMagic) return -1;
+  return hdr[8] == LAYOUT_BF16 ? RK_CPU_PREC_BF16 : RK_CPU_PREC_FP32;
 }
 size_t rk_cpu_conv_packed_size_ex(int K, int C, int R, int S, int groups, int stride) {
   return rk_cpu_conv_packed_size_hint(K, C, R, S, groups, stride, 0);
@@ -328,9 +357,26 @@ rk_status rk_cpu_conv_pack_ex(const float* w, int K, int C, int R, int S, int gr
 
 rk_status rk_cpu_conv_pack_hint(const float* w, int K, int C, int R, int S, int groups, int stride, long long pixels,
                                 float* buf) {
-  const size_t n = packed_data_size(K, C, R, S, groups, stride, pixels);
-  RK_REQUIRE(n && w && buf, "conv_pack: bad arguments K=%d C=%d R=%d S=%d groups=%d", K, C, R, S, groups);
-  const int layout = pack_layout(K, C, R, S, groups, stride, pixels);
+  return rk_cpu_conv_pack_prec(w, K, C, R, S, groups, stride, pixels, RK_CPU_PREC_FP32, buf);
+}
+
+// bf16 of an fp32 value, round to nearest even (NaN stays NaN); the kernels' x conversion rounds the same way.
+static uint32_t bf16_bits(float f) {
+  uint32_t u;
+  memcpy(&u, &f, sizeof u);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return (u >> 16) | 0x40u;
+  return (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+}
+
+rk_status rk_cpu_conv_pack_prec(const float* w, int K, int C, int R, int S, int groups, int stride, long long pixels,
+                                int precision, float* buf) {
+  if (precision == RK_CPU_PREC_BF16 && !bf16_ok())
+    return fail(RK_ERR_UNSUPPORTED, "conv_pack: bf16 needs the AVX512_BF16 kernel (this CPU's: %s%s)",
+                rk_cpu_kernel_isa(), current_isa() == ISA_AVX512 ? " without AVX512_BF16" : "");
+  const size_t n = packed_data_size(K, C, R, S, groups, stride, pixels, precision);
+  RK_REQUIRE(n && w && buf, "conv_pack: bad arguments K=%d C=%d R=%d S=%d groups=%d precision=%d", K, C, R, S, groups,
+             precision);
+  const int layout = pack_layout_prec(K, C, R, S, groups, stride, pixels, precision);
   const size_t off = 16 + ((64 - ((uintptr_t)(buf + 16) & 63)) & 63) / sizeof(float);  // 16..31
   const int32_t hdr[9] = {(int32_t)off, kPackMagic, current_isa(), K, C, R, S, groups, layout};
   memset(buf, 0, kPackHdr * sizeof(float));
@@ -357,6 +403,23 @@ rk_status rk_cpu_conv_pack_hint(const float* w, int K, int C, int R, int S, int 
           }
           for (int xi = 0; xi < nx; xi++) packed[((j * nx + xi) * C + c) * nr + jj] = (float)u[xi / al][xi % al];
         }
+    return RK_OK;
+  }
+  if (layout == LAYOUT_BF16) {  // packed[j][r][s][cp][jj] = bf16 w[k][r][s][2cp] | bf16 w[k][r][s][2cp+1] << 16
+    const size_t nr = (size_t)isa_nr(current_isa(), K), npan = ((size_t)K + nr - 1) / nr, cp = ((size_t)C + 1) / 2;
+    uint32_t* pk = reinterpret_cast<uint32_t*>(packed);
+    for (size_t j = 0; j < npan; j++)
+      for (size_t t = 0; t < (size_t)R * S; t++)
+        for (size_t i = 0; i < cp; i++)
+          for (size_t jj = 0; jj < nr; jj++) {
+            const size_t k = j * nr + jj, c0 = 2 * i, c1 = 2 * i + 1;
+            uint32_t v = 0;
+            if (k < (size_t)K) {
+              const float* wk = w + (k * R * S + t) * (size_t)C;
+              v = bf16_bits(wk[c0]) | (c1 < (size_t)C ? bf16_bits(wk[c1]) << 16 : 0u);
+            }
+            pk[((j * R * S + t) * cp + i) * nr + jj] = v;
+          }
     return RK_OK;
   }
   if (const size_t L = groups > 1 ? (size_t)grouped_vec(K, C, groups) : 0) {
@@ -439,6 +502,11 @@ static rk_status conv_grouped(const ConvArgs& a) {
 }
 
 // y[n,p,q,k] = relu?(scale[k] * sum_{r,s,c} x[n,p*st-ph+r,q*st-pw+s,c] * W[k,r,s,c] + shift[k] + res[...])
+// Floats of the bf16 pair image of x (a.C = pairs per pixel), rounded up to a 64-byte line.
+static size_t bf16_pair_floats(const ConvArgs& a) {
+  return ((size_t)a.N * (size_t)a.H * (size_t)a.W * (size_t)a.C + 15) / 16 * 16;
+}
+
 size_t rk_cpu_conv2d_workspace_size(int N, int H, int W, int C, const float* w, int K, int R, int S, int stride,
                                     int pad_h, int pad_w, int groups, int P, int Q) {
   if (!w || N <= 0 || H <= 0 || W <= 0 || C <= 0 || K <= 0 || R <= 0 || S <= 0 || stride <= 0 || P <= 0 || Q <= 0 ||
@@ -446,10 +514,14 @@ size_t rk_cpu_conv2d_workspace_size(int N, int H, int W, int C, const float* w, 
     return 0;  // invalid (rk_cpu_conv2d says why) or grouped: no workspace
   int32_t hdr[9];
   memcpy(hdr, w, sizeof hdr);
-  if (hdr[1] != kPackMagic || hdr[8] != LAYOUT_DIRECT) return 0;  // Winograd: none
+  if (hdr[1] != kPackMagic || (hdr[8] != LAYOUT_DIRECT && hdr[8] != LAYOUT_BF16)) return 0;  // Winograd: none
   ConvArgs a{};
   a.N = N; a.H = H; a.W = W; a.C = C; a.K = K; a.R = R; a.S = S; a.stride = stride; a.pad_h = pad_h; a.pad_w = pad_w;
   a.groups = groups; a.P = P; a.Q = Q;
+  if (hdr[8] == LAYOUT_BF16) {  // x as bf16 pairs, then (narrow convs) their zero-padded copy
+    a.C = (C + 1) / 2;
+    return (bf16_pair_floats(a) + rk_cpu_detail::padded_copy_floats(a)) * sizeof(float);
+  }
   return rk_cpu_detail::padded_copy_floats(a) * sizeof(float);
 }
 
@@ -487,8 +559,12 @@ rk_status rk_cpu_conv2d_ws(const float* x, int N, int H, int W, int C, const flo
              "conv2d: weights were packed for K=%d C=%d R=%d S=%d groups=%d isa=%d, not K=%d C=%d R=%d S=%d "
              "groups=%d isa=%d",
              hdr[3], hdr[4], hdr[5], hdr[6], hdr[7], hdr[2], K, C, R, S, groups, current_isa());
-  RK_REQUIRE(hdr[8] == LAYOUT_DIRECT || ((hdr[8] == LAYOUT_WINO || hdr[8] == LAYOUT_WINO4) && stride == 1),
+  RK_REQUIRE(hdr[8] == LAYOUT_DIRECT || hdr[8] == LAYOUT_BF16 ||
+                 ((hdr[8] == LAYOUT_WINO || hdr[8] == LAYOUT_WINO4) && stride == 1),
              "conv2d: weights were packed for a stride-1 3x3 conv (Winograd layout), not stride %d", stride);
+  if (hdr[8] == LAYOUT_BF16 && !bf16_ok())
+    return fail(RK_ERR_UNSUPPORTED, "conv2d: bf16 weights need the AVX512_BF16 kernel (this CPU's: %s)",
+                rk_cpu_kernel_isa());
   w += hdr[0];
   ConvArgs a;
   a.x = x; a.N = N; a.H = H; a.W = W; a.C = C; a.w = w; a.K = K; a.R = R; a.S = S; a.stride = stride;
@@ -515,6 +591,30 @@ rk_status rk_cpu_conv2d_ws(const float* x, int N, int H, int W, int C, const flo
     return rc ? fail(rc, "conv2d: out of memory") : RK_OK;
   }
   int rc;
+  if (hdr[8] == LAYOUT_BF16) {
+    // x -> bf16 pairs in the workspace (after them, the kernel's own padded copy) or in a leased scratch buffer
+    ConvArgs b = a;
+    b.C = (C + 1) / 2;
+    const size_t pf = bf16_pair_floats(b);
+    rk_cpu_detail::Scratch lease{nullptr, 0};
+    float* xp;
+    if (a.ws && a.ws_floats >= pf) {
+      xp = a.ws;
+      b.ws = a.ws + pf;
+      b.ws_floats = a.ws_floats - pf;
+    } else {
+      lease = rk_cpu_detail::scratch_acquire(pf);
+      if (!lease.p) return fail(RK_ERR_OUT_OF_MEMORY, "conv2d: out of memory");
+      xp = lease.p;
+      b.ws = nullptr;
+      b.ws_floats = 0;
+    }
+    rk_cpu_detail::bf16_pairs_avx512bf16(x, (long long)N * H * W, C, xp, a.nthreads);
+    b.x = xp;
+    rc = rk_cpu_detail::conv_gemm_avx512bf16(b);
+    rk_cpu_detail::scratch_release(lease);
+    return rc ? fail(rc, "conv2d: out of memory") : RK_OK;
+  }
   if (hdr[8] == LAYOUT_WINO || hdr[8] == LAYOUT_WINO4) {
     const int m = hdr[8] == LAYOUT_WINO4 ? 4 : 2;
     switch (current_isa()) {

@@ -62,8 +62,8 @@ rk_status rk_cpu_conv_pack(const float* w_krsc, int K, int C, int R, int S, int 
  * The same for a conv known to run with `stride` (0 = not known, as rk_cpu_conv_pack): 3x3 stride-1 dense convs
  * with 64 <= C <= 256 and K >= 16 are then packed for a Winograd kernel: F(4x4,3x3) for C <= 128 (36/9 the floats
  * of the direct layout, 4x fewer multiply-adds), F(2x2,3x3) above (16/9, 2.25x fewer); such weights only run with
- * stride 1. RESKERN_CPU_WINOGRAD=0 keeps the direct layout, =2 / =4 uses only that tile; with the AVX-512 kernels
- * Winograd is opt-in (RESKERN_CPU_WINOGRAD=1, 2 or 4).
+ * stride 1. RESKERN_CPU_WINOGRAD=0 keeps the direct layout, =2 / =4 uses only that tile (on by default with every
+ * kernel ISA; where it was measured: cpu_ops.cpp, pack_layout).
  */
 size_t rk_cpu_conv_packed_size_ex(int K, int C, int R, int S, int groups, int stride);
 rk_status rk_cpu_conv_pack_ex(const float* w_krsc, int K, int C, int R, int S, int groups, int stride,
@@ -77,6 +77,25 @@ rk_status rk_cpu_conv_pack_ex(const float* w_krsc, int K, int C, int R, int S, i
 size_t rk_cpu_conv_packed_size_hint(int K, int C, int R, int S, int groups, int stride, long long pixels);
 rk_status rk_cpu_conv_pack_hint(const float* w_krsc, int K, int C, int R, int S, int groups, int stride,
                                 long long pixels, float* packed);
+
+/*
+ * Precision of a packed conv. RK_CPU_PREC_BF16: dense (groups == 1) convs round their weights (at pack time) and their
+ * input x (in rk_cpu_conv2d, into the workspace) to bfloat16, round to nearest even, and sum the products in fp32 on
+ * the AVX512_BF16 kernel (vdpbf16ps); scale, shift, residual, ReLU and y stay fp32, so only the conv's operands lose
+ * precision (relative error per conv ~ 2^-9 of the terms' magnitudes). Grouped convs stay fp32 (no bf16 kernel), and so
+ * do convs that get Winograd F(4x4,3x3) (3x3 stride 1, 64..128 channels: faster than the bf16 kernel there, and fp32
+ * accurate); rk_cpu_conv_packed_precision() tells which one a conv got. rk_cpu_bf16_supported(): 1 when this CPU and
+ * the current kernel ISA can run them (AVX-512 kernels and AVX512_BF16: AMD Zen 4 and later, Intel Cooper Lake,
+ * Sapphire Rapids and later); else packing for bf16 is RK_ERR_UNSUPPORTED and its size 0.
+ */
+#define RK_CPU_PREC_FP32 0
+#define RK_CPU_PREC_BF16 1
+int rk_cpu_bf16_supported(void);
+size_t rk_cpu_conv_packed_size_prec(int K, int C, int R, int S, int groups, int stride, long long pixels, int precision);
+rk_status rk_cpu_conv_pack_prec(const float* w_krsc, int K, int C, int R, int S, int groups, int stride,
+                                long long pixels, int precision, float* packed);
+/* RK_CPU_PREC_* the weights were packed for, -1 if w_packed is not packed weights. */
+int rk_cpu_conv_packed_precision(const float* w_packed);
 
 /*
  * Fused convolution:
@@ -96,7 +115,8 @@ rk_status rk_cpu_conv2d(const float* x, int N, int H, int W, int C,
 /*
  * The same with a caller-owned workspace, as an execution context that plans its memory up front uses it (the CPU
  * executor: one per context, sized at reserve): rk_cpu_conv2d_workspace_size gives the bytes this conv needs (0 for
- * most: it is the zero-padded input copy of convs with <= 32 channels), for the same shapes and packed weights.
+ * most fp32 convs: it is the zero-padded input copy of convs with <= 32 channels; for bf16 weights also x as bf16
+ * pairs), for the same shapes and packed weights.
  * workspace == NULL: the shared scratch pool (as rk_cpu_conv2d); a non-NULL workspace smaller than needed or not
  * 4-byte aligned is RK_ERR_INVALID_ARG. Concurrent calls must not share a workspace.
  */

@@ -90,7 +90,21 @@ static double max_rel_err(const float* y, const double* ref, size_t n) {
   return den > 0 ? num / den : num;
 }
 
-static double run_conv_case(const ConvCase& t, int threads) {
+// bf16 of v, round to nearest even (NaN stays NaN): the rounding the bf16 kernel applies to x and w.
+static float bf16_round(float v) {
+  uint32_t u;
+  memcpy(&u, &v, sizeof u);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return v;
+  u = ((u + 0x7fffu + ((u >> 16) & 1u)) >> 16) << 16;
+  memcpy(&v, &u, sizeof v);
+  return v;
+}
+
+// prec = RK_CPU_PREC_BF16: packed for bf16, and the float64 reference takes x and w rounded to bf16 (dense convs;
+// grouped convs stay fp32), so what remains is the kernel's fp32 summation; *e_unrounded (if given) gets the error
+// against the reference on the unrounded operands (the price of bf16 itself).
+static double run_conv_case(const ConvCase& t, int threads, int prec = RK_CPU_PREC_FP32,
+                            double* e_unrounded = nullptr) {
   const int P = (t.H + 2 * t.pad - t.R) / t.stride + 1, Q = (t.W + 2 * t.pad - t.S) / t.stride + 1;
   const int cg = t.C / t.groups;
   auto x = rand_vec((size_t)t.N * t.H * t.W * t.C);
@@ -106,28 +120,59 @@ static double run_conv_case(const ConvCase& t, int threads) {
     rh = 2 * P; rw = 2 * Q - 1; rc = t.res_c;
     res = rand_vec((size_t)t.N * rh * rw * rc);
   }
-  std::vector<double> ref(ny);
-  ref::conv2d(x.data(), t.N, t.H, t.W, t.C, w.data(), t.K, t.R, t.S, t.stride, t.pad, t.pad, t.groups,
-              t.scale ? sc.data() : nullptr, t.shift ? sh.data() : nullptr, res.empty() ? nullptr : res.data(),
-              t.res_mode, rh, rw, rc, t.relu, ref.data(), P, Q);
   // packed for its stride and output size, as the CPU backend does: 3x3 stride-1 convs of 64..256 channels (and of up
   // to 512 with >= 196 output pixels) run on Winograd
   const long long pixels = (long long)P * Q;
-  std::vector<float> packed(rk_cpu_conv_packed_size_hint(t.K, t.C, t.R, t.S, t.groups, t.stride, pixels));
+  std::vector<float> packed(rk_cpu_conv_packed_size_prec(t.K, t.C, t.R, t.S, t.groups, t.stride, pixels, prec));
   if (packed.empty() ||
-      rk_cpu_conv_pack_hint(w.data(), t.K, t.C, t.R, t.S, t.groups, t.stride, pixels, packed.data()) != RK_OK)
+      rk_cpu_conv_pack_prec(w.data(), t.K, t.C, t.R, t.S, t.groups, t.stride, pixels, prec, packed.data()) != RK_OK)
     return INFINITY;
+  // bf16 packing keeps grouped convs and the Winograd F(4x4,3x3) ones in fp32 (reskern_cpu.h)
+  const bool rounded = rk_cpu_conv_packed_precision(packed.data()) == RK_CPU_PREC_BF16;
+  if (rounded != (prec == RK_CPU_PREC_BF16 && t.groups == 1 &&
+                  !(t.R == 3 && t.S == 3 && t.stride == 1 && t.C >= 64 && t.C <= 128 && t.K >= 16 &&
+                    rk_cpu_conv_packed_size_ex(t.K, t.C, 3, 3, 1, 1) != rk_cpu_conv_packed_size(t.K, t.C, 3, 3, 1))))
+    return INFINITY;  // not the precision the documented choice gives
+  std::vector<double> ref(ny), ref_u;
+  {
+    std::vector<float> xr = x, wr = w;
+    if (rounded) {
+      for (float& v : xr) v = bf16_round(v);
+      for (float& v : wr) v = bf16_round(v);
+    }
+    ref::conv2d(xr.data(), t.N, t.H, t.W, t.C, wr.data(), t.K, t.R, t.S, t.stride, t.pad, t.pad, t.groups,
+                t.scale ? sc.data() : nullptr, t.shift ? sh.data() : nullptr, res.empty() ? nullptr : res.data(),
+                t.res_mode, rh, rw, rc, t.relu, ref.data(), P, Q);
+  }
+  if (e_unrounded) {
+    ref_u.resize(ny);
+    ref::conv2d(x.data(), t.N, t.H, t.W, t.C, w.data(), t.K, t.R, t.S, t.stride, t.pad, t.pad, t.groups,
+                t.scale ? sc.data() : nullptr, t.shift ? sh.data() : nullptr, res.empty() ? nullptr : res.data(),
+                t.res_mode, rh, rw, rc, t.relu, ref_u.data(), P, Q);
+  }
   std::vector<float> y(ny, std::numeric_limits<float>::quiet_NaN());
   float* yp = y.data();
   if (t.inplace) yp = res.data();  // y aliases the identity residual
   rk_cpu_set_threads(threads);
-  const int rcode = rk_cpu_conv2d(x.data(), t.N, t.H, t.W, t.C, packed.data(), t.K, t.R, t.S, t.stride, t.pad, t.pad,
+  // half the bf16 cases run with a caller workspace (x's pairs, then the padded copy, in it), the rest on the pool
+  std::vector<float> ws;
+  if (rounded && threads == 2) {
+    ws.resize(rk_cpu_conv2d_workspace_size(t.N, t.H, t.W, t.C, packed.data(), t.K, t.R, t.S, t.stride, t.pad, t.pad,
+                                           t.groups, P, Q) / sizeof(float), std::numeric_limits<float>::quiet_NaN());
+    if (ws.empty()) return INFINITY;  // a bf16 conv always needs room for x's pairs
+  }
+  const int rcode = !ws.empty() ? rk_cpu_conv2d_ws(x.data(), t.N, t.H, t.W, t.C, packed.data(), t.K, t.R, t.S,
+                                  t.stride, t.pad, t.pad, t.groups, t.scale ? sc.data() : nullptr,
+                                  t.shift ? sh.data() : nullptr, res.empty() ? nullptr : res.data(), t.res_mode, rh,
+                                  rw, rc, t.relu, yp, P, Q, ws.data(), ws.size() * sizeof(float)) :
+                                  rk_cpu_conv2d(x.data(), t.N, t.H, t.W, t.C, packed.data(), t.K, t.R, t.S, t.stride, t.pad, t.pad,
                                   t.groups, t.scale ? sc.data() : nullptr, t.shift ? sh.data() : nullptr,
                                   res.empty() ? nullptr : res.data(), t.res_mode, rh, rw, rc, t.relu, yp, P, Q);
   if (rcode != RK_OK) {
     printf("  conv2d error %d: %s\n", rcode, rk_cpu_last_error());
     return INFINITY;
   }
+  if (e_unrounded) *e_unrounded = max_rel_err(yp, ref_u.data(), ny);
   return max_rel_err(yp, ref.data(), ny);
 }
 
@@ -224,6 +269,36 @@ static void test_conv(const char* isa) {
   rk_cpu_force_winograd(nullptr);
   printf("conv [%s] (kernel_isa=%s): %d cases x {1,2} threads, max relative error %.3g (%s)\n", isa,
          rk_cpu_kernel_isa(), i, worst, worst_what);
+  // bf16: only on the AVX-512 kernels of a CPU with AVX512_BF16 (or their emulation); elsewhere packing must refuse
+  if (!rk_cpu_bf16_supported()) {
+    check(rk_cpu_conv_packed_size_prec(64, 64, 3, 3, 1, 1, 0, RK_CPU_PREC_BF16) == 0, "bf16 size 0 where unsupported");
+    std::vector<float> w(64 * 9 * 64, 0.5f), pk(rk_cpu_conv_packed_size(64, 64, 3, 3, 1));
+    check(rk_cpu_conv_pack_prec(w.data(), 64, 64, 3, 3, 1, 1, 0, RK_CPU_PREC_BF16, pk.data()) == RK_ERR_UNSUPPORTED,
+          "bf16 pack refused where unsupported");
+    printf("conv bf16 [%s]: not supported here (packing refuses it), skipped\n", isa);
+    return;
+  }
+  double worst_b = 0, worst_u = 0;
+  int nb = 0;
+  for (const auto& t : conv_cases()) {
+    for (int threads : {1, 2}) {
+      double eu = 0;
+      const double e = run_conv_case(t, threads, RK_CPU_PREC_BF16, &eu);
+      char what[256];
+      snprintf(what, sizeof what,
+               "conv bf16[%s] N%d %dx%d C%d K%d %dx%d/%d pad%d g%d res%d thr%d: rel err %.3g vs rounded operands, "
+               "%.3g vs fp32 operands", isa, t.N, t.H, t.W, t.C, t.K, t.R, t.S, t.stride, t.pad, t.groups,
+               t.res_mode, threads, e, eu);
+      worst_b = std::max(worst_b, e);
+      worst_u = std::max(worst_u, eu);
+      // the kernel's own error (fp32 sums of exact bf16 products) is the fp32 kernel's; bf16 rounding of x and w
+      // (2^-9 relative each) bounds the rest
+      check(e < 1e-5 && eu < 2e-2, what);
+    }
+    nb++;
+  }
+  printf("conv bf16 [%s]: %d cases x {1,2} threads, max relative error %.3g against bf16-rounded operands, %.3g "
+         "against the fp32 operands\n", isa, nb, worst_b, worst_u);
 }
 
 // Determinism and concurrency: the reduction order of every output is independent of the task split, so results
@@ -625,7 +700,7 @@ static void bench(int threads, int reps, const char* filter) {
   printf("(median and best of %d runs; the machine is shared, so the best run is the less disturbed one)\n", reps);
   printf("%-26s %5s %5s %5s %4s %3s %8s %8s %6s %8s %6s %4s\n", "layer", "PxQ", "C", "K", "RxS", "st", "med ms",
          "GFLOP/s", "%peak", "best GF", "%peak", "cnt");
-  double med_ms = 0, best_ms = 0, total_gflop = 0;
+  double med_ms = 0, best_ms = 0, total_gflop = 0, bf16_med_ms = 0, bf16_best_ms = 0;
   for (const Layer& L : kResNet50) {
     if (filter && !strstr(L.name, filter)) continue;
     const int P = (L.H + 2 * L.pad - L.R) / L.stride + 1, Q = (L.W + 2 * L.pad - L.R) / L.stride + 1;
@@ -651,6 +726,22 @@ static void bench(int threads, int reps, const char* filter) {
     med_ms += t.med * 1e3 * L.count;
     best_ms += t.best * 1e3 * L.count;
     total_gflop += gflop * L.count;
+    if (rk_cpu_bf16_supported()) {  // the same layer on the bf16 kernel (x converted to pairs inside the call)
+      std::vector<float> wb(rk_cpu_conv_packed_size_prec(L.K, L.C, L.R, L.R, 1, L.stride, 0, RK_CPU_PREC_BF16));
+      rk_cpu_conv_pack_prec(w.data(), L.K, L.C, L.R, L.R, 1, L.stride, 0, RK_CPU_PREC_BF16, wb.data());
+      const Timing tb = time_it(
+          [&] {
+            rk_cpu_conv2d(x.data(), 1, L.H, L.W, L.C, wb.data(), L.K, L.R, L.R, L.stride, L.pad, L.pad, 1,
+                          sc.data(), sh.data(), with_res ? res.data() : nullptr,
+                          with_res ? RK_RES_IDENTITY : RK_RES_NONE, P, Q, L.K, 1, y.data(), P, Q);
+          },
+          reps);
+      bf16_med_ms += tb.med * 1e3 * L.count;
+      bf16_best_ms += tb.best * 1e3 * L.count;
+      printf("  %-24s bf16: med %.3f ms (%.2fx the fp32 direct kernel), best %.3f ms, %.1f GFLOP/s (%.1f%% of 2x the "
+             "fp32 peak)\n", "", tb.med * 1e3, t.med / tb.med, tb.best * 1e3, gflop / tb.best,
+             peak > 0 ? 100 * gflop / tb.best / (2 * peak) : 0);
+    }
     // 3x3 stride 1: the same layer on the Winograd kernel (packed with its stride, i.e. the layout the
     // backend uses; main() turns Winograd on for AVX-512 too), so a run on a new CPU says whether it pays there
     // (the library uses it for 64..256 channels and, on AVX-512, only with RESKERN_CPU_WINOGRAD=1)
@@ -710,6 +801,10 @@ static void bench(int threads, int reps, const char* filter) {
   printf("conv total %.3f GFLOP: median %.2f ms = %.1f GFLOP/s (%.1f%% of peak); best %.2f ms = %.1f GFLOP/s (%.1f%%)\n",
          total_gflop, med_ms, total_gflop / med_ms * 1e3, peak > 0 ? 100 * total_gflop / med_ms * 1e3 / peak : 0,
          best_ms, total_gflop / best_ms * 1e3, peak > 0 ? 100 * total_gflop / best_ms * 1e3 / peak : 0);
+  if (bf16_med_ms > 0)
+    printf("conv total on the bf16 kernel: median %.2f ms = %.1f GFLOP/s, best %.2f ms = %.1f GFLOP/s (%.2fx fp32 direct "
+           "by median)\n", bf16_med_ms, total_gflop / bf16_med_ms * 1e3, bf16_best_ms, total_gflop / bf16_best_ms * 1e3,
+           med_ms / bf16_med_ms);
   printf("maxpool + global avgpool + fc: median %.2f ms, best %.2f ms\n", other_med, other_best);
   printf("ResNet-50 batch-1 estimate (%d thread(s), conv + pool + fc): median %.2f ms, best %.2f ms\n", threads,
          med_ms + other_med, best_ms + other_best);

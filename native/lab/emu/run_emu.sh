@@ -35,7 +35,8 @@ pids=() cpuobjs=()
 mkdir -p "$out/cpu"
 for src in "$root"/native/cpu/*.cpp; do
   name="$(basename "$src" .cpp)" isa=()
-  case "$name" in *_avx2) isa=(-mavx2 -mfma -mf16c) ;; *_avx512) isa=(-mavx512f -mavx2 -mfma -mf16c) ;; esac
+  case "$name" in *_avx2) isa=(-mavx2 -mfma -mf16c) ;; *_avx512) isa=(-mavx512f -mavx2 -mfma -mf16c) ;;
+    *_avx512bf16) isa=(-mavx512f -mavx512bf16 -mavx2 -mfma -mf16c) ;; esac
   compile "$src" "$out/cpu/$name.o" "${isa[@]}" & pids+=($!)
   cpuobjs+=("$out/cpu/$name.o")
 done

@@ -21,8 +21,10 @@ import org.bytedeco.javacpp.Pointer;
 final class CpuDeviceModel extends BaseDeviceModel {
     private final List<Pointer> owned = new ArrayList<>();
 
-    CpuDeviceModel(Graph graph, FoldedWeights weights) throws ReskernException {
-        super(graph, Device.CPU, Precision.FP32);
+    /** @param precision FP32, or BF16 (convs on the AVX512_BF16 kernel; {@link Executors#checkCpuPrecision} first) */
+    CpuDeviceModel(Graph graph, FoldedWeights weights, Precision precision) throws ReskernException {
+        super(graph, Device.CPU, precision);
+        int prec = precision == Precision.BF16 ? CpuOps.PREC_BF16 : CpuOps.PREC_FP32;
         try {
             Plan nominal = nominalPlan(graph);
             for (Node n : graph.nodes()) {
@@ -33,15 +35,17 @@ final class CpuDeviceModel extends BaseDeviceModel {
                     // 64..256 channels get a Winograd layout (F(4x4,3x3) up to 128 channels, F(2x2,3x3) above), and
                     // of up to 512 channels F(2x2,3x3) where the output is 14x14 or larger (reskern_cpu.h)
                     long pixels = nominal == null ? 0 : (long) nominal.height(c.output()) * nominal.width(c.output());
-                    long packedSize = CpuOps.convPackedSizeHint(c.cout(), c.cin(), r, r, c.groups(), c.stride(), pixels);
+                    // (bf16: dense convs in bf16, except those on Winograd F(4x4,3x3), and grouped ones: reskern_cpu.h)
+                    long packedSize = CpuOps.convPackedSizePrec(c.cout(), c.cin(), r, r, c.groups(), c.stride(), pixels,
+                            prec);
                     if (packedSize <= 0) {
                         throw new ReskernException(ReskernException.ErrorCode.INVALID_ARGUMENT, "cannot pack " + c);
                     }
                     FloatPointer raw = new FloatPointer(fw.weightKrsc());
                     try {
                         FloatPointer packed = alloc(packedSize);
-                        CpuExecutor.check(CpuOps.convPackHint(raw.address(), c.cout(), c.cin(), r, r, c.groups(), c.stride(),
-                                        pixels, packed.address()),
+                        CpuExecutor.check(CpuOps.convPackPrec(raw.address(), c.cout(), c.cin(), r, r, c.groups(), c.stride(),
+                                        pixels, prec, packed.address()),
                                 "pack " + c.convName());
                         putParams(n, packed.address(), copy(fw.scale()), copy(fw.shift()));
                     } finally {

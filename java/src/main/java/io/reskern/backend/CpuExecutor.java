@@ -84,7 +84,7 @@ final class CpuExecutor extends BaseExecutor {
 
     @Override
     public Precision precision() {
-        return Precision.FP32;
+        return weights.precision();
     }
 
     @Override

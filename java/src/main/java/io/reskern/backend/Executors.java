@@ -8,11 +8,36 @@ import io.reskern.ReskernException;
 import io.reskern.ReskernException.ErrorCode;
 import io.reskern.backend.conv.TuneListener;
 import io.reskern.graph.Graph;
+import io.reskern.nativelib.CpuOps;
 import io.reskern.weights.FoldedWeights;
 
 /** Loads weights onto a device (a {@link DeviceModel}), with clear errors for what a device cannot do. */
 public final class Executors {
     private Executors() {
+    }
+
+    /**
+     * Whether the CPU backend can run {@code precision}: fp32 always, bf16 where the CPU has AVX512_BF16 and the AVX-512
+     * kernels are in use (the convs' operands rounded to bfloat16, sums and everything else in fp32); fp16 and tf32
+     * never (GPU only).
+     *
+     * @throws ReskernException {@code UNSUPPORTED}, saying why
+     */
+    public static void checkCpuPrecision(Precision precision) throws ReskernException {
+        if (precision == Precision.FP32) {
+            return;
+        }
+        if (precision == Precision.BF16) {
+            if (CpuOps.bf16Supported() == 1) {
+                return;
+            }
+            String isa = CpuOps.kernelIsa();
+            throw new ReskernException(ErrorCode.UNSUPPORTED, "bf16 on the CPU needs AVX512_BF16 and the AVX-512 kernels"
+                    + " (AMD Zen 4 or later, Intel Cooper Lake, Sapphire Rapids or later); this CPU runs the " + isa
+                    + " kernels" + ("avx512".equals(isa) ? " without AVX512_BF16" : "") + ": use fp32, or --device cuda");
+        }
+        throw new ReskernException(ErrorCode.UNSUPPORTED, "the CPU backend runs fp32 (and bf16 on AVX512_BF16 CPUs); "
+                + precision + " needs --device cuda");
     }
 
     public static DeviceModel load(Graph graph, FoldedWeights weights, Device device, Precision precision)
@@ -27,11 +52,8 @@ public final class Executors {
     public static DeviceModel load(Graph graph, FoldedWeights weights, Device device, Precision precision, ConvPolicy conv,
                                    TuneListener listener) throws ReskernException {
         if (!device.isCuda()) {
-            if (precision != Precision.FP32) {
-                throw new ReskernException(ErrorCode.UNSUPPORTED, "the CPU backend runs fp32 only; " + precision
-                        + " needs --device cuda");
-            }
-            return new CpuDeviceModel(graph, weights);
+            checkCpuPrecision(precision);
+            return new CpuDeviceModel(graph, weights, precision);
         }
         Devices.CudaProbe probe = Devices.cuda();
         if (!probe.usable()) {

@@ -119,9 +119,8 @@ final class CompareCommand implements Callable<Integer> {
         Device dev = Device.parse(device);
         List<ConvPolicy> convs = policies(conv, dev);
         Precision prec = precision != null ? Precision.parse(precision) : (dev.isCuda() ? Precision.FP16 : Precision.FP32);
-        if (!dev.isCuda() && prec != Precision.FP32) { // the same refusal a model build gives, before any row
-            throw new ReskernException(ReskernException.ErrorCode.UNSUPPORTED, "the CPU backend runs fp32 only; " + prec
-                    + " needs --device cuda");
+        if (!dev.isCuda()) { // the same refusal a model build gives, before any row
+            io.reskern.backend.Executors.checkCpuPrecision(prec);
         }
         int tputBatch = batch != null ? batch : (dev.isCuda() ? 256 : 8);
         if (tputBatch < 1) {

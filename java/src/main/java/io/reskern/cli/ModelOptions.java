@@ -40,7 +40,7 @@ public final class ModelOptions {
     String device;
 
     @Option(names = "--precision", defaultValue = "fp32", paramLabel = "fp32|tf32|fp16|bf16",
-            description = "numeric precision (default: ${DEFAULT-VALUE}; CPU runs fp32 only)")
+            description = "numeric precision (default: ${DEFAULT-VALUE}; the CPU runs fp32, and bf16 where it has AVX512_BF16)")
     String precision;
 
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores; at most 4 per processor or 1024, "

@@ -59,6 +59,26 @@ public final class CpuOps {
     public static native int convPackHint(@Cast("const float*") long wKrsc, int K, int C, int R, int S, int groups, int stride,
                                           long pixels, @Cast("float*") long packed);
 
+    /** {@code RK_CPU_PREC_FP32} / {@code RK_CPU_PREC_BF16} of reskern_cpu.h. */
+    public static final int PREC_FP32 = 0, PREC_BF16 = 1;
+
+    /** 1 when this CPU and the current kernel ISA run bf16 convs (AVX-512 kernels and AVX512_BF16), else 0. */
+    @Name("rk_cpu_bf16_supported") public static native int bf16Supported();
+
+    /** {@link #convPackedSizeHint} for a precision ({@link #PREC_FP32}, {@link #PREC_BF16}); 0 if it cannot be packed. */
+    @Name("rk_cpu_conv_packed_size_prec")
+    public static native @Cast("size_t") long convPackedSizePrec(int K, int C, int R, int S, int groups, int stride,
+                                                                 long pixels, int precision);
+
+    /** {@link #convPackHint} for a precision: bf16 rounds the weights (and, at each call, x) to bfloat16. */
+    @Name("rk_cpu_conv_pack_prec")
+    public static native int convPackPrec(@Cast("const float*") long wKrsc, int K, int C, int R, int S, int groups, int stride,
+                                          long pixels, int precision, @Cast("float*") long packed);
+
+    /** The precision packed weights run in ({@link #PREC_FP32}, {@link #PREC_BF16}), -1 if not packed weights. */
+    @Name("rk_cpu_conv_packed_precision")
+    public static native int convPackedPrecision(@Cast("const float*") long wPacked);
+
     @Name("rk_cpu_conv2d")
     public static native int conv2d(@Cast("const float*") long x, int N, int H, int W, int C,
                                     @Cast("const float*") long wPacked, int K, int R, int S, int stride, int padH, int padW,

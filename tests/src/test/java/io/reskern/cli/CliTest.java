@@ -130,7 +130,7 @@ class CliTest {
         assertCleanError(cli("run", "--model", "resnet18", "--input", in, "--output", out, "--precision", "fp8"),
                 "unknown precision");
         assertCleanError(cli("run", "--model", "resnet18", "--input", in, "--output", out, "--device", "cpu", "--precision",
-                "fp16"), "fp32 only");
+                "fp16"), "fp16 needs --device cuda");
         assertCleanError(cli("run", "--model", "resnet18", "--input", in, "--output", out, "--shortcut", "A"), "CIFAR");
         assertCleanError(cli("run", "--model", "cifar_resnet20", "--input", in, "--output", out, "--shortcut", "C"), "A or B");
         assertCleanError(cli("run", "--model", "resnet18", "--input", in, "--output", out, "--classes", "0"), "--classes");
@@ -211,7 +211,7 @@ class CliTest {
         assertCleanError(cli("compare", "--no-timing", "--models", "resnet18", "--device", "cpu", "--chart",
                 file.resolve("c.png").toString()), "for --chart");
         assertCleanError(cli("compare", "--no-timing", "--models", "resnet18", "--device", "cpu", "--precision", "fp16",
-                "--chart", tmp.resolve("c.png").toString()), "fp32 only");
+                "--chart", tmp.resolve("c.png").toString()), "fp16 needs --device cuda");
     }
 
     @Test
