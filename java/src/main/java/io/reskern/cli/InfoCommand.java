@@ -15,8 +15,11 @@ final class InfoCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "java        %s (%s)%n", System.getProperty("java.version"), System.getProperty("java.vm.name"));
         System.out.printf(Locale.ROOT, "os          %s %s%n", System.getProperty("os.name"), System.getProperty("os.arch"));
         int f = CpuOps.features();
-        System.out.printf(Locale.ROOT, "cpu library %s, conv kernel %s, %d threads, features:%s%s%n", CpuOps.version(), CpuOps.kernelIsa(),
-                CpuOps.getThreads(), (f & 1) != 0 ? " avx2+fma" : "", (f & 2) != 0 ? " avx512f" : "");
+        System.out.printf(Locale.ROOT, "cpu library %s, conv kernel %s, %d threads, features:%s%s%s%n", CpuOps.version(),
+                CpuOps.kernelIsa(), CpuOps.getThreads(), (f & 1) != 0 ? " avx2+fma" : "", (f & 2) != 0 ? " avx512f" : "",
+                (f & 4) != 0 ? " avx512_bf16" : "");
+        System.out.println("cpu precisions fp32" + (CpuOps.bf16Supported() == 1 ? ", bf16 (AVX512_BF16 kernel)"
+                : " (bf16 needs AVX512_BF16 and the AVX-512 kernels)"));
         Devices.CudaProbe p = Devices.cuda();
         if (!p.libraryLoaded()) {
             System.out.println("cuda        not available: " + p.reason());

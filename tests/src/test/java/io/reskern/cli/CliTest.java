@@ -244,6 +244,9 @@ class CliTest {
         Result r = cli("info");
         assertEquals(0, r.code());
         assertTrue(r.out().contains("cpu library") && r.out().contains("cuda"), r.out());
+        // the CPU precisions line says whether bf16 runs here, as the model build decides it
+        assertTrue(r.out().contains(io.reskern.nativelib.CpuOps.bf16Supported() == 1 ? "cpu precisions fp32, bf16"
+                : "cpu precisions fp32 (bf16 needs AVX512_BF16"), r.out());
         Result h = cli("--help");
         assertEquals(0, h.code());
         assertTrue(h.out().contains("compare") && h.out().contains("bench"), h.out());
