@@ -2,7 +2,7 @@
 """Interleaved A/B of one environment variable on the CPU backend, through `bin/reskern bench --json`.
 
     benchmarks/scripts/cpu_ab.py --var RESKERN_CPU_WINOGRAD --a 0 --b "" \
-        --models resnet18,resnet34,resnet50 --batches 1,8 [--rounds 3] [--seconds 5] --out DIR
+        --models resnet18,resnet34,resnet50 --batches 1,8 [--rounds 3] [--seconds 5] [--precision bf16] --out DIR
 
 On a shared VM two runs of the same build move by +-30 %, so A and B alternate (A, B, A, B, ... per model and batch)
 and the table reports each side's best median and the B/A ratio of those, next to the ratio of the means. Writes
@@ -21,11 +21,11 @@ from datetime import datetime, timezone
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def run(model, batch, seconds, var, value):
+def run(model, batch, seconds, var, value, precision):
     env = dict(os.environ)
     env[var] = value
     out = subprocess.run([os.path.join(ROOT, "bin", "reskern"), "bench", "--model", model, "--device", "cpu",
-                          "--batch", str(batch), "--seconds", str(seconds), "--json"],
+                          "--batch", str(batch), "--seconds", str(seconds), "--precision", precision, "--json"],
                          env=env, capture_output=True, text=True, check=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -50,6 +50,7 @@ def main():
     ap.add_argument("--batches", default="1")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=5)
+    ap.add_argument("--precision", default="fp32", help="bin/reskern bench --precision (fp32, or bf16 on AVX512_BF16)")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
@@ -64,7 +65,7 @@ def main():
             for batch in [int(b) for b in args.batches.split(",")]:
                 for rnd in range(args.rounds):
                     for side, value in (("A", args.a), ("B", args.b)):
-                        r = run(model, batch, args.seconds, args.var, value)
+                        r = run(model, batch, args.seconds, args.var, value, args.precision)
                         r.update({"side": side, "value": value, "round": rnd})
                         runs.append(r)
                         log.write(json.dumps(r) + "\n")

@@ -45,7 +45,8 @@ int rk_cpu_get_threads(void);
 
 /*
  * Scratch memory the ops keep between calls when the caller gives no workspace (today: the zero-padded input copy of
- * convs with <= 32 channels, e.g. stems and CIFAR ResNets, in rk_cpu_conv2d; see rk_cpu_conv2d_ws), in one pool shared
+ * convs with <= 32 channels, e.g. stems and CIFAR ResNets, and the bf16 convs' rounded input, in rk_cpu_conv2d; see
+ * rk_cpu_conv2d_ws), in one pool shared
  * by all calling threads: at most one buffer per op running at the same time, each as large as the largest request
  * it served, so a service calling from many threads holds no more than (concurrent calls) x (largest request).
  * rk_cpu_scratch_bytes: bytes held (in use or idle). rk_cpu_trim_scratch: frees the idle buffers (e.g. after a
