@@ -349,7 +349,16 @@ static void pair_task(void* vc, long long task, int) {
     const float* __restrict x = c.x + (size_t)p0 * c.C;
     uint16_t* __restrict y = c.y + (size_t)p0 * c.C;
     const long long n = (p1 - p0) * c.C;
-    for (long long i = 0; i < n; i++) y[i] = bf16_rne(x[i]);
+    long long i = 0;
+#ifndef RK_AVX512_EMU
+    // vcvtne2ps2bf16: 32 floats per instruction, round to nearest even (it also flushes denormal inputs and outputs to
+    // zero, unlike bf16_rne: |x| < 1.2e-38 only). The portable loop, auto-vectorised, cost ~5 % of ResNet-50 at batch 1.
+    for (; i + 32 <= n; i += 32) {
+      const __m512bh v = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(x + i + 16), _mm512_loadu_ps(x + i));
+      _mm512_storeu_si512((void*)(y + i), (__m512i)v);
+    }
+#endif
+    for (; i < n; i++) y[i] = bf16_rne(x[i]);
     return;
   }
   for (long long p = p0; p < p1; p++) {
