@@ -300,9 +300,11 @@ static int pack_layout(int K, int C, int R, int S, int groups, int stride, long 
 }
 // The layout for a precision. bf16: dense convs get the bf16 pair layout, except those that would run on Winograd
 // F(4x4,3x3) (3x3 stride 1, 64..128 channels), which stay there in fp32: per layer (`lab_cpu_conv_lab bench`, AMD Zen
-// 5, 2 threads, batch 1) the bf16 kernel ran 1.4-2.9x the fp32 direct kernel's speed (3x3 64->64 at 56x56 1.5x, 128
-// at 28x28 1.9x, 256 at 14x14 2.0x, the 1x1 convs 1.2-2.9x), while F(4x4) gives 2.4-2.7x there at fp32 accuracy;
-// F(2x2) (C = 256: 1.5x) loses to bf16. Grouped convs stay fp32 (their kernel has no bf16 form).
+// 5, 2 threads, batch 1) the bf16 kernel ran 1.1-2.9x the fp32 direct kernel's speed (3x3 64->64 at 56x56 1.5x, 128
+// at 28x28 1.9x, 256 at 14x14 2.0x, the 1x1 convs 1.2-2.9x, the 7x7 stem 1.1x), while F(4x4) gives 2.4-2.7x there at
+// fp32 accuracy; F(2x2) (C = 256: 1.5x) loses to bf16. Whole models (RESKERN_CPU_WINOGRAD=0 under bf16 sends these
+// layers to the bf16 kernel): keeping F(4x4) was 4-9 % faster on resnet18 / resnet50 at batch 1 and 8
+// (benchmarks/results/2026-12-02-cpu-ab-bf16-winograd-zen5). Grouped convs stay fp32 (their kernel has no bf16 form).
 static int pack_layout_prec(int K, int C, int R, int S, int groups, int stride, long long pixels, int prec) {
   const int fp32 = pack_layout(K, C, R, S, groups, stride, pixels);
   if (prec == RK_CPU_PREC_BF16 && groups == 1 && fp32 != LAYOUT_WINO4) return LAYOUT_BF16;

@@ -198,6 +198,49 @@ class Bf16CpuTest {
         }
     }
 
+    /** A bf16 {@code Predictor} on the CPU: 4 threads, requests batched together, each bit-identical to a lone call. */
+    @Test
+    void bf16PredictorIsBitIdenticalUnderConcurrentBatching() throws Exception {
+        assumeBf16();
+        int s = 32, per = 3 * s * s, distinct = 12;
+        Model.Builder b = Model.builder().model("cifar_resnet20").optSeed(5).optDevice(Device.CPU).optPrecision(Precision.BF16);
+        List<float[]> in = new ArrayList<>();
+        List<float[]> want = new ArrayList<>();
+        try (Model m = b.build()) {
+            Random rnd = new Random(3);
+            for (int i = 0; i < distinct; i++) {
+                in.add(gauss(rnd, per, 1));
+                want.add(m.predict(in.get(i), 1, s, s));
+            }
+        }
+        try (io.reskern.serve.Predictor p = io.reskern.serve.Predictor.builder(b).optMaxBatch(8)
+                .optMaxWait(java.time.Duration.ofMillis(5)).build()) {
+            assertEquals(Precision.BF16, p.precision());
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+            try {
+                List<java.util.concurrent.Future<?>> fs = new ArrayList<>();
+                for (int t = 0; t < 4; t++) {
+                    int seed = t;
+                    fs.add(pool.submit(() -> {
+                        Random r = new Random(seed);
+                        for (int k = 0; k < 40; k++) {
+                            int i = r.nextInt(distinct);
+                            assertArrayEquals(want.get(i), p.predict(in.get(i), 1), 0f, "request " + i);
+                        }
+                        return null;
+                    }));
+                }
+                for (java.util.concurrent.Future<?> f : fs) {
+                    f.get(2, java.util.concurrent.TimeUnit.MINUTES);
+                }
+            } finally {
+                pool.shutdown();
+            }
+            assertEquals(160, p.stats().requests());
+            assertEquals(0, p.stats().failedRequests());
+        }
+    }
+
     @Test
     void bf16RefusedWhereUnsupported() {
         Assumptions.assumeTrue(CpuOps.bf16Supported() == 0, "this CPU runs bf16 (see the other tests)");
