@@ -10,7 +10,8 @@
 #                    (resnet18/34/50/101/152, resnext50_32x4d, resnext101_32x8d, wide_resnet50_2, wide_resnet101_2);
 #                    missing ones are exported first (scripts/export_model.py, ~20 s for ResNet-50)
 #   --bf16           ModelBenchmark also times reskern with --precision bf16 (the AVX512_BF16 conv kernel; fails on a
-#                    CPU without it), next to fp32 and ORT in the same run
+#                    CPU without it), next to fp32 and ORT in the same run; with --kernels CpuConvBenchmark runs each
+#                    shape in fp32 and bf16
 #   --kernels        also PeakBenchmark, CpuConvBenchmark (24 shapes x batch 1, 8), CpuOpsBenchmark
 #   --kernels-only   only the kernel benchmarks
 #   --threads N      threads for both runtimes (default: nproc; a list such as 1,2 runs each)
@@ -22,7 +23,7 @@
 # default JMH options below), PEAK_JMH (the roof loop's), RESKERN_CUDA (ON to build the CUDA library too; default OFF), JAVA (java binary).
 #
 # Writes benchmarks/results/<YYYY-MM-DD>-cpu-<shortsha>[-n]/: meta.json (date, CPU, cores, threads, models, commit,
-# command, load), env.json (versions + conv shape table), model.json / kernels.json / peak-1.json, peak-2.json (JMH: the FMA
+# command, load), env.json (versions + conv shape table), model.json / kernels.json [/ kernels-bf16.json] / peak-1.json, peak-2.json (JMH: the FMA
 # roof loop before and after the kernels), *.log (JMH console), summary.md.
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
@@ -138,6 +139,12 @@ if [ "$kernels" = 1 ]; then
   "$java_bin" "${jvm[@]}" -jar "$jar" 'io.reskern.bench.(CpuConvBenchmark|CpuOpsBenchmark)' \
       -p threads="$threads" $kernel_jmh ${extra[@]+"${extra[@]}"} -rf json -rff "$out/kernels.json" 2>&1 \
       | tee "$out/kernels.log"
+  if [ "$bf16" = 1 ]; then  # the conv shapes again on the bf16 kernel (its own file: CpuOpsBenchmark has no precision)
+    # shellcheck disable=SC2086
+    "$java_bin" "${jvm[@]}" -jar "$jar" 'io.reskern.bench.CpuConvBenchmark' -p precision=bf16 \
+        -p threads="$threads" $kernel_jmh ${extra[@]+"${extra[@]}"} -rf json -rff "$out/kernels-bf16.json" 2>&1 \
+        | tee "$out/kernels-bf16.log"
+  fi
   peak 2
 fi
 /usr/bin/python3 - "$out/meta.json" "$(loadavg)" "$(( $(date +%s) - start ))" <<'EOF'

@@ -108,7 +108,9 @@ def kernel_tables(runs, env, meta, out):
     # The roof: what every core sustains when it has the core to itself. On a shared machine the all-cores loop
     # rarely gets every core at once, so cores x the one-core best is the tighter (higher) measured figure.
     peak_all = max([v for v in (loop_all, loop_one * cores if loop_one else None) if v] or [0]) or None
-    conv = [r for r in runs if r["benchmark"].endswith("CpuConvBenchmark.conv")]
+    allconv = [r for r in runs if r["benchmark"].endswith("CpuConvBenchmark.conv")]
+    conv = [r for r in allconv if r["params"].get("precision", "fp32") == "fp32"]
+    bf16 = [r for r in allconv if r["params"].get("precision") == "bf16"]
     if conv:
         out.append("### Conv kernels (`rk_cpu_conv2d`, fused epilogue), GFLOP/s")
         out.append("")
@@ -169,6 +171,38 @@ def kernel_tables(runs, env, meta, out):
             out.append(f"- Σ (×in net · ms) at N={b}: {fmt(total)} ms — the conv share of one ResNet-50 forward pass "
                        f"if each layer ran as fast as in isolation (hot caches).")
         out.append("")
+    if bf16:
+        fp32 = {(r["params"]["layer"], r["params"]["batch"]): r["primaryMetric"]["score"] for r in conv}
+        out.append("### Conv kernels with `precision=bf16` (the AVX512_BF16 kernel), GFLOP/s")
+        out.append("")
+        if peak_all:
+            out.append(f"`% bf16 roof` is against 2 × the fp32 roof above ({fmt(2 * peak_all)} GFLOP/s: vdpbf16ps does two "
+                       "multiply-adds per fp32 lane where an FMA does one).")
+            out.append("")
+        out.append("| layer | runs as | ×in net | N | ms | GFLOP/s | % bf16 roof | speed vs fp32 | GB/s | spread |")
+        out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        order = list(shapes) or sorted({r["params"]["layer"] for r in bf16})
+        per_batch = {}
+        for r in sorted(bf16, key=lambda r: (int(r["params"]["batch"]), order.index(r["params"]["layer"])
+                                             if r["params"]["layer"] in order else 999)):
+            lid, b = r["params"]["layer"], int(r["params"]["batch"])
+            s = shapes.get(lid, {})
+            ops = r["primaryMetric"]["score"]
+            ms = 1000.0 / ops if ops else float("nan")
+            gf = r["secondaryMetrics"]["gflops"]["score"]
+            gb = r["secondaryMetrics"]["gbytes"]["score"]
+            # the bf16 packing keeps Winograd F(4x4) and grouped convs in fp32 (reskern_cpu.h)
+            kept = s.get("cpu_algo") == "winograd4x4" or s.get("groups", 1) > 1
+            per_batch[b] = per_batch.get(b, 0.0) + s.get("count", 0) * ms
+            f32 = fp32.get((lid, r["params"]["batch"]))
+            out.append(f"| {lid} | {'fp32 (kept)' if kept else 'bf16'} | {s.get('count', 0)} | {b} | {fmt(ms, 2)} | "
+                       f"{fmt(gf, 2)} | {'–' if kept or not peak_all else fmt(100.0 * gf / (2 * peak_all), 1)} | "
+                       f"{fmt(ops / f32, 2) + '×' if f32 else '–'} | {fmt(gb, 2)} | "
+                       f"{fmt(spread(iters(r['primaryMetric'])), 0)}% |")
+        out.append("")
+        for b, total in sorted(per_batch.items()):
+            out.append(f"- Σ (×in net · ms) at N={b}, bf16: {fmt(total)} ms (hot caches, as above).")
+        out.append("")
     ops = [r for r in runs if "CpuOpsBenchmark." in r["benchmark"]]
     if ops:
         out.append("### Memory-bound ops, GB/s of compulsory traffic")
@@ -191,6 +225,7 @@ def main():
     env = load(os.path.join(d, "env.json")) or {}
     model = load(os.path.join(d, "model.json")) or []
     kernels = load(os.path.join(d, "kernels.json")) or []
+    kernels += load(os.path.join(d, "kernels-bf16.json")) or []  # run-cpu.sh --kernels --bf16
     # the FMA roof loop: peak-1.json / peak-2.json (before and after the kernels); older records have it in kernels.json
     for f in sorted(os.listdir(d)):
         if f.startswith("peak-") and f.endswith(".json"):

@@ -28,6 +28,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * FLOPs = 2·N·P·Q·K·C·R·S/groups, {@code gbytes} = GB/s of compulsory traffic x + W + y (+ residual). Their ratio is
  * the arithmetic intensity. Buffers are reused across calls, so small layers run from cache (as the hot loop of a
  * model does for weights, not for activations). Setup checks 64 random outputs against a float64 reference.
+ *
+ * <p>{@code @Param precision}: {@code fp32} (default) or {@code bf16} (packed with {@code RK_CPU_PREC_BF16}: the
+ * AVX512_BF16 kernel, x rounded inside each call; the shapes the CPU keeps in fp32 under bf16 — Winograd F(4×4), grouped
+ * — run as in fp32 and are marked so at setup). bf16's compulsory traffic counts its weights at 2 bytes; the reference
+ * check then allows bf16's rounding. {@code run-cpu.sh --kernels --bf16} runs both.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -46,6 +51,10 @@ public class CpuConvBenchmark {
 
     @Param({"1", "8"})
     public int batch;
+
+    /** fp32, or bf16 (CPUs with AVX512_BF16; setup fails elsewhere). */
+    @Param({"fp32"})
+    public String precision;
 
     /** OpenMP threads; 0 = all available cores. */
     @Param({"0"})
@@ -79,6 +88,7 @@ public class CpuConvBenchmark {
     private double gflopPerCall;
     private double gbPerCall;
     private Thread owner;
+    private boolean bf16; // the weights were packed for the bf16 kernel
 
     @Setup(Level.Trial)
     public void setup() throws NoSuchFieldException {
@@ -102,13 +112,22 @@ public class CpuConvBenchmark {
         FloatPointer wRaw = mem.uniform(wN, -bound, bound, wa);
         // packed for its stride and output size, as the CPU backend packs (3x3 stride 1 -> Winograd where it pays)
         long pixels = (long) sh.p() * sh.q();
-        long packedN = CpuOps.convPackedSizeHint(sh.k(), sh.c(), sh.r(), sh.s(), sh.groups(), sh.stride(), pixels);
+        int prec = switch (precision) {
+            case "fp32" -> CpuOps.PREC_FP32;
+            case "bf16" -> CpuOps.PREC_BF16;
+            default -> throw new IllegalArgumentException("precision must be fp32 or bf16, got " + precision);
+        };
+        if (prec == CpuOps.PREC_BF16 && CpuOps.bf16Supported() != 1) {
+            throw new IllegalStateException("bf16: this CPU has no AVX512_BF16 kernel (kernel " + CpuOps.kernelIsa() + ")");
+        }
+        long packedN = CpuOps.convPackedSizePrec(sh.k(), sh.c(), sh.r(), sh.s(), sh.groups(), sh.stride(), pixels, prec);
         if (packedN <= 0) {
             throw new IllegalStateException("conv_packed_size returned " + packedN + " for " + sh.describe());
         }
         w = mem.zeros(packedN).address();
-        Native.check(CpuOps.convPackHint(wRaw.address(), sh.k(), sh.c(), sh.r(), sh.s(), sh.groups(), sh.stride(), pixels, w),
-                "conv_pack");
+        Native.check(CpuOps.convPackPrec(wRaw.address(), sh.k(), sh.c(), sh.r(), sh.s(), sh.groups(), sh.stride(), pixels,
+                prec, w), "conv_pack");
+        bf16 = CpuOps.convPackedPrecision(w) == CpuOps.PREC_BF16;
         scale = mem.uniform(sh.k(), 0.5f, 1.5f, sa).address();
         shift = mem.uniform(sh.k(), -0.1f, 0.1f, ba).address();
         resMode = sh.residual() ? 1 : 0; // RK_RES_IDENTITY
@@ -118,10 +137,11 @@ public class CpuConvBenchmark {
         Native.check(call(), "conv2d " + layer);
         verify(Native.read(yp, yN), xa[0], wa[0], sa[0], ba[0], sh.residual() ? ra[0] : null);
         gflopPerCall = sh.flops(n) / 1e9;
-        gbPerCall = sh.bytes(n) / 1e9;
-        System.out.printf("# conv %s [%s] %s, N=%d: %.3f GFLOP, %.2f MB compulsory, AI %.1f FLOP/B, %d threads, kernel %s, "
-                        + "64 outputs match the float64 reference%n", layer, sh.role(), sh.describe(), n, gflopPerCall,
-                gbPerCall * 1e3, gflopPerCall / gbPerCall, t, Devices.cpuKernelIsa());
+        gbPerCall = (sh.bytes(n) - (bf16 ? 2.0 * wN : 0)) / 1e9; // bf16 weights: 2 bytes each
+        System.out.printf("# conv %s [%s] %s, N=%d, %s%s: %.3f GFLOP, %.2f MB compulsory, AI %.1f FLOP/B, %d threads, "
+                        + "kernel %s, 64 outputs match the float64 reference%n", layer, sh.role(), sh.describe(), n, precision,
+                prec == CpuOps.PREC_BF16 && !bf16 ? " (kept in fp32 by the bf16 packing)" : "", gflopPerCall,
+                gbPerCall * 1e3, gflopPerCall / gbPerCall, t, Devices.cpuKernelIsa() + (bf16 ? " bf16" : ""));
     }
 
     private int call() {
@@ -165,7 +185,8 @@ public class CpuConvBenchmark {
             if (sh.relu()) {
                 v = Math.max(v, 0);
             }
-            double tol = 1e-4 * (mag * sa[k] + Math.abs(ba[k]) + (ra != null ? Math.abs(ra[yi]) : 0)) + 1e-6;
+            // bf16 rounds x and w to 8 significant bits: each product is off by up to ~2^-8 of its magnitude
+            double tol = (bf16 ? 8e-3 : 1e-4) * (mag * sa[k] + Math.abs(ba[k]) + (ra != null ? Math.abs(ra[yi]) : 0)) + 1e-6;
             if (!(Math.abs(got[yi] - v) <= tol)) {
                 throw new IllegalStateException(String.format("conv %s N=%d: y[%d,%d,%d,%d] = %g, reference %g (tol %.2g): "
                         + "the kernel is wrong, not benchmarking it", layer, batch, n, p, q, k, got[yi], v, tol));
