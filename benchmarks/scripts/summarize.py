@@ -191,8 +191,10 @@ def kernel_tables(runs, env, meta, out):
             ms = 1000.0 / ops if ops else float("nan")
             gf = r["secondaryMetrics"]["gflops"]["score"]
             gb = r["secondaryMetrics"]["gbytes"]["score"]
-            # the bf16 packing keeps Winograd F(4x4) and grouped convs in fp32 (reskern_cpu.h)
-            kept = s.get("cpu_algo") == "winograd4x4" or s.get("groups", 1) > 1
+            # which shapes the bf16 packing keeps in fp32 (reskern_cpu.h): env.json says since it records cpu_bf16;
+            # records before that ran with the first rule (Winograd F(4x4) and grouped convs kept)
+            kept = (s["cpu_bf16"] == "fp32") if "cpu_bf16" in s else (s.get("cpu_algo") == "winograd4x4"
+                                                                      or s.get("groups", 1) > 1)
             per_batch[b] = per_batch.get(b, 0.0) + s.get("count", 0) * ms
             f32 = fp32.get((lid, r["params"]["batch"]))
             out.append(f"| {lid} | {'fp32 (kept)' if kept else 'bf16'} | {s.get('count', 0)} | {b} | {fmt(ms, 2)} | "

@@ -298,16 +298,19 @@ static int pack_layout(int K, int C, int R, int S, int groups, int stride, long 
   // multiply by up to 8: relative errors 1-2e-6 against float64 instead of 2-4e-7).
   return C <= 128 ? LAYOUT_WINO4 : LAYOUT_WINO;
 }
-// The layout for a precision. bf16: dense convs get the bf16 pair layout, except those that would run on Winograd
-// F(4x4,3x3) (3x3 stride 1, 64..128 channels), which stay there in fp32: per layer (`lab_cpu_conv_lab bench`, AMD Zen
-// 5, 2 threads, batch 1) the bf16 kernel ran 1.1-2.9x the fp32 direct kernel's speed (3x3 64->64 at 56x56 1.5x, 128
-// at 28x28 1.9x, 256 at 14x14 2.0x, the 1x1 convs 1.2-2.9x, the 7x7 stem 1.1x), while F(4x4) gives 2.4-2.7x there at
-// fp32 accuracy; F(2x2) (C = 256: 1.5x) loses to bf16. Whole models (RESKERN_CPU_WINOGRAD=0 under bf16 sends these
-// layers to the bf16 kernel): keeping F(4x4) was 4-9 % faster on resnet18 / resnet50 at batch 1 and 8
-// (benchmarks/results/2026-12-02-cpu-ab-bf16-winograd-zen5). Grouped convs stay fp32 (their kernel has no bf16 form).
+// The layout for a precision. bf16: dense convs get the bf16 pair layout, except those that would run on Winograd with
+// C <= 256 (3x3 stride 1, 64..256 channels), which stay there in fp32. Per layer (AMD Zen 5, 2 threads): the bf16
+// kernel ran 1.1-2.9x the fp32 direct kernel's speed (`lab_cpu_conv_lab bench`, batch 1: 3x3 64->64 at 56x56 1.5x,
+// 128 at 28x28 1.9x, 256 at 14x14 2.0x, the 1x1 convs 1.2-2.9x, the 7x7 stem 1.1x), while F(4x4) gives 2.4-2.7x for
+// 64..128 channels and F(2x2) for 256 at 14x14 is level with bf16 (JMH CpuConvBenchmark layer3.1.conv2: bf16 / F(2x2)
+// throughput 1.02 at batch 1, 0.91 at batch 8), both at fp32 accuracy. Whole models, F(4x4) kept vs sent to bf16
+// (RESKERN_CPU_WINOGRAD=0 under bf16): keeping it was 4-9 % faster on resnet18 / resnet50 at batch 1 and 8
+// (benchmarks/results/2026-12-02-cpu-ab-bf16-winograd-zen5). The 512-channel F(2x2) layers (wide ResNets at 14x14;
+// 0.9-1.3x the direct kernel) go to bf16. Grouped convs stay fp32 (their kernel has no bf16 form).
 static int pack_layout_prec(int K, int C, int R, int S, int groups, int stride, long long pixels, int prec) {
   const int fp32 = pack_layout(K, C, R, S, groups, stride, pixels);
-  if (prec == RK_CPU_PREC_BF16 && groups == 1 && fp32 != LAYOUT_WINO4) return LAYOUT_BF16;
+  const bool wino_kept = (fp32 == LAYOUT_WINO4 || fp32 == LAYOUT_WINO) && C <= 256;
+  if (prec == RK_CPU_PREC_BF16 && groups == 1 && !wino_kept) return LAYOUT_BF16;
   return fp32;
 }
 // Winograd weight transforms G (alpha x 3) of F(2x2,3x3) and F(4x4,3x3): U = G g G^T per (k, c), in double.

@@ -84,8 +84,8 @@ rk_status rk_cpu_conv_pack_hint(const float* w_krsc, int K, int C, int R, int S,
  * input x (in rk_cpu_conv2d, into the workspace) to bfloat16, round to nearest even, and sum the products in fp32 on
  * the AVX512_BF16 kernel (vdpbf16ps); scale, shift, residual, ReLU and y stay fp32, so only the conv's operands lose
  * precision (relative error per conv ~ 2^-9 of the terms' magnitudes). Grouped convs stay fp32 (no bf16 kernel), and so
- * do convs that get Winograd F(4x4,3x3) (3x3 stride 1, 64..128 channels: faster than the bf16 kernel there, and fp32
- * accurate); rk_cpu_conv_packed_precision() tells which one a conv got. rk_cpu_bf16_supported(): 1 when this CPU and
+ * do convs that get a Winograd layout with C <= 256 (3x3 stride 1, 64..256 channels: as fast as or faster than the bf16
+ * kernel there, and fp32 accurate); rk_cpu_conv_packed_precision() tells which one a conv got. rk_cpu_bf16_supported(): 1 when this CPU and
  * the current kernel ISA can run them (AVX-512 kernels and AVX512_BF16: AMD Zen 4 and later, Intel Cooper Lake,
  * Sapphire Rapids and later); else packing for bf16 is RK_ERR_UNSUPPORTED and its size 0.
  */

@@ -127,11 +127,11 @@ static double run_conv_case(const ConvCase& t, int threads, int prec = RK_CPU_PR
   if (packed.empty() ||
       rk_cpu_conv_pack_prec(w.data(), t.K, t.C, t.R, t.S, t.groups, t.stride, pixels, prec, packed.data()) != RK_OK)
     return INFINITY;
-  // bf16 packing keeps grouped convs and the Winograd F(4x4,3x3) ones in fp32 (reskern_cpu.h)
+  // bf16 packing keeps grouped convs and the Winograd ones with C <= 256 in fp32 (reskern_cpu.h)
   const bool rounded = rk_cpu_conv_packed_precision(packed.data()) == RK_CPU_PREC_BF16;
   if (rounded != (prec == RK_CPU_PREC_BF16 && t.groups == 1 &&
-                  !(t.R == 3 && t.S == 3 && t.stride == 1 && t.C >= 64 && t.C <= 128 && t.K >= 16 &&
-                    rk_cpu_conv_packed_size_ex(t.K, t.C, 3, 3, 1, 1) != rk_cpu_conv_packed_size(t.K, t.C, 3, 3, 1))))
+                  !(t.C <= 256 && rk_cpu_conv_packed_size_hint(t.K, t.C, t.R, t.S, 1, t.stride, pixels) !=
+                                      rk_cpu_conv_packed_size(t.K, t.C, t.R, t.S, 1))))
     return INFINITY;  // not the precision the documented choice gives
   std::vector<double> ref(ny), ref_u;
   {

@@ -6,7 +6,7 @@ import java.util.Locale;
  * Numeric precision of activations and weights. Accumulation is fp32 in every mode.
  * CUDA runs all four ({@link #TF32} is fp32 storage with tensor-core math, opt-in). The CPU runs {@link #FP32}, and
  * {@link #BF16} where it has AVX512_BF16: there only the dense convs' operands are rounded to bf16 (activations stay fp32;
- * grouped and Winograd F(4×4) convs stay fp32); {@link #FP16} and {@link #TF32} are GPU only.
+ * grouped convs and Winograd ones of up to 256 channels stay fp32); {@link #FP16} and {@link #TF32} are GPU only.
  */
 public enum Precision {
     FP32, TF32, FP16, BF16;

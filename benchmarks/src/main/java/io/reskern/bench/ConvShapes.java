@@ -147,12 +147,29 @@ public final class ConvShapes {
         return packed * 9 > direct * 20 ? "winograd4x4" : "winograd2x2";
     }
 
+    /**
+     * Whether {@code precision=bf16} runs this shape on the bf16 kernel ("bf16"), keeps it in fp32 ("fp32": Winograd with
+     * C ≤ 256, grouped), or cannot run here ("unsupported": no AVX512_BF16). The bf16 layout's size differs from every
+     * fp32 layout's, so the sizes tell.
+     */
+    static String cpuBf16(Shape s) {
+        if (io.reskern.nativelib.CpuOps.bf16Supported() != 1) {
+            return "unsupported";
+        }
+        long pixels = (long) s.p() * s.q();
+        long b = io.reskern.nativelib.CpuOps.convPackedSizePrec(s.k(), s.c(), s.r(), s.s(), s.groups(), s.stride(), pixels,
+                io.reskern.nativelib.CpuOps.PREC_BF16);
+        long f = io.reskern.nativelib.CpuOps.convPackedSizeHint(s.k(), s.c(), s.r(), s.s(), s.groups(), s.stride(), pixels);
+        return b == f ? "fp32" : "bf16";
+    }
+
     static String json(Shape s) {
         Objects.requireNonNull(s);
         return String.format("{\"id\":\"%s\",\"role\":\"%s\",\"c\":%d,\"h\":%d,\"w\":%d,\"k\":%d,\"r\":%d,\"s\":%d,\"stride\":%d,"
                         + "\"pad\":%d,\"groups\":%d,\"p\":%d,\"q\":%d,\"relu\":%b,\"residual\":%b,\"count\":%d,"
-                        + "\"flops_n1\":%.0f,\"bytes_n1\":%.0f,\"describe\":\"%s\",\"cpu_algo\":\"%s\"}", s.id(), s.role(), s.c(), s.h(),
+                        + "\"flops_n1\":%.0f,\"bytes_n1\":%.0f,\"describe\":\"%s\",\"cpu_algo\":\"%s\",\"cpu_bf16\":\"%s\"}", s.id(),
+                s.role(), s.c(), s.h(),
                 s.w(), s.k(), s.r(), s.s(), s.stride(), s.pad(), s.groups(), s.p(), s.q(), s.relu(), s.residual(), s.count(),
-                s.flops(1), s.bytes(1), s.describe(), cpuAlgo(s));
+                s.flops(1), s.bytes(1), s.describe(), cpuAlgo(s), cpuBf16(s));
     }
 }

@@ -30,7 +30,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * model does for weights, not for activations). Setup checks 64 random outputs against a float64 reference.
  *
  * <p>{@code @Param precision}: {@code fp32} (default) or {@code bf16} (packed with {@code RK_CPU_PREC_BF16}: the
- * AVX512_BF16 kernel, x rounded inside each call; the shapes the CPU keeps in fp32 under bf16 — Winograd F(4×4), grouped
+ * AVX512_BF16 kernel, x rounded inside each call; the shapes the CPU keeps in fp32 under bf16 — Winograd with C ≤ 256, grouped
  * — run as in fp32 and are marked so at setup). bf16's compulsory traffic counts its weights at 2 bytes; the reference
  * check then allows bf16's rounding. {@code run-cpu.sh --kernels --bf16} runs both.
  */

@@ -35,7 +35,7 @@ final class CpuDeviceModel extends BaseDeviceModel {
                     // 64..256 channels get a Winograd layout (F(4x4,3x3) up to 128 channels, F(2x2,3x3) above), and
                     // of up to 512 channels F(2x2,3x3) where the output is 14x14 or larger (reskern_cpu.h)
                     long pixels = nominal == null ? 0 : (long) nominal.height(c.output()) * nominal.width(c.output());
-                    // (bf16: dense convs in bf16, except those on Winograd F(4x4,3x3), and grouped ones: reskern_cpu.h)
+                    // (bf16: dense convs in bf16, except Winograd ones of up to 256 channels, and grouped ones: reskern_cpu.h)
                     long packedSize = CpuOps.convPackedSizePrec(c.cout(), c.cin(), r, r, c.groups(), c.stride(), pixels,
                             prec);
                     if (packedSize <= 0) {
