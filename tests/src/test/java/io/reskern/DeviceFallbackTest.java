@@ -74,6 +74,24 @@ class DeviceFallbackTest {
         }
     }
 
+    /** {@code auto} + bf16 without a GPU: the CPU's bf16 kernel where the CPU has AVX512_BF16, else UNSUPPORTED saying so. */
+    @Test
+    void autoWithBf16FallsBackToTheCpuBf16KernelOrSaysWhyNot() throws Exception {
+        String why = Devices.noDeviceReason(3, 13000, 12020, "CUDA driver version is insufficient for CUDA runtime version");
+        Devices.setProbeForTesting(new Devices.CudaProbe(true, List.of(), 13000, 12020, why));
+        Model.Builder b = Model.builder().model("cifar_resnet20").optDevice(Device.parse("auto")).optPrecision(Precision.BF16);
+        if (io.reskern.nativelib.CpuOps.bf16Supported() == 1) {
+            try (Model m = b.build()) {
+                assertEquals(Device.CPU, m.device());
+                assertEquals(Precision.BF16, m.precision());
+            }
+        } else {
+            ReskernException e = assertThrows(ReskernException.class, b::build);
+            assertEquals(ReskernException.ErrorCode.UNSUPPORTED, e.code());
+            assertTrue(e.getMessage().contains("AVX512_BF16"), e.getMessage());
+        }
+    }
+
     @Test
     void explicitCudaIsACheckedErrorThatSaysWhy() {
         String why = Devices.noDeviceReason(3, 13000, 12020, "CUDA driver version is insufficient for CUDA runtime version");
