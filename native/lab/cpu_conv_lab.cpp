@@ -813,7 +813,8 @@ static void bench(int threads, int reps, const char* filter) {
 // Whole ResNet-50 conv chain as in an inference: every conv instance (53) has its own packed weights (~100 MB
 // in all, more than the L3), run back to back with the network's maxpool / global pool / fc. This includes the
 // cost of streaming the weights from DRAM, which the per-layer table (hot weights) does not.
-static void bench_chain(int threads, int reps, bool verbose) {
+// prec = RK_CPU_PREC_BF16: the weights packed for bf16 as `--precision bf16` packs them (half the bytes to stream)
+static void bench_chain(int threads, int reps, bool verbose, int prec = RK_CPU_PREC_FP32) {
   rk_cpu_set_threads(threads);
   std::vector<std::vector<double>> per_layer(sizeof(kResNet50) / sizeof(kResNet50[0]));
   struct Inst { const Layer* L; int P, Q; std::vector<float> w, sc, sh; bool res; };
@@ -826,9 +827,11 @@ static void bench_chain(int threads, int reps, bool verbose) {
       in.P = (L.H + 2 * L.pad - L.R) / L.stride + 1;
       in.Q = (L.W + 2 * L.pad - L.R) / L.stride + 1;
       auto w = rand_vec((size_t)L.K * L.R * L.R * L.C, -0.1f, 0.1f);
-      // packed for its stride, as the CPU backend does (3x3 stride 1 -> Winograd; RESKERN_CPU_WINOGRAD=0: direct)
-      in.w.resize(rk_cpu_conv_packed_size_ex(L.K, L.C, L.R, L.R, 1, L.stride));
-      rk_cpu_conv_pack_ex(w.data(), L.K, L.C, L.R, L.R, 1, L.stride, in.w.data());
+      // packed for its stride and output size, as the CPU backend does (3x3 stride 1 -> Winograd;
+      // RESKERN_CPU_WINOGRAD=0: direct)
+      const long long px = (long long)in.P * in.Q;
+      in.w.resize(rk_cpu_conv_packed_size_prec(L.K, L.C, L.R, L.R, 1, L.stride, px, prec));
+      rk_cpu_conv_pack_prec(w.data(), L.K, L.C, L.R, L.R, 1, L.stride, px, prec, in.w.data());
       in.sc = rand_vec(L.K, 0.5f, 1.5f);
       in.sh = rand_vec(L.K);
       in.res = L.R == 1 && L.stride == 1 && L.K >= 4 * L.C;
@@ -867,8 +870,8 @@ static void bench_chain(int threads, int reps, bool verbose) {
       printf("  %-26s %7.3f ms x%d  (%.1f GFLOP/s)\n", L.name, v[v.size() / 2] * 1e3, L.count, gflop / v[v.size() / 2]);
     }
   }
-  printf("ResNet-50 chain (%zu convs, %.0f MB packed weights, cold-ish weights), %d thread(s): median %.2f ms, "
-         "best %.2f ms\n",
+  printf("ResNet-50 chain%s (%zu convs, %.0f MB packed weights, cold-ish weights), %d thread(s): median %.2f ms, "
+         "best %.2f ms\n", prec == RK_CPU_PREC_BF16 ? ", bf16" : "",
          net.size(), wbytes / 1e6, threads, t.med * 1e3, t.best * 1e3);
 }
 
@@ -977,12 +980,14 @@ int main(int argc, char** argv) {
     if (!isa) rk_cpu_force_isa(nullptr);
     bench(threads, reps, filter);
     if (!filter) bench_chain(threads, reps < 10 ? reps : 10, false);
+    if (!filter && rk_cpu_bf16_supported()) bench_chain(threads, reps < 10 ? reps : 10, false, RK_CPU_PREC_BF16);
   } else if (do_chain) {
     if (isa && rk_cpu_force_isa(isa)) {
       fprintf(stderr, "isa %s not supported\n", isa);
       return 2;
     }
     bench_chain(threads, reps, true);
+    if (rk_cpu_bf16_supported()) bench_chain(threads, reps, true, RK_CPU_PREC_BF16);
   }
   return g_fail ? 1 : 0;
 }
