@@ -242,6 +242,34 @@ class Bf16CpuTest {
         }
     }
 
+    /**
+     * bf16 weights take half the bytes of the fp32 direct layout (the layers kept on fp32 Winograd keep theirs: ResNet-50
+     * packs to ~110 MB in fp32, ~70 MB in bf16), and a bf16 context's workspace holds the rounded input of its largest
+     * conv — counted in the context's bytes, allocated once at reserve.
+     */
+    @Test
+    void bf16WeightsAreSmallerAndTheContextCountsItsWorkspace() throws Exception {
+        assumeBf16();
+        io.reskern.graph.Graph g = io.reskern.graph.GraphBuilder.build(io.reskern.ResNets.byName("resnet50"));
+        io.reskern.weights.FoldedWeights fw = io.reskern.weights.FoldedWeights.random(g, 3);
+        long fp32;
+        try (io.reskern.backend.DeviceModel dm = io.reskern.backend.Executors.load(g, fw, Device.CPU, Precision.FP32)) {
+            fp32 = dm.weightBytes();
+        }
+        try (io.reskern.backend.DeviceModel dm = io.reskern.backend.Executors.load(g, fw, Device.CPU, Precision.BF16);
+             io.reskern.backend.Executor e = dm.newContext()) {
+            double ratio = (double) dm.weightBytes() / fp32;
+            System.out.printf("[bf16] resnet50 weights %.1f MB (fp32 %.1f MB): %.2f%n", dm.weightBytes() / 1e6, fp32 / 1e6,
+                    ratio);
+            assertTrue(ratio > 0.5 && ratio < 0.75, "bf16 / fp32 weight bytes " + ratio);
+            e.reserve(2, 224, 224);
+            // e.g. the 56x56x256 input of stage 1's 1x1 convs as bf16 pairs: 2 x 56 x 56 x 128 x 4 bytes
+            long pairs = 2L * 56 * 56 * 128 * 4;
+            assertTrue(e.contextBytes() >= e.activationBytes() + pairs, "context bytes " + e.contextBytes()
+                    + " include the bf16 input of the largest conv (" + pairs + ")");
+        }
+    }
+
     @Test
     void bf16RefusedWhereUnsupported() {
         Assumptions.assumeTrue(CpuOps.bf16Supported() == 0, "this CPU runs bf16 (see the other tests)");
