@@ -365,7 +365,8 @@ rk_status rk_cpu_conv_pack_hint(const float* w, int K, int C, int R, int S, int 
   return rk_cpu_conv_pack_prec(w, K, C, R, S, groups, stride, pixels, RK_CPU_PREC_FP32, buf);
 }
 
-// bf16 of an fp32 value, round to nearest even (NaN stays NaN); the kernels' x conversion rounds the same way.
+// bf16 of an fp32 value, round to nearest even (NaN stays NaN); the kernel's x conversion rounds the same way (its
+// vector part also flushes denormals, |x| < 1.2e-38, to zero).
 static uint32_t bf16_bits(float f) {
   uint32_t u;
   memcpy(&u, &f, sizeof u);
@@ -506,11 +507,12 @@ static rk_status conv_grouped(const ConvArgs& a) {
   return RK_OK;
 }
 
-// y[n,p,q,k] = relu?(scale[k] * sum_{r,s,c} x[n,p*st-ph+r,q*st-pw+s,c] * W[k,r,s,c] + shift[k] + res[...])
 // Floats of the bf16 pair image of x (a.C = pairs per pixel), rounded up to a 64-byte line.
 static size_t bf16_pair_floats(const ConvArgs& a) {
   return ((size_t)a.N * (size_t)a.H * (size_t)a.W * (size_t)a.C + 15) / 16 * 16;
 }
+
+// y[n,p,q,k] = relu?(scale[k] * sum_{r,s,c} x[n,p*st-ph+r,q*st-pw+s,c] * W[k,r,s,c] + shift[k] + res[...])
 
 size_t rk_cpu_conv2d_workspace_size(int N, int H, int W, int C, const float* w, int K, int R, int S, int stride,
                                     int pad_h, int pad_w, int groups, int P, int Q) {
